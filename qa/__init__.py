@@ -1,0 +1,66 @@
+"""qa: answers with cited passages from a collection of news articles.
+
+    from qa import Assistant
+    qa = Assistant()
+    qa.ingest(["seeds/"])
+    answer = qa.ask("Why would Kim meet Putin in person?")
+"""
+
+from __future__ import annotations
+
+import os
+
+# Chroma and onnxruntime phone home and Hugging Face reaches for its hub unless told
+# not to; qa is offline by default, so these are set before any of them is imported.
+for _name, _value in {
+    "ANONYMIZED_TELEMETRY": "False",
+    "ORT_DISABLE_TELEMETRY": "1",
+    "HF_HUB_OFFLINE": "1",
+    "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+    "TOKENIZERS_PARALLELISM": "false",
+}.items():
+    os.environ.setdefault(_name, _value)
+
+from qa.assistant import Assistant, Chat  # noqa: E402
+from qa.config import Settings, load_settings  # noqa: E402
+from qa.errors import (  # noqa: E402
+    ConfigError,
+    EmbeddingError,
+    IndexNotFoundError,
+    IngestError,
+    ModelMismatchError,
+    PromptError,
+    QAError,
+    StoreError,
+)
+from qa.types import (  # noqa: E402
+    Answer,
+    Citation,
+    DocumentInfo,
+    IngestFailure,
+    IngestReport,
+    Passage,
+    Quote,
+)
+
+__all__ = [
+    "Answer",
+    "Assistant",
+    "Chat",
+    "Citation",
+    "ConfigError",
+    "DocumentInfo",
+    "EmbeddingError",
+    "IndexNotFoundError",
+    "IngestError",
+    "IngestFailure",
+    "IngestReport",
+    "ModelMismatchError",
+    "Passage",
+    "PromptError",
+    "QAError",
+    "Quote",
+    "Settings",
+    "StoreError",
+    "load_settings",
+]

@@ -1,0 +1,232 @@
+"""The `qa` command: a thin layer that parses options, calls `qa.Assistant`, renders."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.text import Text
+
+from qa import Assistant, QAError, Settings, load_settings
+
+app = typer.Typer(
+    name="qa",
+    help="Answers with cited passages from your news articles.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+IndexOpt = Annotated[
+    Path | None, typer.Option("--index", help="Index folder [env QA_INDEX_DIR; default ./index].")
+]
+EmbedOpt = Annotated[
+    str | None,
+    typer.Option("--embed", help="e5 (default), use-m3, minilm or st:MODEL [env QA_EMBED]."),
+]
+ConfigOpt = Annotated[Path | None, typer.Option("--config", help="A qa.toml file [env QA_CONFIG].")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+KOpt = Annotated[int | None, typer.Option("--k", "-k", help="Passages to retrieve [env QA_K; 5].")]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _consoles() -> tuple[Console, Console]:
+    return Console(), Console(stderr=True)
+
+
+def handle_errors(fn: F) -> F:
+    """One line on stderr and an exit code for every error; a traceback only with QA_DEBUG."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except QAError as e:
+            typer.echo(f"qa: error: {e}", err=True)
+            raise typer.Exit(e.exit_code) from None
+        except KeyboardInterrupt:
+            typer.echo("qa: interrupted; run the same command again to finish.", err=True)
+            raise typer.Exit(130) from None
+        except (typer.Exit, typer.Abort):
+            raise
+        except Exception as e:
+            if os.environ.get("QA_DEBUG"):
+                raise
+            first = (str(e).strip().splitlines() or [""])[0]
+            typer.echo(f"qa: unexpected {type(e).__name__}: {first} (QA_DEBUG=1 shows more)", err=True)
+            raise typer.Exit(1) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _assistant(index: Path | None, embed: str | None, config: Path | None, **flags: Any) -> Assistant:
+    settings: Settings = load_settings({"index_dir": index, "embed": embed, **flags}, config_file=config)
+    return Assistant(settings=settings)
+
+
+def _seed(assistant: Assistant, err: Console) -> None:
+    from qa.render import LazyProgress, print_report
+
+    if assistant.store.exists() and assistant.documents():
+        return
+    progress = LazyProgress(err)
+    err.print(Text("The index is empty: ingesting the seed articles first.", style="dim"))
+    try:
+        report = assistant.ensure_seeded(progress)
+    finally:
+        progress.close()
+    if report is not None:
+        print_report(err, err, report)
+
+
+def _json(data: Any) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+@app.command()
+@handle_errors
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders (.txt .md .html .jsonl).")],
+    index: IndexOpt = None,
+    embed: EmbedOpt = None,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Add or update articles; unchanged ones are skipped, bad ones reported and skipped."""
+    from qa.render import LazyProgress, print_report
+
+    out, err = _consoles()
+    assistant = _assistant(index, embed, config)
+    progress = LazyProgress(err)
+    try:
+        report = assistant.ingest(paths, progress)
+    finally:
+        progress.close()
+    if as_json:
+        for failure in report.failures:
+            typer.echo(f"skipped {failure}", err=True)
+        _json(report.to_dict())
+    else:
+        print_report(out, err, report)
+    if report.failures and not (report.added or report.updated or report.skipped):
+        raise typer.Exit(1)
+
+
+@app.command()
+@handle_errors
+def ask(
+    question: Annotated[str, typer.Argument(help="Your question, in any language.")],
+    index: IndexOpt = None,
+    embed: EmbedOpt = None,
+    config: ConfigOpt = None,
+    k: KOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Answer one question with cited passages (ingests seeds/ into an empty index)."""
+    from qa.render import print_answer
+
+    out, err = _consoles()
+    assistant = _assistant(index, embed, config, k=k)
+    _seed(assistant, err)
+    answer = assistant.ask(_question(question))
+    if as_json:
+        _json(answer.to_dict())
+    else:
+        print_answer(out, answer)
+
+
+@app.command()
+@handle_errors
+def search(
+    question: Annotated[str, typer.Argument(help="What to look for.")],
+    index: IndexOpt = None,
+    embed: EmbedOpt = None,
+    config: ConfigOpt = None,
+    k: KOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Show the passages retrieved for a question, with scores, without answering."""
+    from qa.render import print_passages
+
+    out, _ = _consoles()
+    assistant = _assistant(index, embed, config, k=k)
+    passages = assistant.search(_question(question))
+    if as_json:
+        _json({"question": question, "passages": [p.to_dict() for p in passages]})
+    else:
+        print_passages(out, passages)
+
+
+@app.command()
+@handle_errors
+def chat(
+    index: IndexOpt = None,
+    embed: EmbedOpt = None,
+    config: ConfigOpt = None,
+    k: KOpt = None,
+) -> None:
+    """Talk with your articles: follow-up questions keep the conversation in mind."""
+    from qa.repl import line_reader, run_chat
+
+    out, err = _consoles()
+    assistant = _assistant(index, embed, config, k=k)
+    _seed(assistant, err)
+    run_chat(assistant, out, line_reader(assistant.settings.history_file))
+
+
+@app.command()
+@handle_errors
+def sources(
+    index: IndexOpt = None,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List the documents in the index with title, date and chunk count."""
+    from qa.render import print_documents
+
+    out, _ = _consoles()
+    assistant = _assistant(index, None, config)
+    docs = assistant.documents()
+    if as_json:
+        _json([d.__dict__ for d in docs])
+    else:
+        print_documents(out, docs)
+
+
+@app.command()
+@handle_errors
+def remove(
+    doc_id: Annotated[str, typer.Argument(help="The id shown by `qa sources`.")],
+    index: IndexOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Remove a document and all its passages from the index."""
+    assistant = _assistant(index, None, config)
+    if not assistant.remove(doc_id):
+        typer.echo(f"qa: error: no document {doc_id!r} in the index (see `qa sources`).", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"removed {doc_id}")
+
+
+def _question(text: str) -> str:
+    from qa import ConfigError
+
+    if not text.strip():
+        raise ConfigError("The question is empty.")
+    return text
+
+
+def main() -> None:
+    app(prog_name="qa")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

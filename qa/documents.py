@@ -1,0 +1,293 @@
+"""Files → documents: discover inputs, read each format, describe each document.
+
+Readers never raise for a bad input: they yield an `IngestFailure` naming the file
+(and line) and go on with the rest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from qa.language import detect_language
+from qa.types import IngestFailure
+
+SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".jsonl")
+_TITLE_MAX = 200
+_SNIFF = 8192
+
+
+@dataclass(frozen=True)
+class Document:
+    """An article ready to be chunked. `hash` changes whenever anything stored about it does."""
+
+    doc_id: str
+    title: str
+    text: str
+    source: str
+    lang: str
+    date: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def hash(self) -> str:
+        payload = json.dumps(
+            [self.title, self.text, self.source, self.lang, self.date, self.extra],
+            sort_keys=True,
+            ensure_ascii=False,
+            default=str,
+        )
+        return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Item:
+    """What a reader yields: a document, a failure or nothing (a blank line), and its bytes."""
+
+    result: Document | IngestFailure | None
+    nbytes: int
+
+
+def discover(paths: Iterable[Path]) -> tuple[list[Path], list[IngestFailure]]:
+    """Supported files under `paths` (folders recursively, symlink loops cut), sorted."""
+    files: list[Path] = []
+    failures: list[IngestFailure] = []
+    seen_dirs: set[str] = set()
+    seen_files: set[str] = set()
+
+    def add(p: Path) -> None:
+        real = os.path.realpath(p)
+        if real not in seen_files:
+            seen_files.add(real)
+            files.append(p)
+
+    def walk(folder: Path) -> None:
+        real = os.path.realpath(folder)
+        if real in seen_dirs:
+            return
+        seen_dirs.add(real)
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError as e:
+            failures.append(IngestFailure(str(folder), f"cannot list folder ({e.strerror})"))
+            return
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            p = Path(entry.path)
+            try:
+                if entry.is_dir():
+                    walk(p)
+                elif entry.is_file() and p.suffix.lower() in SUFFIXES:
+                    add(p)
+            except OSError as e:
+                failures.append(IngestFailure(str(p), f"cannot read ({e.strerror})"))
+
+    for p in paths:
+        if p.is_dir():
+            walk(p)
+        elif p.is_file():
+            if p.suffix.lower() in SUFFIXES:
+                add(p)
+            else:
+                failures.append(
+                    IngestFailure(str(p), f"unsupported file type (qa reads {', '.join(SUFFIXES)})")
+                )
+        else:
+            failures.append(IngestFailure(str(p), "no such file or folder"))
+    return files, failures
+
+
+def doc_id_for(path: Path) -> str:
+    """The id of a file's document: its path relative to the working folder when inside it."""
+    absolute = Path(os.path.abspath(path))
+    try:
+        return absolute.relative_to(Path.cwd()).as_posix()
+    except ValueError:
+        return absolute.as_posix()
+
+
+def read(path: Path) -> Iterator[Item]:
+    """The documents of one file (several for JSONL), or the reason it has none."""
+    if path.suffix.lower() == ".jsonl":
+        yield from _read_jsonl(path)
+        return
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        yield Item(IngestFailure(str(path), f"cannot read ({e.strerror or e})"), 0)
+        return
+    size = len(raw)
+    text_or_reason = _decode(raw)
+    if isinstance(text_or_reason, IngestFailure):
+        yield Item(IngestFailure(str(path), text_or_reason.reason), size)
+        return
+    suffix = path.suffix.lower()
+    if suffix in (".html", ".htm"):
+        title, text, date = _parse_html(text_or_reason)
+    elif suffix in (".md", ".markdown"):
+        title, text, date = _parse_markdown(text_or_reason)
+    else:
+        title, text, date = _first_line_title(text_or_reason), text_or_reason, None
+    if not text.strip():
+        yield Item(IngestFailure(str(path), "empty: no text to ingest"), size)
+        return
+    yield Item(_document(doc_id_for(path), title or path.stem, text, str(path), None, date, {}), size)
+
+
+def _decode(raw: bytes) -> str | IngestFailure:
+    if b"\x00" in raw[:_SNIFF]:
+        return IngestFailure("", "binary file, not text")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        return IngestFailure("", f"not UTF-8 text (bad byte at offset {e.start})")
+
+
+def _document(
+    doc_id: str,
+    title: str,
+    text: str,
+    source: str,
+    lang: str | None,
+    date: str | None,
+    extra: dict[str, Any],
+) -> Document:
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return Document(
+        doc_id=doc_id,
+        title=" ".join(title.split())[:_TITLE_MAX],
+        text=text,
+        source=source,
+        lang=lang or detect_language(text),
+        date=date or None,
+        extra=extra,
+    )
+
+
+def _first_line_title(text: str) -> str:
+    for line in text.splitlines():
+        if line.strip():
+            return line.strip()
+    return ""
+
+
+_FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n", re.S)
+
+
+def _parse_markdown(text: str) -> tuple[str, str, str | None]:
+    date = None
+    title = ""
+    m = _FRONT_MATTER.match(text)
+    if m:
+        for line in m.group(1).splitlines():
+            key, _, value = line.partition(":")
+            value = value.strip().strip("'\"")
+            if key.strip() == "date" and value:
+                date = value
+            elif key.strip() == "title" and value:
+                title = value
+        # Blank the front matter instead of cutting it so offsets stay those of the file.
+        text = re.sub(r"[^\n]", " ", m.group(0)) + text[m.end() :]
+    heading = re.search(r"^#\s+(.+)$", text, re.M)
+    return title or (heading.group(1).strip() if heading else _first_line_title(text)), text, date
+
+
+def _parse_html(html: str) -> tuple[str, str, str | None]:
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html, "html.parser")
+    for tag in soup(["script", "style", "noscript", "template", "head", "nav", "footer"]):
+        if tag.name != "head":
+            tag.decompose()
+    title = ""
+    if soup.title and soup.title.string:
+        title = soup.title.string.strip()
+    h1 = soup.find("h1")
+    if not title and h1 is not None:
+        title = h1.get_text(" ", strip=True)
+    date = None
+    meta = soup.find("meta", attrs={"property": "article:published_time"}) or soup.find(
+        "meta", attrs={"name": "date"}
+    )
+    if meta is not None and meta.get("content"):
+        date = str(meta["content"])
+    else:
+        time_tag = soup.find("time", attrs={"datetime": True})
+        if time_tag is not None:
+            date = str(time_tag["datetime"])
+    body = soup.body or soup
+    blocks = []
+    for block in body.find_all(["h1", "h2", "h3", "h4", "p", "li", "blockquote", "pre", "td"]):
+        if block.find(["p", "li", "blockquote"]):
+            continue
+        line = block.get_text(" ", strip=True)
+        if line:
+            blocks.append(" ".join(line.split()))
+    if not blocks:
+        blocks = [" ".join(body.get_text(" ", strip=True).split())]
+    return title, "\n\n".join(b for b in blocks if b), date
+
+
+_JSONL_KNOWN = {"id", "title", "text", "lang", "date", "url", "source"}
+
+
+def _read_jsonl(path: Path) -> Iterator[Item]:
+    """One document a line; streamed, so a file of any size is read in constant memory."""
+    try:
+        handle = path.open("rb")
+    except OSError as e:
+        yield Item(IngestFailure(str(path), f"cannot read ({e.strerror or e})"), 0)
+        return
+    with handle:
+        any_line = False
+        for number, raw in enumerate(handle, start=1):
+            size = len(raw)
+            if not raw.strip():
+                yield Item(None, size)
+                continue
+            any_line = True
+            yield Item(_jsonl_line(path, number, raw), size)
+        if not any_line:
+            yield Item(IngestFailure(str(path), "empty: no JSON lines"), 0)
+
+
+def _jsonl_line(path: Path, number: int, raw: bytes) -> Document | IngestFailure:
+    def fail(reason: str) -> IngestFailure:
+        return IngestFailure(str(path), reason, number)
+
+    try:
+        record = json.loads(raw)
+    except UnicodeDecodeError:
+        return fail("not UTF-8 text")
+    except json.JSONDecodeError as e:
+        return fail(f"invalid JSON ({e.msg} at column {e.colno})")
+    if not isinstance(record, dict):
+        return fail("not a JSON object")
+    text = record.get("text")
+    if not isinstance(text, str) or not text.strip():
+        return fail("no 'text' field with text in it")
+    doc_id = record.get("id")
+    if doc_id is None or isinstance(doc_id, (dict, list, bool)) or not str(doc_id).strip():
+        return fail("no 'id' field")
+    title = record.get("title")
+    lang = record.get("lang")
+    date = record.get("date")
+    extra = {k: v for k, v in record.items() if k not in _JSONL_KNOWN}
+    if record.get("url"):
+        extra["url"] = record["url"]
+    return _document(
+        doc_id=str(doc_id),
+        title=str(title) if title else _first_line_title(text),
+        text=text,
+        source=str(record.get("source") or f"{path}:{number}"),
+        lang=str(lang) if isinstance(lang, str) and lang else None,
+        date=str(date) if date else None,
+        extra=extra,
+    )

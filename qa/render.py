@@ -1,0 +1,109 @@
+"""Answers, passages and reports as rich terminal output (the CLI and REPL share it)."""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+from rich.console import Console
+from rich.panel import Panel
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+from rich.text import Text
+
+from qa import Answer, Citation, DocumentInfo, IngestReport, Passage
+
+# Article text is untrusted: escape sequences in it must never reach the terminal raw.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def safe(text: str) -> str:
+    """`text` with terminal control characters replaced by a visible mark."""
+    return _CONTROL.sub("\ufffd", text)
+
+
+def _heading(p: Passage, label: str) -> Text:
+    line = Text(label, style="bold cyan")
+    line.append(safe(p.title) or p.doc_id, style="bold")
+    meta = [x for x in (p.date, safe(p.source)) if x]
+    if meta:
+        line.append("  " + " · ".join(meta), style="dim")
+    return line
+
+
+def quoted(p: Passage, quotes: tuple[Any, ...] = ()) -> Text:
+    """The passage, its cited sentences highlighted."""
+    body = Text(safe(p.text))
+    for q in quotes:
+        body.stylize("bold yellow", q.start - p.start, q.end - p.start)
+    return body
+
+
+def print_answer(console: Console, answer: Answer, show_sources: bool = True) -> None:
+    style = "yellow" if answer.abstained else "green"
+    console.print(Panel(Text(safe(answer.text)), border_style=style, title="answer", title_align="left"))
+    if show_sources:
+        if answer.abstained:
+            if answer.closest:
+                console.print(Text("Closest passages (not relevant enough to cite):", style="dim"))
+                print_passages(console, list(answer.closest)[:3])
+        else:
+            print_citations(console, answer.citations)
+
+
+def print_citations(console: Console, citations: tuple[Citation, ...]) -> None:
+    for c in citations:
+        console.print(_heading(c, f"[{c.n}] "))
+        console.print(quoted(c, c.quotes), style="dim", highlight=False)
+        console.print()
+
+
+def print_passages(console: Console, passages: list[Passage]) -> None:
+    for i, p in enumerate(passages, start=1):
+        heading = _heading(p, f"{i}. ")
+        heading.append(f"  score {p.score:.3f}", style="magenta")
+        console.print(heading)
+        console.print(Text(safe(p.text)), highlight=False)
+        console.print()
+
+
+def print_documents(console: Console, docs: list[DocumentInfo]) -> None:
+    table = Table("doc id", "title", "date", "lang", "chunks", show_lines=False)
+    for d in docs:
+        table.add_row(safe(d.doc_id), safe(d.title), d.date or "", d.lang, str(d.chunks))
+    console.print(table)
+    console.print(Text(f"{len(docs)} documents, {sum(d.chunks for d in docs)} chunks", style="dim"))
+
+
+def print_report(console: Console, err: Console, report: IngestReport) -> None:
+    for failure in report.failures:
+        err.print(Text(f"skipped {safe(str(failure))}", style="red"), highlight=False, soft_wrap=True)
+    console.print(Text(report.summary()))
+
+
+class LazyProgress:
+    """A progress bar that appears only once an ingest has run for `delay` seconds."""
+
+    def __init__(self, console: Console, delay: float = 2.0):
+        self.console = console
+        self.delay = delay
+        self.started = time.monotonic()
+        self._bar: Progress | None = None
+        self._task: Any = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if self._bar is None:
+            if time.monotonic() - self.started < self.delay or not self.console.is_terminal:
+                return
+            self._bar = Progress(
+                TextColumn("ingesting"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+                TimeRemainingColumn(), console=self.console, transient=True,
+            )
+            self._bar.start()
+            self._task = self._bar.add_task("ingest", total=max(total, 1))
+        self._bar.update(self._task, completed=done)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()

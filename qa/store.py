@@ -1,0 +1,325 @@
+"""Chunks → vectors → Chroma, and Chroma → passages.
+
+Two collections per index: `<name>-chunks` (vectors, through llama-index's
+ChromaVectorStore) and `<name>-docs` (one record per document). A document's record is
+written only after all its chunks are, and names the content hash those chunks carry:
+it is the commit. Chunks that no record names (an interrupted ingest, the old version
+of a changed document) are never returned and are swept on the next write.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from qa.chunking import Chunk
+from qa.documents import Document
+from qa.errors import IndexNotFoundError, ModelMismatchError, StoreError
+from qa.types import DocumentInfo, Passage
+
+_EMBED_KEY = "qa_embed"
+_CHUNK_KEY = "qa_chunk_words"
+# Chroma needs a vector for every record; document records are looked up by id only.
+_NO_VECTOR = [1.0]
+_PAGE = 5000
+_HIDDEN = ["doc_hash", "position", "sentences", "source", "date", "lang", "doc_id"]
+
+
+@dataclass(frozen=True)
+class IndexInfo:
+    embed: str
+    chunk_words: int
+
+
+def _client(index_dir: Path, chroma_url: str | None) -> Any:
+    import chromadb
+
+    settings = chromadb.Settings(anonymized_telemetry=False)
+    try:
+        if chroma_url:
+            url = urlparse(chroma_url if "://" in chroma_url else f"http://{chroma_url}")
+            return chromadb.HttpClient(
+                host=url.hostname or "localhost",
+                port=url.port or (443 if url.scheme == "https" else 8000),
+                ssl=url.scheme == "https",
+                settings=settings,
+            )
+        return chromadb.PersistentClient(path=str(index_dir), settings=settings)
+    except Exception as e:  # chromadb raises bare Exception/ValueError for unreachable servers
+        where = chroma_url or str(index_dir)
+        raise StoreError(f"Cannot open the Chroma store at {where}: {_first_line(e)}") from None
+
+
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip() or type(e).__name__
+    return text.splitlines()[0]
+
+
+class Store:
+    """One index: its two collections, opened lazily, with the model that built it."""
+
+    def __init__(self, index_dir: Path, collection: str = "qa", chroma_url: str | None = None):
+        self.index_dir = index_dir
+        self.chroma_url = chroma_url
+        self.where = chroma_url or str(index_dir)
+        self._names = (f"{collection}-chunks", f"{collection}-docs")
+        self._client: Any = None
+        self._chunks: Any = None
+        self._docs: Any = None
+        self._vector_store: Any = None
+
+    # -- opening -------------------------------------------------------------------
+
+    def _connect(self) -> Any:
+        if self._client is None:
+            self._client = _client(self.index_dir, self.chroma_url)
+        return self._client
+
+    def exists(self) -> bool:
+        """Whether an index is here (never creates one)."""
+        if self.chroma_url is None and not (self.index_dir / "chroma.sqlite3").exists():
+            return False
+        return self.info() is not None
+
+    def info(self) -> IndexInfo | None:
+        """The embedding and chunk size that built the index, or None when there is none."""
+        if self._chunks is None:
+            try:
+                self._chunks = self._connect().get_collection(self._names[0])
+                self._docs = self._connect().get_or_create_collection(
+                    self._names[1], embedding_function=None
+                )
+            except StoreError:
+                raise
+            except Exception as e:
+                if "does not exist" in str(e) or "not found" in str(e).lower():
+                    return None
+                raise StoreError(f"Cannot read the index at {self.where}: {_first_line(e)}") from None
+        meta = self._chunks.metadata or {}
+        return IndexInfo(str(meta.get(_EMBED_KEY, "")), int(meta.get(_CHUNK_KEY, 0)))
+
+    def open_for_write(self, embed: str, chunk_words: int) -> None:
+        """Create the index for `embed`, or check that the existing one was built with it."""
+        info = self.info()
+        if info is None:
+            try:
+                client = self._connect()
+                self._chunks = client.get_or_create_collection(
+                    self._names[0],
+                    configuration={"hnsw": {"space": "cosine"}},
+                    metadata={_EMBED_KEY: embed, _CHUNK_KEY: chunk_words},
+                    embedding_function=None,
+                )
+                self._docs = client.get_or_create_collection(self._names[1], embedding_function=None)
+            except Exception as e:
+                raise StoreError(f"Cannot create the index at {self.where}: {_first_line(e)}") from None
+            return
+        self.check_model(embed)
+        if info.chunk_words != chunk_words:
+            raise ModelMismatchError(
+                f"The index at {self.where} was built with chunks of {info.chunk_words} words, "
+                f"not {chunk_words}. Keep chunk_words={info.chunk_words}, or use another --index."
+            )
+
+    def check_model(self, embed: str) -> None:
+        info = self.info()
+        if info is None:
+            raise IndexNotFoundError(f"No index at {self.where}. Run `qa ingest seeds/` first.")
+        if info.embed != embed:
+            raise ModelMismatchError(
+                f"The index at {self.where} was built with the embedding {info.embed!r}; "
+                f"it cannot be used with {embed!r}. Use --embed {info.embed}, or another --index."
+            )
+
+    def _store(self) -> Any:
+        if self._vector_store is None:
+            from llama_index.vector_stores.chroma import ChromaVectorStore
+
+            if self._chunks is None and self.info() is None:
+                raise IndexNotFoundError(f"No index at {self.where}. Run `qa ingest seeds/` first.")
+            self._vector_store = ChromaVectorStore(chroma_collection=self._chunks)
+        return self._vector_store
+
+    # -- writing -------------------------------------------------------------------
+
+    def committed_hashes(self, doc_ids: Iterable[str] | None = None) -> dict[str, str]:
+        """doc id → content hash of its committed version (all documents when `doc_ids` is None)."""
+        records = self._doc_records(None if doc_ids is None else list(doc_ids))
+        return {doc_id: str(meta.get("hash", "")) for doc_id, meta in records.items()}
+
+    def write_chunks(self, doc: Document, chunks: list[Chunk], vectors: list[list[float]]) -> None:
+        """Add a document's chunks; they stay invisible until `commit` names their hash."""
+        from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
+
+        nodes = []
+        for chunk, vector in zip(chunks, vectors, strict=True):
+            metadata = {
+                "doc_id": doc.doc_id,
+                "title": doc.title,
+                "date": doc.date or "",
+                "source": doc.source,
+                "lang": doc.lang,
+                "doc_hash": doc.hash,
+                "position": chunk.position,
+                "start": chunk.start,
+                "end": chunk.end,
+                "sentences": json.dumps(chunk.sentences),
+            }
+            nodes.append(
+                TextNode(
+                    id_=chunk.chunk_id,
+                    text=chunk.text,
+                    metadata=metadata,
+                    embedding=vector,
+                    start_char_idx=chunk.start,
+                    end_char_idx=chunk.end,
+                    excluded_embed_metadata_keys=_HIDDEN + ["start", "end"],
+                    excluded_llm_metadata_keys=_HIDDEN + ["start", "end"],
+                    # llama-index files the source document's id under "doc_id" in Chroma.
+                    relationships={NodeRelationship.SOURCE: RelatedNodeInfo(node_id=doc.doc_id)},
+                )
+            )
+        try:
+            # Chunk ids carry the content hash, so re-adding after an interruption
+            # rewrites identical records instead of duplicating them.
+            self._chunks.delete(ids=[n.id_ for n in nodes])
+            self._store().add(nodes)
+        except Exception as e:
+            raise StoreError(f"Cannot write to the index at {self.where}: {_first_line(e)}") from None
+
+    def commit(self, doc: Document, chunk_count: int) -> None:
+        """Make `doc`'s new chunks the visible ones, then sweep its old ones."""
+        meta: dict[str, Any] = {
+            "title": doc.title,
+            "date": doc.date or "",
+            "source": doc.source,
+            "lang": doc.lang,
+            "hash": doc.hash,
+            "chunks": chunk_count,
+            "extra": json.dumps(doc.extra, ensure_ascii=False, default=str),
+        }
+        try:
+            self._docs.upsert(ids=[doc.doc_id], embeddings=[_NO_VECTOR], metadatas=[meta])
+            self._chunks.delete(
+                where={"$and": [{"doc_id": doc.doc_id}, {"doc_hash": {"$ne": doc.hash}}]}
+            )
+        except Exception as e:
+            raise StoreError(f"Cannot write to the index at {self.where}: {_first_line(e)}") from None
+
+    def remove(self, doc_id: str) -> bool:
+        """Forget a document; False when there was none by that id."""
+        if doc_id not in self._doc_records([doc_id]):
+            return False
+        try:
+            self._docs.delete(ids=[doc_id])  # uncommit first: no reader sees half a document
+            self._chunks.delete(where={"doc_id": doc_id})
+        except Exception as e:
+            raise StoreError(f"Cannot write to the index at {self.where}: {_first_line(e)}") from None
+        return True
+
+    # -- reading -------------------------------------------------------------------
+
+    def _doc_records(self, doc_ids: list[str] | None) -> dict[str, dict[str, Any]]:
+        if self._docs is None and self.info() is None:
+            return {}
+        out: dict[str, dict[str, Any]] = {}
+        try:
+            if doc_ids is not None:
+                for i in range(0, len(doc_ids), _PAGE):
+                    got = self._docs.get(ids=doc_ids[i : i + _PAGE], include=["metadatas"])
+                    out.update(zip(got["ids"], got["metadatas"], strict=True))
+                return out
+            offset = 0
+            while True:
+                got = self._docs.get(include=["metadatas"], limit=_PAGE, offset=offset)
+                out.update(zip(got["ids"], got["metadatas"], strict=True))
+                if len(got["ids"]) < _PAGE:
+                    return out
+                offset += _PAGE
+        except Exception as e:
+            raise StoreError(f"Cannot read the index at {self.where}: {_first_line(e)}") from None
+
+    def documents(self) -> list[DocumentInfo]:
+        records = self._doc_records(None)
+        return sorted(
+            (
+                DocumentInfo(
+                    doc_id=doc_id,
+                    title=str(m.get("title", "")),
+                    date=str(m.get("date")) or None,
+                    source=str(m.get("source", "")),
+                    lang=str(m.get("lang", "")),
+                    chunks=int(m.get("chunks", 0)),
+                )
+                for doc_id, m in records.items()
+            ),
+            key=lambda d: (d.date or "", d.doc_id),
+        )
+
+    def chunk_count(self) -> int:
+        return int(self._chunks.count()) if self._chunks is not None else 0
+
+    def search(self, vector: list[float], k: int) -> list[Passage]:
+        """The `k` best committed passages for a query vector (llama-index retriever)."""
+        from llama_index.core import VectorStoreIndex
+        from llama_index.core.embeddings import MockEmbedding
+        from llama_index.core.schema import QueryBundle
+
+        # The query vector is already computed; this embedding is never called but
+        # keeps llama-index from reaching for its OpenAI default.
+        index = VectorStoreIndex.from_vector_store(self._store(), embed_model=MockEmbedding(embed_dim=1))
+        fetch = k
+        while True:
+            retriever = index.as_retriever(similarity_top_k=fetch)
+            try:
+                found = retriever.retrieve(QueryBundle(query_str="", embedding=vector))
+            except Exception as e:
+                raise StoreError(f"Cannot search the index at {self.where}: {_first_line(e)}") from None
+            committed = self.committed_hashes({n.node.metadata["doc_id"] for n in found})
+            passages = [
+                _passage(n.node.metadata, n.node.get_content(), n.node.node_id, n.score)
+                for n in found
+                if committed.get(n.node.metadata["doc_id"]) == n.node.metadata["doc_hash"]
+            ]
+            # Uncommitted chunks can push committed ones out of the first `fetch`.
+            if len(passages) >= k or len(found) < fetch:
+                return passages[:k]
+            fetch *= 2
+
+    def document_text(self, doc_id: str) -> list[Passage]:
+        """All committed passages of a document, in order."""
+        committed = self.committed_hashes([doc_id]).get(doc_id)
+        if committed is None:
+            return []
+        got = self._chunks.get(
+            where={"$and": [{"doc_id": doc_id}, {"doc_hash": committed}]},
+            include=["metadatas", "documents"],
+        )
+        passages = [
+            _passage(m, text, chunk_id, None)
+            for chunk_id, m, text in zip(got["ids"], got["metadatas"], got["documents"], strict=True)
+        ]
+        return sorted(passages, key=lambda p: p.start)
+
+
+def _passage(meta: dict[str, Any], text: str, chunk_id: str, score: float | None) -> Passage:
+    # ChromaVectorStore reports exp(-distance); with cosine space that is exp(cos - 1).
+    cosine = 1.0 + math.log(score) if score else 0.0
+    return Passage(
+        doc_id=str(meta["doc_id"]),
+        chunk_id=chunk_id,
+        title=str(meta.get("title", "")),
+        date=str(meta.get("date")) or None,
+        source=str(meta.get("source", "")),
+        lang=str(meta.get("lang", "")),
+        text=text,
+        start=int(meta["start"]),
+        end=int(meta["end"]),
+        score=round(cosine, 4),
+        sentences=tuple((int(s), int(e)) for s, e in json.loads(str(meta.get("sentences", "[]")))),
+    )

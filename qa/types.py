@@ -1,0 +1,140 @@
+"""Result records of the public API. They carry no llama-index or Chroma types."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Quote:
+    """A sentence of a passage, by its character span in the whole document."""
+
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved chunk of a document. `start`/`end` are offsets in the document text."""
+
+    doc_id: str
+    chunk_id: str
+    title: str
+    date: str | None
+    source: str
+    lang: str
+    text: str
+    start: int
+    end: int
+    score: float
+    sentences: tuple[tuple[int, int], ...] = ()
+
+    def sentence_texts(self) -> list[Quote]:
+        """The passage's sentences with their document offsets."""
+        return [Quote(s, e, self.text[s - self.start : e - self.start]) for s, e in self.sentences]
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        del d["sentences"]
+        return d
+
+
+@dataclass(frozen=True)
+class Citation(Passage):
+    """A passage cited as `[n]` in an answer, with the sentences the answer quotes."""
+
+    n: int = 0
+    quotes: tuple[Quote, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        d = super().to_dict()
+        d["quotes"] = [asdict(q) for q in self.quotes]
+        return {"n": d.pop("n"), **d}
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An answer whose every `[n]` marker names one of `citations`."""
+
+    question: str
+    text: str
+    abstained: bool
+    citations: tuple[Citation, ...]
+    closest: tuple[Passage, ...] = ()
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def citation(self, n: int) -> Citation:
+        for c in self.citations:
+            if c.n == n:
+                return c
+        raise KeyError(n)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "answer": self.text,
+            "abstained": self.abstained,
+            "citations": [c.to_dict() for c in self.citations],
+            "closest": [p.to_dict() for p in self.closest],
+            "timings": self.timings,
+        }
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    """A document in the index."""
+
+    doc_id: str
+    title: str
+    date: str | None
+    source: str
+    lang: str
+    chunks: int
+
+
+@dataclass(frozen=True)
+class IngestFailure:
+    """One input that could not be ingested, and why."""
+
+    path: str
+    reason: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line is not None else self.path
+        return f"{where}: {self.reason}"
+
+
+@dataclass
+class IngestReport:
+    """What an ingest did."""
+
+    added: int = 0
+    updated: int = 0
+    skipped: int = 0
+    chunks: int = 0
+    seconds: float = 0.0
+    failures: list[IngestFailure] = field(default_factory=list)
+
+    @property
+    def failed(self) -> int:
+        return len(self.failures)
+
+    def summary(self) -> str:
+        return (
+            f"{self.added} added, {self.updated} updated, {self.skipped} unchanged, "
+            f"{self.failed} failed; {self.chunks} chunks in {self.seconds:.1f} s"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "added": self.added,
+            "updated": self.updated,
+            "skipped": self.skipped,
+            "failed": self.failed,
+            "chunks": self.chunks,
+            "seconds": round(self.seconds, 3),
+            "failures": [str(f) for f in self.failures],
+        }

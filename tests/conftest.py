@@ -1,0 +1,86 @@
+"""Every test runs with its own HOME, caches, working folder and index; no QA_* leaks in."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from llama_index.core.base.embeddings.base import BaseEmbedding
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+KIM = "Why would Kim meet Putin in person?"
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    for name in list(os.environ):
+        if name.startswith("QA_"):
+            monkeypatch.delenv(name)
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
+    monkeypatch.setenv("ANONYMIZED_TELEMETRY", "False")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    return work
+
+
+class WordsEmbedding(BaseEmbedding):
+    """A fake that discriminates: hashed bag of lower-cased words, so ranking is testable."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(model_name="words", **kwargs)
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "WordsEmbedding"
+
+    def _vec(self, text: str) -> list[float]:
+        v = [0.0] * 64
+        for w in re.findall(r"\w+", text.lower()):
+            v[int(hashlib.md5(w.encode()).hexdigest(), 16) % 64] += 1.0
+        norm = sum(x * x for x in v) ** 0.5 or 1.0
+        return [x / norm for x in v]
+
+    def _get_query_embedding(self, query: str) -> list[float]:
+        return self._vec(query)
+
+    def _get_text_embedding(self, text: str) -> list[float]:
+        return self._vec(text)
+
+    async def _aget_query_embedding(self, query: str) -> list[float]:
+        return self._vec(query)
+
+
+@pytest.fixture
+def words_model() -> Any:
+    from qa.embeddings import EmbeddingModel
+
+    return EmbeddingModel("words", WordsEmbedding(), 0.2)
+
+
+@pytest.fixture(scope="session")
+def seeded_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An index of seeds/ built once with the real default model; tests copy it."""
+    from qa import Assistant
+
+    index = tmp_path_factory.mktemp("seeded") / "index"
+    report = Assistant(index_dir=index).ingest([SEEDS])
+    assert report.added == 1 and report.failed == 0
+    return index
+
+
+@pytest.fixture
+def kim_index(seeded_index: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / "index"
+    shutil.copytree(seeded_index, copy)
+    return copy

@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from qa import ConfigError, load_settings
+
+
+def test_flags_beat_env_beat_toml_beat_defaults(isolated: Path) -> None:
+    (isolated / "qa.toml").write_text('k = 7\nindex_dir = "from-toml"\nembed = "use-m3"\n')
+    env = {"QA_K": "9", "QA_INDEX_DIR": "from-env"}
+    s = load_settings({"k": 3, "index_dir": None}, env)
+    assert (s.k, s.index_dir, s.embed, s.chunk_words) == (3, Path("from-env"), "use-m3", 120)
+    assert load_settings({}, env).k == 9
+    assert load_settings({}, {}).k == 7
+
+
+def test_qa_config_points_to_another_file_with_a_qa_table(tmp_path: Path) -> None:
+    cfg = tmp_path / "other.toml"
+    cfg.write_text("[qa]\nmin_score = 0.5\n")
+    assert load_settings({}, {"QA_CONFIG": str(cfg)}).min_score == 0.5
+
+
+@pytest.mark.parametrize(
+    ("env", "toml", "message"),
+    [
+        ({"QA_K": "many"}, None, "QA_K: k must be a int, not 'many'."),
+        ({"QA_K": "0"}, None, "k must be at least 1, not 0."),
+        ({}, "colour = 1\n", "qa.toml: unknown setting 'colour'."),
+        ({}, "k = [\n", "qa.toml: not valid TOML"),
+    ],
+)
+def test_bad_values_give_one_clear_line(
+    isolated: Path, env: dict[str, str], toml: str | None, message: str
+) -> None:
+    if toml is not None:
+        (isolated / "qa.toml").write_text(toml)
+    with pytest.raises(ConfigError) as e:
+        load_settings({}, env)
+    assert str(e.value).startswith(message)
+    assert "\n" not in str(e.value)

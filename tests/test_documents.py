@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from qa.documents import Document, discover, read
+from qa.types import IngestFailure
+
+
+def results(path: Path) -> list[Document | IngestFailure]:
+    return [item.result for item in read(path) if item.result is not None]
+
+
+def test_txt_title_is_first_line_and_id_is_relative_path(isolated: Path) -> None:
+    p = isolated / "a.txt"
+    p.write_text("Le titre\n\nLe corps de l’article. Une autre phrase.", encoding="utf-8")
+    (doc,) = results(p)
+    assert isinstance(doc, Document)
+    assert (doc.doc_id, doc.title, doc.lang) == ("a.txt", "Le titre", "fr")
+    assert doc.text.startswith("Le titre")
+
+
+def test_markdown_front_matter_gives_date_and_keeps_offsets(isolated: Path) -> None:
+    p = isolated / "n.md"
+    src = "---\ndate: 2023-09-05\n---\n# Kim à Moscou\n\nLe train blindé arrive demain."
+    p.write_text(src, encoding="utf-8")
+    (doc,) = results(p)
+    assert isinstance(doc, Document)
+    assert (doc.title, doc.date) == ("Kim à Moscou", "2023-09-05")
+    assert len(doc.text) == len(src) and doc.text.endswith("arrive demain.")
+
+
+def test_html_keeps_visible_text_only(isolated: Path) -> None:
+    p = isolated / "page.html"
+    p.write_text(
+        "<html><head><title>Le sommet</title><style>p{color:red}</style>"
+        '<meta property="article:published_time" content="2023-09-13"></head>'
+        "<body><nav>Accueil</nav><h1>Sommet à Vostotchny</h1>"
+        "<p>Kim et Poutine se sont rencontrés.</p><script>alert(1)</script></body></html>",
+        encoding="utf-8",
+    )
+    (doc,) = results(p)
+    assert isinstance(doc, Document)
+    assert doc.title == "Le sommet" and doc.date == "2023-09-13"
+    assert "Kim et Poutine se sont rencontrés." in doc.text
+    assert "alert" not in doc.text and "color" not in doc.text and "Accueil" not in doc.text
+
+
+def test_jsonl_lines_become_documents_and_bad_lines_failures(isolated: Path) -> None:
+    p = isolated / "arch.jsonl"
+    lines = [
+        json.dumps({"id": "a1", "title": "Un", "text": "Premier article.", "date": "2020-01-02",
+                    "section": "monde"}),
+        "{not json",
+        json.dumps({"id": "a2", "title": "Deux"}),
+        "",
+        json.dumps({"id": "a3", "text": "Troisième article sans titre.", "lang": "fr"}),
+        json.dumps(["a", "list"]),
+    ]
+    p.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = results(p)
+    docs = [r for r in out if isinstance(r, Document)]
+    fails = [r for r in out if isinstance(r, IngestFailure)]
+    assert [d.doc_id for d in docs] == ["a1", "a3"]
+    assert docs[0].extra == {"section": "monde"} and docs[0].date == "2020-01-02"
+    assert docs[1].title == "Troisième article sans titre."
+    assert [(f.line, f.reason.split(" (")[0]) for f in fails] == [
+        (2, "invalid JSON"),
+        (3, "no 'text' field with text in it"),
+        (6, "not a JSON object"),
+    ]
+    assert str(fails[0]).startswith(f"{p}:2: invalid JSON")
+
+
+def test_binary_empty_and_non_utf8_files_fail_with_reason(isolated: Path) -> None:
+    (isolated / "bin.txt").write_bytes(b"\x00\x01\x02PK")
+    (isolated / "empty.txt").write_text("  \n\n ", encoding="utf-8")
+    (isolated / "latin.txt").write_bytes("café crème".encode("latin-1"))
+    reasons = {
+        name: results(isolated / name)[0]
+        for name in ("bin.txt", "empty.txt", "latin.txt")
+    }
+    assert all(isinstance(r, IngestFailure) for r in reasons.values())
+    assert reasons["bin.txt"].reason == "binary file, not text"  # type: ignore[union-attr]
+    assert reasons["empty.txt"].reason.startswith("empty")  # type: ignore[union-attr]
+    assert reasons["latin.txt"].reason.startswith("not UTF-8 text")  # type: ignore[union-attr]
+
+
+def test_discover_recurses_skips_hidden_cuts_symlink_loops(isolated: Path) -> None:
+    (isolated / "a" / "b").mkdir(parents=True)
+    (isolated / "a" / "one.txt").write_text("x", encoding="utf-8")
+    (isolated / "a" / "b" / "two.md").write_text("x", encoding="utf-8")
+    (isolated / "a" / "b" / "skip.pdf").write_text("x", encoding="utf-8")
+    (isolated / "a" / ".hidden.txt").write_text("x", encoding="utf-8")
+    os.symlink(isolated / "a", isolated / "a" / "b" / "loop")
+    (isolated / "photo.png").write_bytes(b"x")
+    files, failures = discover([isolated / "a", isolated / "photo.png", isolated / "missing"])
+    assert [f.name for f in files] == ["two.md", "one.txt"] or sorted(f.name for f in files) == [
+        "one.txt",
+        "two.md",
+    ]
+    assert len(files) == 2
+    assert [(Path(f.path).name, f.reason.split(" (")[0]) for f in failures] == [
+        ("photo.png", "unsupported file type"),
+        ("missing", "no such file or folder"),
+    ]
+
+
+def test_hash_changes_with_text_and_metadata() -> None:
+    a = Document("d", "T", "text", "s", "fr")
+    assert a.hash == Document("d", "T", "text", "s", "fr").hash
+    assert a.hash != Document("d", "T", "text!", "s", "fr").hash
+    assert a.hash != Document("d", "T", "text", "s", "fr", date="2020").hash

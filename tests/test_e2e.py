@@ -1,0 +1,144 @@
+"""The real path on the seed article: e5, Chroma, the API, the CLI and a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from qa import Assistant
+from qa.cli import app
+
+from .conftest import KIM, ROOT, SEEDS
+
+pytestmark = pytest.mark.slow
+OFF_TOPIC = "What is the best recipe for a chocolate cake?"
+
+
+def markers(text: str) -> set[int]:
+    return {int(n) for n in re.findall(r"\[(\d+)\]", text)}
+
+
+def test_kim_question_is_answered_with_real_citations(kim_index: Path) -> None:
+    qa = Assistant(index_dir=kim_index)
+    answer = qa.ask(KIM)
+    assert not answer.abstained
+    assert answer.citations and markers(answer.text) == {c.n for c in answer.citations}
+    retrieved = {p.chunk_id for p in qa.search(KIM, qa.settings.k)}
+    seed = (SEEDS / "kim-jong-un-russia.fr.txt").read_text(encoding="utf-8")
+    for c in answer.citations:
+        assert c.chunk_id in retrieved
+        assert seed[c.start : c.end] == c.text
+        for q in c.quotes:
+            assert seed[q.start : q.end] == q.text and q.text in answer.text
+    quoted = " ".join(q.text for c in answer.citations for q in c.quotes)
+    assert "Poutine" in quoted and "Kim" in quoted
+
+
+def test_off_topic_question_abstains_in_the_question_language(kim_index: Path) -> None:
+    qa = Assistant(index_dir=kim_index)
+    answer = qa.ask(OFF_TOPIC)
+    assert answer.abstained and answer.citations == () and markers(answer.text) == set()
+    assert answer.text.startswith("The articles in the index do not answer")
+    assert len(answer.closest) == qa.settings.k
+    french = qa.ask("Quelle est la meilleure recette de gâteau au chocolat ?")
+    assert french.abstained and french.text.startswith("Les articles de l’index ne répondent pas")
+
+
+def test_a_follow_up_is_retrieved_with_the_conversation_in_mind(kim_index: Path) -> None:
+    chat = Assistant(index_dir=kim_index).chat()
+    first = chat.ask(KIM)
+    follow = chat.ask("And what does Breuker think?")
+    assert not first.abstained and not follow.abstained
+    assert any("Breuker" in c.text for c in follow.citations)
+    chat.reset()
+    assert chat.history == [] and chat.last is None
+
+
+def test_search_scores_are_sorted_cosines(kim_index: Path) -> None:
+    passages = Assistant(index_dir=kim_index).search(KIM, 4)
+    scores = [p.score for p in passages]
+    assert len(passages) == 4 and scores == sorted(scores, reverse=True)
+    assert all(0.5 < s <= 1.0 for s in scores)
+
+
+def test_cli_ask_json_carries_the_documented_fields(kim_index: Path) -> None:
+    result = CliRunner().invoke(app, ["ask", KIM, "--index", str(kim_index), "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["question"] == KIM and data["abstained"] is False
+    assert set(data["timings"]) >= {"retrieve_ms", "total_ms"}
+    for c in data["citations"]:
+        assert {"n", "doc_id", "chunk_id", "title", "date", "source", "text", "start", "end",
+                "score"} <= set(c)
+    assert markers(data["answer"]) == {c["n"] for c in data["citations"]}
+
+
+def test_cli_sources_search_remove(kim_index: Path) -> None:
+    runner = CliRunner()
+    listed = runner.invoke(app, ["sources", "--index", str(kim_index), "--json"])
+    (doc,) = json.loads(listed.stdout)
+    assert doc["chunks"] == 9 and doc["lang"] == "fr"
+    found = runner.invoke(app, ["search", KIM, "--index", str(kim_index), "-k", "2", "--json"])
+    assert len(json.loads(found.stdout)["passages"]) == 2
+    gone = runner.invoke(app, ["remove", doc["doc_id"], "--index", str(kim_index)])
+    assert gone.exit_code == 0 and "removed" in gone.stdout
+    again = runner.invoke(app, ["remove", doc["doc_id"], "--index", str(kim_index)])
+    assert again.exit_code == 1 and "no document" in again.stderr
+    assert json.loads(runner.invoke(app, ["sources", "--index", str(kim_index), "--json"]).stdout) == []
+
+
+def test_cli_errors_are_one_line_with_exit_codes(kim_index: Path, isolated: Path) -> None:
+    runner = CliRunner()
+    missing = runner.invoke(app, ["search", "x", "--index", str(isolated / "none")])
+    assert missing.exit_code == 3
+    assert missing.stderr == f"qa: error: No index at {isolated / 'none'}. Run `qa ingest seeds/` first.\n"
+    other = runner.invoke(app, ["search", "x", "--index", str(kim_index), "--embed", "use-m3"])
+    assert other.exit_code == 4 and other.stderr.count("\n") == 1
+    assert "built with the embedding 'e5'" in other.stderr
+    bad = runner.invoke(app, ["ask", "x", "--embed", "word2vec"])
+    assert bad.exit_code == 2 and "Unknown embedding 'word2vec'" in bad.stderr
+    empty = runner.invoke(app, ["ask", "   ", "--index", str(kim_index)])
+    assert empty.exit_code == 2 and empty.stderr == "qa: error: The question is empty.\n"
+
+
+def test_cli_ingest_reports_bad_files_and_keeps_going(kim_index: Path, isolated: Path) -> None:
+    (isolated / "ok.md").write_text("# Nouvelle\n\nLe sommet a eu lieu à Vostotchny en septembre.")
+    (isolated / "bad.txt").write_bytes(b"\x00binary")
+    result = CliRunner().invoke(app, ["ingest", str(isolated), "--index", str(kim_index)])
+    assert result.exit_code == 0
+    assert f"skipped {isolated / 'bad.txt'}: binary file, not text" in result.stderr
+    assert "1 added, 0 updated, 0 unchanged, 1 failed" in result.stdout
+
+
+def test_chat_transcript(kim_index: Path) -> None:
+    script = "\n".join([KIM, "/sources", "/open 1", "/open 99", "/bogus", "/reset", "/help", "/quit"])
+    result = CliRunner().invoke(app, ["chat", "--index", str(kim_index)], input=script + "\n")
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert out.count("you> ") == 8
+    assert "[1]" in out and "sources: [1]" in out
+    assert "Usage: /open N, where N is one of" in out
+    assert "Unknown command /bogus" in out and "Conversation forgotten." in out
+    assert "/sources   the sources of the last answer" in out
+
+
+def test_a_new_user_gets_an_answer_from_the_first_command(isolated: Path) -> None:
+    """A real subprocess, an empty index: `qa ask` ingests seeds/ and answers."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}
+    env["QA_INDEX_DIR"] = str(isolated / "fresh")
+    proc = subprocess.run(
+        [sys.executable, "-m", "qa", "ask", KIM, "--json"],
+        capture_output=True, text=True, env=env, cwd=ROOT, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "ingesting the seed articles" in proc.stderr
+    data = json.loads(proc.stdout)
+    assert not data["abstained"] and data["citations"]
+    assert "Traceback" not in proc.stderr

@@ -1,0 +1,140 @@
+"""Ingest into a real Chroma store: incremental, atomic per document, resumable."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from qa import ModelMismatchError
+from qa.embeddings import EmbeddingModel
+from qa.ingest import ingest_paths
+from qa.store import Store
+
+ARTICLES = {
+    f"a{i}": f"Article {i} about topic{i}. It has a second sentence on subject{i}. "
+    f"And a third one mentioning place{i} and person{i}."
+    for i in range(6)
+}
+
+
+def write_jsonl(path: Path, articles: dict[str, str]) -> None:
+    path.write_text(
+        "".join(json.dumps({"id": k, "title": k.upper(), "text": v}) + "\n" for k, v in articles.items())
+    )
+
+
+def run(store: Store, model: EmbeddingModel, *paths: Path, batch: int = 2) -> Any:
+    return ingest_paths(list(paths), store, model, chunk_words=12, batch_size=batch)
+
+
+def counts(store: Store) -> tuple[int, int]:
+    docs = store.documents()
+    return len(docs), store.chunk_count()
+
+
+def test_reingest_unchanged_does_nothing_and_changed_replaces(isolated: Path, words_model: Any) -> None:
+    src = isolated / "news.jsonl"
+    write_jsonl(src, ARTICLES)
+    store = Store(isolated / "index")
+    first = run(store, words_model, src)
+    assert (first.added, first.updated, first.skipped, first.failed) == (6, 0, 0, 0)
+    n_docs, n_chunks = counts(store)
+    assert n_docs == 6 and n_chunks == first.chunks == sum(d.chunks for d in store.documents())
+
+    again = run(Store(isolated / "index"), words_model, src)
+    assert (again.added, again.updated, again.skipped, again.chunks) == (0, 0, 6, 0)
+    assert counts(store) == (6, n_chunks)
+
+    changed = dict(ARTICLES, a2="A short replacement text for the second article.")
+    write_jsonl(src, changed)
+    third = run(Store(isolated / "index"), words_model, src)
+    assert (third.added, third.updated, third.skipped) == (0, 1, 5)
+    per_doc = {d.doc_id: d.chunks for d in store.documents()}
+    assert per_doc["a2"] == 1 and store.chunk_count() == sum(per_doc.values())
+    texts = [p.text for p in store.document_text("a2")]
+    assert texts == ["A short replacement text for the second article."]
+
+
+def test_remove_deletes_document_and_chunks(isolated: Path, words_model: Any) -> None:
+    src = isolated / "news.jsonl"
+    write_jsonl(src, ARTICLES)
+    store = Store(isolated / "index")
+    run(store, words_model, src)
+    before = store.chunk_count()
+    removed_chunks = {d.doc_id: d.chunks for d in store.documents()}["a0"]
+    assert store.remove("a0") is True
+    assert store.remove("a0") is False
+    assert counts(store) == (5, before - removed_chunks)
+
+
+class Interrupting:
+    """The real fake model, interrupted (as by Ctrl-C) on a given embedding call."""
+
+    def __init__(self, model: EmbeddingModel, fail_on_call: int):
+        self.model, self.calls, self.fail_on_call = model, 0, fail_on_call
+        self.name, self.min_score = model.name, model.min_score
+
+    def passages(self, texts: list[str]) -> list[list[float]]:
+        self.calls += 1
+        if self.calls == self.fail_on_call:
+            raise KeyboardInterrupt
+        return self.model.passages(texts)
+
+    def query(self, text: str) -> list[float]:
+        return self.model.query(text)
+
+
+def test_an_interrupted_ingest_is_finished_by_running_it_again(isolated: Path, words_model: Any) -> None:
+    src = isolated / "news.jsonl"
+    write_jsonl(src, ARTICLES)
+    store = Store(isolated / "index")
+    with pytest.raises(KeyboardInterrupt):
+        run(store, Interrupting(words_model, fail_on_call=3), src)  # type: ignore[arg-type]
+    partial = store.documents()
+    assert 0 < len(partial) < 6
+    # Chunks of a document whose record was never written are invisible to search.
+    hits = store.search(words_model.query("topic5 subject5 place5"), 20)
+    assert {h.doc_id for h in hits} <= {d.doc_id for d in partial}
+
+    report = run(Store(isolated / "index"), words_model, src)
+    assert report.added == 6 - len(partial) and report.skipped == len(partial)
+    docs = store.documents()
+    assert sorted(d.doc_id for d in docs) == sorted(ARTICLES)
+    assert store.chunk_count() == sum(d.chunks for d in docs)
+
+
+def test_an_index_refuses_another_embedding_model(isolated: Path, words_model: Any) -> None:
+    src = isolated / "news.jsonl"
+    write_jsonl(src, ARTICLES)
+    store = Store(isolated / "index")
+    run(store, words_model, src)
+    other = EmbeddingModel("e5", words_model.model, 0.5)
+    with pytest.raises(ModelMismatchError) as e:
+        run(Store(isolated / "index"), other, src)
+    assert "built with the embedding 'words'" in str(e.value) and "--embed words" in str(e.value)
+    assert counts(store)[0] == 6
+
+
+def test_bad_inputs_are_reported_and_the_rest_ingested(isolated: Path, words_model: Any) -> None:
+    folder = isolated / "in"
+    folder.mkdir()
+    write_jsonl(folder / "good.jsonl", {"g1": ARTICLES["a1"]})
+    (folder / "bad.jsonl").write_text('{"id": "b1", "text": "Fine line here."}\n{broken\n')
+    (folder / "empty.txt").write_text("")
+    (folder / "binary.txt").write_bytes(b"\x00\x00\x00")
+    (folder / "dup.jsonl").write_text(json.dumps({"id": "g1", "text": "Same id again."}) + "\n")
+    store = Store(isolated / "index")
+    report = run(store, words_model, folder)
+    assert report.added == 2
+    assert sorted(str(f).replace(str(folder) + "/", "") for f in report.failures) == [
+        "bad.jsonl:2: invalid JSON (Expecting property name enclosed in double quotes at column 2)",
+        "binary.txt: binary file, not text",
+        "empty.txt: empty: no text to ingest",
+        # Files are read in name order: dup.jsonl claims g1 first.
+        "good.jsonl:1: duplicate id 'g1' (first at dup.jsonl:1)",
+    ]
+    assert sorted(d.doc_id for d in store.documents()) == ["b1", "g1"]
+    assert [p.text for p in store.document_text("g1")] == ["Same id again."]
