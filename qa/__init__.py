@@ -1,9 +1,9 @@
 """qa: answers with cited passages from a collection of news articles.
 
-    from qa import Assistant
-    qa = Assistant()
-    qa.ingest(["seeds/"])
-    answer = qa.ask("Why would Kim meet Putin in person?")
+from qa import Assistant
+qa = Assistant()
+qa.ingest(["seeds/"])
+answer = qa.ask("Why would Kim meet Putin in person?")
 """
 
 from __future__ import annotations

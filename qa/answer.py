@@ -47,7 +47,9 @@ def select_sentences(
     ]
     if not candidates:
         return []
-    vectors = np.asarray(embed([" ".join(q.text.split()) for _, q, _ in candidates]), dtype=np.float32)
+    vectors = np.asarray(
+        embed([" ".join(q.text.split()) for _, q, _ in candidates]), dtype=np.float32
+    )
     scores = vectors @ query
     order = np.argsort(-scores, kind="stable")
     best = int(order[0])

@@ -47,7 +47,9 @@ class Assistant:
             embed=canonical_name(embed) if embed else None,
             chroma_url=chroma_url,
         )
-        self.store = Store(self.settings.index_dir, self.settings.collection, self.settings.chroma_url)
+        self.store = Store(
+            self.settings.index_dir, self.settings.collection, self.settings.chroma_url
+        )
         self.prompts = Prompts(self.settings.resolved_prompts_dir())
         self._model: EmbeddingModel | None = None
 
@@ -78,7 +80,9 @@ class Assistant:
 
     # -- ingest --------------------------------------------------------------------
 
-    def ingest(self, paths: Iterable[str | Path], on_progress: Progress | None = None) -> IngestReport:
+    def ingest(
+        self, paths: Iterable[str | Path], on_progress: Progress | None = None
+    ) -> IngestReport:
         """Add or update the articles under `paths`; unchanged ones are skipped."""
         if self.store.exists():
             self.store.check_model(self.embed_name)
@@ -117,7 +121,7 @@ class Assistant:
     def _query_vector(self, question: str, context: np.ndarray | None) -> np.ndarray:
         vector = np.asarray(self._embedding().query(question), dtype=np.float32)
         if context is not None:
-            vector = vector + _HISTORY_WEIGHT * context
+            vector = (vector + _HISTORY_WEIGHT * context).astype(np.float32)
             vector /= np.linalg.norm(vector)
         return vector
 
@@ -145,7 +149,10 @@ class Assistant:
         t2 = time.perf_counter()
         lang = detect_language(question)
         selected = select_sentences(
-            vector, passages, self._embedding().passages, self._floor(lang),
+            vector,
+            passages,
+            self._embedding().passages,
+            self._floor(lang),
             self.settings.answer_sentences,
         )
         t3 = time.perf_counter()

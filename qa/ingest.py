@@ -88,7 +88,10 @@ def ingest_paths(
                 where = str(result.source)
                 if result.doc_id in seen:
                     report.failures.append(
-                        IngestFailure(where, f"duplicate id {result.doc_id!r} (first at {seen[result.doc_id]})")
+                        IngestFailure(
+                            where,
+                            f"duplicate id {result.doc_id!r} (first at {seen[result.doc_id]})",
+                        )
                     )
                     continue
                 seen[result.doc_id] = where

@@ -11,13 +11,19 @@ LANGUAGES = ("en", "fr", "de", "es", "it", "nl", "pt")
 # A character n-gram model guesses poorly on three-word questions ("Who is Breuker?"
 # comes out Dutch); question and function words settle those.
 _CUES: dict[str, frozenset[str]] = {
-    "en": frozenset("what who whom whose why how when where which is are was were does do did the and of to in think".split()),
-    "fr": frozenset("que qui quoi pourquoi comment quand où quel quelle quels est sont le la les des du et pense il elle".split()),
-    "de": frozenset("was wer wen warum wie wann wo welche welcher ist sind der die das und denkt den dem nicht".split()),
-    "es": frozenset("qué quién quiénes por cómo cuándo dónde cuál es son el los las del y piensa".split()),
-    "it": frozenset("che chi perché come quando dove quale è sono il gli della e pensa".split()),
-    "nl": frozenset("wat wie waarom hoe wanneer waar welke het een zijn denkt niet".split()),
-    "pt": frozenset("que quem porque como quando onde qual é são os as do da e pensa não".split()),
+    lang: frozenset(words.split())
+    for lang, words in {
+        "en": "what who whom whose why how when where which is are was were does do did "
+        "the and of to in think",
+        "fr": "que qui quoi pourquoi comment quand où quel quelle quels est sont le la les "
+        "des du et pense il elle",
+        "de": "was wer wen warum wie wann wo welche welcher ist sind der die das und denkt "
+        "den dem nicht",
+        "es": "qué quién quiénes por cómo cuándo dónde cuál es son el los las del y piensa",
+        "it": "che chi perché come quando dove quale è sono il gli della e pensa",
+        "nl": "wat wie waarom hoe wanneer waar welke het een zijn denkt niet",
+        "pt": "que quem porque como quando onde qual é são os as do da e pensa não",
+    }.items()
 }
 _WORD = re.compile(r"[^\W\d_]+")
 _SHORT = 8

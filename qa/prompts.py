@@ -57,4 +57,4 @@ class Prompts:
 
         text = self._load(name, lang) or self._load(name, FALLBACK_LANG)
         assert text is not None  # the fallback was checked in __init__
-        return PromptTemplate(text).format(**values)
+        return str(PromptTemplate(text).format(**values))  # type: ignore[arg-type]

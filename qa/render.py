@@ -42,7 +42,9 @@ def quoted(p: Passage, quotes: tuple[Any, ...] = ()) -> Text:
 
 def print_answer(console: Console, answer: Answer, show_sources: bool = True) -> None:
     style = "yellow" if answer.abstained else "green"
-    console.print(Panel(Text(safe(answer.text)), border_style=style, title="answer", title_align="left"))
+    console.print(
+        Panel(Text(safe(answer.text)), border_style=style, title="answer", title_align="left")
+    )
     if show_sources:
         if answer.abstained:
             if answer.closest:
@@ -78,7 +80,9 @@ def print_documents(console: Console, docs: list[DocumentInfo]) -> None:
 
 def print_report(console: Console, err: Console, report: IngestReport) -> None:
     for failure in report.failures:
-        err.print(Text(f"skipped {safe(str(failure))}", style="red"), highlight=False, soft_wrap=True)
+        err.print(
+            Text(f"skipped {safe(str(failure))}", style="red"), highlight=False, soft_wrap=True
+        )
     console.print(Text(report.summary()))
 
 
@@ -97,8 +101,12 @@ class LazyProgress:
             if time.monotonic() - self.started < self.delay or not self.console.is_terminal:
                 return
             self._bar = Progress(
-                TextColumn("ingesting"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-                TimeRemainingColumn(), console=self.console, transient=True,
+                TextColumn("ingesting"),
+                BarColumn(),
+                TextColumn("{task.percentage:>3.0f}%"),
+                TimeRemainingColumn(),
+                console=self.console,
+                transient=True,
             )
             self._bar.start()
             self._task = self._bar.add_task("ingest", total=max(total, 1))

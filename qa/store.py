@@ -99,7 +99,9 @@ class Store:
             except Exception as e:
                 if "does not exist" in str(e) or "not found" in str(e).lower():
                     return None
-                raise StoreError(f"Cannot read the index at {self.where}: {_first_line(e)}") from None
+                raise StoreError(
+                    f"Cannot read the index at {self.where}: {_first_line(e)}"
+                ) from None
         meta = self._chunks.metadata or {}
         return IndexInfo(str(meta.get(_EMBED_KEY, "")), int(meta.get(_CHUNK_KEY, 0)))
 
@@ -115,9 +117,13 @@ class Store:
                     metadata={_EMBED_KEY: embed, _CHUNK_KEY: chunk_words},
                     embedding_function=None,
                 )
-                self._docs = client.get_or_create_collection(self._names[1], embedding_function=None)
+                self._docs = client.get_or_create_collection(
+                    self._names[1], embedding_function=None
+                )
             except Exception as e:
-                raise StoreError(f"Cannot create the index at {self.where}: {_first_line(e)}") from None
+                raise StoreError(
+                    f"Cannot create the index at {self.where}: {_first_line(e)}"
+                ) from None
             return
         self.check_model(embed)
         if info.chunk_words != chunk_words:
@@ -190,7 +196,9 @@ class Store:
             self._chunks.delete(ids=[n.id_ for n in nodes])
             self._store().add(nodes)
         except Exception as e:
-            raise StoreError(f"Cannot write to the index at {self.where}: {_first_line(e)}") from None
+            raise StoreError(
+                f"Cannot write to the index at {self.where}: {_first_line(e)}"
+            ) from None
 
     def commit(self, doc: Document, chunk_count: int) -> None:
         """Make `doc`'s new chunks the visible ones, then sweep its old ones."""
@@ -209,7 +217,9 @@ class Store:
                 where={"$and": [{"doc_id": doc.doc_id}, {"doc_hash": {"$ne": doc.hash}}]}
             )
         except Exception as e:
-            raise StoreError(f"Cannot write to the index at {self.where}: {_first_line(e)}") from None
+            raise StoreError(
+                f"Cannot write to the index at {self.where}: {_first_line(e)}"
+            ) from None
 
     def remove(self, doc_id: str) -> bool:
         """Forget a document; False when there was none by that id."""
@@ -219,7 +229,9 @@ class Store:
             self._docs.delete(ids=[doc_id])  # uncommit first: no reader sees half a document
             self._chunks.delete(where={"doc_id": doc_id})
         except Exception as e:
-            raise StoreError(f"Cannot write to the index at {self.where}: {_first_line(e)}") from None
+            raise StoreError(
+                f"Cannot write to the index at {self.where}: {_first_line(e)}"
+            ) from None
         return True
 
     # -- reading -------------------------------------------------------------------
@@ -272,14 +284,18 @@ class Store:
 
         # The query vector is already computed; this embedding is never called but
         # keeps llama-index from reaching for its OpenAI default.
-        index = VectorStoreIndex.from_vector_store(self._store(), embed_model=MockEmbedding(embed_dim=1))
+        index = VectorStoreIndex.from_vector_store(
+            self._store(), embed_model=MockEmbedding(embed_dim=1)
+        )
         fetch = k
         while True:
             retriever = index.as_retriever(similarity_top_k=fetch)
             try:
                 found = retriever.retrieve(QueryBundle(query_str="", embedding=vector))
             except Exception as e:
-                raise StoreError(f"Cannot search the index at {self.where}: {_first_line(e)}") from None
+                raise StoreError(
+                    f"Cannot search the index at {self.where}: {_first_line(e)}"
+                ) from None
             committed = self.committed_hashes({n.node.metadata["doc_id"] for n in found})
             passages = [
                 _passage(n.node.metadata, n.node.get_content(), n.node.node_id, n.score)
@@ -302,7 +318,9 @@ class Store:
         )
         passages = [
             _passage(m, text, chunk_id, None)
-            for chunk_id, m, text in zip(got["ids"], got["metadatas"], got["documents"], strict=True)
+            for chunk_id, m, text in zip(
+                got["ids"], got["metadatas"], got["documents"], strict=True
+            )
         ]
         return sorted(passages, key=lambda p: p.start)
 

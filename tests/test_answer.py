@@ -15,13 +15,26 @@ def passage(chunk_id: str, text: str, score: float, start: int = 0) -> Passage:
         s = text.index(sentence.strip(), pos)
         spans.append((start + s, start + s + len(sentence.strip())))
         pos = s + len(sentence.strip())
-    return Passage("doc-" + chunk_id, chunk_id, "T", None, "src", "fr", text, start,
-                   start + len(text), score, tuple(spans))
+    return Passage(
+        "doc-" + chunk_id,
+        chunk_id,
+        "T",
+        None,
+        "src",
+        "fr",
+        text,
+        start,
+        start + len(text),
+        score,
+        tuple(spans),
+    )
 
 
 def test_best_sentences_are_cited_with_numbers_that_name_their_passages(words_model: Any) -> None:
     a = passage("a", "The cat sleeps on the sofa all day. Dogs bark at the mailman daily.", 0.9)
-    b = passage("b", "Bread is baked in the oven each morning. The cat sleeps in the sun.", 0.8, 500)
+    b = passage(
+        "b", "Bread is baked in the oven each morning. The cat sleeps in the sun.", 0.8, 500
+    )
     q = np.asarray(words_model.query("where does the cat sleep"), dtype=np.float32)
     selected = select_sentences(q, [a, b], words_model.passages, lambda p: 0.2, 2)
     # The shorter sentence shares the same words with fewer others: it ranks first.
@@ -47,7 +60,11 @@ def test_passages_below_the_floor_are_never_quoted(words_model: Any) -> None:
 
 def test_a_repeated_sentence_is_quoted_once(words_model: Any) -> None:
     a = passage("a", "Kim will travel by armoured train to the east.", 0.9)
-    b = passage("b", "Kim will travel by armoured train to the east. Nothing else here now.", 0.9, 99)
+    b = passage(
+        "b", "Kim will travel by armoured train to the east. Nothing else here now.", 0.9, 99
+    )
     q = np.asarray(words_model.query("how will Kim travel"), dtype=np.float32)
     selected = select_sentences(q, [a, b], words_model.passages, lambda p: 0.2, 3)
-    assert [s.quote.text for s in selected].count("Kim will travel by armoured train to the east.") == 1
+    assert [s.quote.text for s in selected].count(
+        "Kim will travel by armoured train to the east."
+    ) == 1

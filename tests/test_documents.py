@@ -50,8 +50,15 @@ def test_html_keeps_visible_text_only(isolated: Path) -> None:
 def test_jsonl_lines_become_documents_and_bad_lines_failures(isolated: Path) -> None:
     p = isolated / "arch.jsonl"
     lines = [
-        json.dumps({"id": "a1", "title": "Un", "text": "Premier article.", "date": "2020-01-02",
-                    "section": "monde"}),
+        json.dumps(
+            {
+                "id": "a1",
+                "title": "Un",
+                "text": "Premier article.",
+                "date": "2020-01-02",
+                "section": "monde",
+            }
+        ),
         "{not json",
         json.dumps({"id": "a2", "title": "Deux"}),
         "",
@@ -77,10 +84,7 @@ def test_binary_empty_and_non_utf8_files_fail_with_reason(isolated: Path) -> Non
     (isolated / "bin.txt").write_bytes(b"\x00\x01\x02PK")
     (isolated / "empty.txt").write_text("  \n\n ", encoding="utf-8")
     (isolated / "latin.txt").write_bytes("café crème".encode("latin-1"))
-    reasons = {
-        name: results(isolated / name)[0]
-        for name in ("bin.txt", "empty.txt", "latin.txt")
-    }
+    reasons = {name: results(isolated / name)[0] for name in ("bin.txt", "empty.txt", "latin.txt")}
     assert all(isinstance(r, IngestFailure) for r in reasons.values())
     assert reasons["bin.txt"].reason == "binary file, not text"  # type: ignore[union-attr]
     assert reasons["empty.txt"].reason.startswith("empty")  # type: ignore[union-attr]

@@ -75,8 +75,18 @@ def test_cli_ask_json_carries_the_documented_fields(kim_index: Path) -> None:
     assert data["question"] == KIM and data["abstained"] is False
     assert set(data["timings"]) >= {"retrieve_ms", "total_ms"}
     for c in data["citations"]:
-        assert {"n", "doc_id", "chunk_id", "title", "date", "source", "text", "start", "end",
-                "score"} <= set(c)
+        assert {
+            "n",
+            "doc_id",
+            "chunk_id",
+            "title",
+            "date",
+            "source",
+            "text",
+            "start",
+            "end",
+            "score",
+        } <= set(c)
     assert markers(data["answer"]) == {c["n"] for c in data["citations"]}
 
 
@@ -91,14 +101,20 @@ def test_cli_sources_search_remove(kim_index: Path) -> None:
     assert gone.exit_code == 0 and "removed" in gone.stdout
     again = runner.invoke(app, ["remove", doc["doc_id"], "--index", str(kim_index)])
     assert again.exit_code == 1 and "no document" in again.stderr
-    assert json.loads(runner.invoke(app, ["sources", "--index", str(kim_index), "--json"]).stdout) == []
+    assert (
+        json.loads(runner.invoke(app, ["sources", "--index", str(kim_index), "--json"]).stdout)
+        == []
+    )
 
 
 def test_cli_errors_are_one_line_with_exit_codes(kim_index: Path, isolated: Path) -> None:
     runner = CliRunner()
     missing = runner.invoke(app, ["search", "x", "--index", str(isolated / "none")])
     assert missing.exit_code == 3
-    assert missing.stderr == f"qa: error: No index at {isolated / 'none'}. Run `qa ingest seeds/` first.\n"
+    assert (
+        missing.stderr
+        == f"qa: error: No index at {isolated / 'none'}. Run `qa ingest seeds/` first.\n"
+    )
     other = runner.invoke(app, ["search", "x", "--index", str(kim_index), "--embed", "use-m3"])
     assert other.exit_code == 4 and other.stderr.count("\n") == 1
     assert "built with the embedding 'e5'" in other.stderr
@@ -118,7 +134,9 @@ def test_cli_ingest_reports_bad_files_and_keeps_going(kim_index: Path, isolated:
 
 
 def test_chat_transcript(kim_index: Path) -> None:
-    script = "\n".join([KIM, "/sources", "/open 1", "/open 99", "/bogus", "/reset", "/help", "/quit"])
+    script = "\n".join(
+        [KIM, "/sources", "/open 1", "/open 99", "/bogus", "/reset", "/help", "/quit"]
+    )
     result = CliRunner().invoke(app, ["chat", "--index", str(kim_index)], input=script + "\n")
     assert result.exit_code == 0, result.output
     out = result.stdout
@@ -135,7 +153,11 @@ def test_a_new_user_gets_an_answer_from_the_first_command(isolated: Path) -> Non
     env["QA_INDEX_DIR"] = str(isolated / "fresh")
     proc = subprocess.run(
         [sys.executable, "-m", "qa", "ask", KIM, "--json"],
-        capture_output=True, text=True, env=env, cwd=ROOT, timeout=300,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stderr
     assert "ingesting the seed articles" in proc.stderr

@@ -22,7 +22,9 @@ ARTICLES = {
 
 def write_jsonl(path: Path, articles: dict[str, str]) -> None:
     path.write_text(
-        "".join(json.dumps({"id": k, "title": k.upper(), "text": v}) + "\n" for k, v in articles.items())
+        "".join(
+            json.dumps({"id": k, "title": k.upper(), "text": v}) + "\n" for k, v in articles.items()
+        )
     )
 
 
@@ -35,7 +37,9 @@ def counts(store: Store) -> tuple[int, int]:
     return len(docs), store.chunk_count()
 
 
-def test_reingest_unchanged_does_nothing_and_changed_replaces(isolated: Path, words_model: Any) -> None:
+def test_reingest_unchanged_does_nothing_and_changed_replaces(
+    isolated: Path, words_model: Any
+) -> None:
     src = isolated / "news.jsonl"
     write_jsonl(src, ARTICLES)
     store = Store(isolated / "index")
@@ -87,7 +91,9 @@ class Interrupting:
         return self.model.query(text)
 
 
-def test_an_interrupted_ingest_is_finished_by_running_it_again(isolated: Path, words_model: Any) -> None:
+def test_an_interrupted_ingest_is_finished_by_running_it_again(
+    isolated: Path, words_model: Any
+) -> None:
     src = isolated / "news.jsonl"
     write_jsonl(src, ARTICLES)
     store = Store(isolated / "index")
