@@ -21,7 +21,7 @@ for _name, _value in {
 }.items():
     os.environ.setdefault(_name, _value)
 
-from qa.assistant import Assistant, Chat  # noqa: E402
+from qa.assistant import AnswerStream, Assistant, Chat  # noqa: E402
 from qa.config import Settings, load_settings  # noqa: E402
 from qa.errors import (  # noqa: E402
     ConfigError,
@@ -33,8 +33,10 @@ from qa.errors import (  # noqa: E402
     QAError,
     StoreError,
 )
+from qa.llm import LLMUnavailable  # noqa: E402
 from qa.types import (  # noqa: E402
     Answer,
+    AnswerSentence,
     Citation,
     DocumentInfo,
     IngestFailure,
@@ -45,6 +47,8 @@ from qa.types import (  # noqa: E402
 
 __all__ = [
     "Answer",
+    "AnswerSentence",
+    "AnswerStream",
     "Assistant",
     "Chat",
     "Citation",
@@ -55,6 +59,7 @@ __all__ = [
     "IngestError",
     "IngestFailure",
     "IngestReport",
+    "LLMUnavailable",
     "ModelMismatchError",
     "Passage",
     "PromptError",

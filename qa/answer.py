@@ -1,7 +1,9 @@
-"""Retrieved passages → an extractive answer whose every sentence carries its citation.
+"""Retrieved passages → the sentences that answer, and answers whose markers name them.
 
-The answer is made only of sentences quoted from the retrieved passages, so a marker
-`[n]` can only name a passage that was retrieved, and what it quotes is in that passage.
+Two ways to answer, one citation rule: an extractive answer quotes the best sentences
+(so what `[n]` names is in passage n by construction); a generated answer is checked
+sentence by sentence by `qa.verify` and rebuilt from the verdicts. Either way a marker
+can only name a retrieved passage, and its quote is a sentence of that passage.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qa.types import Citation, Passage, Quote
+from qa.types import AnswerSentence, Citation, Passage, Quote
+from qa.verify import Verdict
 
 _MIN_WORDS = 4
 _SAME = 0.97  # cosine above which two sentences say the same (a headline and its repeat)
@@ -22,22 +25,17 @@ class Scored:
     passage: Passage
     quote: Quote
     score: float
+    floor: float
+    vector: np.ndarray
 
 
-def select_sentences(
+def score_sentences(
     query: np.ndarray,
     passages: list[Passage],
-    embed: Callable[[list[str]], list[list[float]]],
+    embed: Callable[[list[str]], np.ndarray],
     floor: Callable[[Passage], float],
-    limit: int,
 ) -> list[Scored]:
-    """The sentences of `passages` that best answer `query`, most relevant first.
-
-    A passage, and each sentence quoted from it, must clear `floor(passage)`: the
-    model's relevance floor for that passage's language. A sentence must also be
-    close to the best one: within a quarter of the room between the floor and 1, a
-    margin that follows the model's cosine scale.
-    """
+    """Sentences of the passages that clear `floor(passage)`, best match first."""
     candidates = [
         (p, q, floor(p))
         for p in passages
@@ -47,43 +45,101 @@ def select_sentences(
     ]
     if not candidates:
         return []
-    vectors = np.asarray(
-        embed([" ".join(q.text.split()) for _, q, _ in candidates]), dtype=np.float32
-    )
+    vectors = embed([" ".join(q.text.split()) for _, q, _ in candidates])
     scores = vectors @ query
     order = np.argsort(-scores, kind="stable")
-    best = int(order[0])
-    margin = (1.0 - candidates[best][2]) / 4
-    chosen: list[int] = []
-    for i in order:
-        if len(chosen) == limit or scores[i] < scores[best] - margin:
+    return [
+        Scored(candidates[i][0], candidates[i][1], float(scores[i]), candidates[i][2], vectors[i])
+        for i in order
+    ]
+
+
+def select_sentences(scored: list[Scored], limit: int) -> list[Scored]:
+    """The sentences an extractive answer quotes, most relevant first.
+
+    Each must clear its passage's floor and be close to the best one: within a quarter
+    of the room between the floor and 1, a margin that follows the model's cosine scale.
+    Repeats (a headline and its echo in the body) are quoted once.
+    """
+    if not scored:
+        return []
+    best = scored[0]
+    lowest = best.score - (1.0 - best.floor) / 4
+    chosen: list[Scored] = []
+    for s in scored:
+        if len(chosen) == limit or s.score < lowest:
             break
-        if scores[i] < candidates[i][2]:
+        if s.score < s.floor or any(float(s.vector @ c.vector) > _SAME for c in chosen):
             continue
-        if any(float(vectors[i] @ vectors[j]) > _SAME for j in chosen):
-            continue
-        chosen.append(int(i))
-    return [Scored(candidates[i][0], candidates[i][1], float(scores[i])) for i in chosen]
+        chosen.append(s)
+    return chosen
 
 
-def cite(selected: list[Scored]) -> tuple[str, tuple[Citation, ...]]:
-    """Answer text with a `[n]` after each sentence, and the numbered sources it names."""
+def shown_passages(scored: list[Scored], budget: int) -> list[tuple[Passage, list[Quote]]]:
+    """What a generator is shown: the `budget` best sentences, grouped by passage.
+
+    Passages keep their retrieval order and sentences their reading order, so the
+    prompt reads like the articles; trimming keeps the prompt, and the wait for the
+    first token, short.
+    """
+    best = scored[:budget]
+    order: dict[str, tuple[Passage, list[Quote]]] = {}
+    for s in sorted(best, key=lambda s: -s.passage.score):
+        order.setdefault(s.passage.chunk_id, (s.passage, []))[1].append(s.quote)
+    return [(p, sorted(quotes, key=lambda q: q.start)) for p, quotes in order.values()]
+
+
+def _citation(p: Passage, n: int, quotes: list[Quote]) -> Citation:
+    fields = {f: getattr(p, f) for f in Passage.__dataclass_fields__}
+    unique = {q.start: q for q in quotes}
+    return Citation(**fields, n=n, quotes=tuple(sorted(unique.values(), key=lambda q: q.start)))
+
+
+def _assemble(
+    items: list[tuple[str, Passage | None, Quote | None, str, float]],
+) -> tuple[str, tuple[Citation, ...], tuple[AnswerSentence, ...]]:
+    """Text with a marker after each kept sentence, citations numbered by first use."""
     numbers: dict[str, int] = {}
+    passages: dict[str, Passage] = {}
     quotes: dict[str, list[Quote]] = {}
-    by_chunk: dict[str, Passage] = {}
-    parts = []
-    for s in selected:
-        cid = s.passage.chunk_id
+    parts: list[str] = []
+    sentences: list[AnswerSentence] = []
+    for text, passage, quote, status, support in items:
+        if passage is None or quote is None:
+            sentences.append(AnswerSentence(text, None, status, round(support, 4), None, None))
+            continue
+        cid = passage.chunk_id
         n = numbers.setdefault(cid, len(numbers) + 1)
-        by_chunk[cid] = s.passage
-        quotes.setdefault(cid, []).append(s.quote)
-        parts.append(f"{' '.join(s.quote.text.split())} [{n}]")
-    citations = tuple(
-        Citation(
-            **{f: getattr(by_chunk[cid], f) for f in Passage.__dataclass_fields__},
-            n=n,
-            quotes=tuple(sorted(quotes[cid], key=lambda q: q.start)),
-        )
-        for cid, n in numbers.items()
+        passages[cid] = passage
+        quotes.setdefault(cid, []).append(quote)
+        parts.append(f"{text} [{n}]")
+        sentences.append(AnswerSentence(text, n, status, round(support, 4), quote, passage.lang))
+    citations = tuple(_citation(passages[cid], n, quotes[cid]) for cid, n in numbers.items())
+    return " ".join(parts), citations, tuple(sentences)
+
+
+def cite_extract(
+    selected: list[Scored],
+) -> tuple[str, tuple[Citation, ...], tuple[AnswerSentence, ...]]:
+    """An extractive answer: each quoted sentence followed by its passage's number."""
+    return _assemble(
+        [(" ".join(s.quote.text.split()), s.passage, s.quote, "quoted", s.score) for s in selected]
     )
-    return " ".join(parts), citations
+
+
+def cite_verified(
+    verdicts: list[Verdict], shown: list[tuple[Passage, list[Quote]]]
+) -> tuple[str, tuple[Citation, ...], tuple[AnswerSentence, ...]]:
+    """A generated answer rebuilt from its verdicts: unsupported sentences are dropped."""
+    return _assemble(
+        [
+            (
+                v.claim.text,
+                shown[v.passage][0] if v.passage is not None else None,
+                v.quote,
+                v.status,
+                v.support,
+            )
+            for v in verdicts
+        ]
+    )

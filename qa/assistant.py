@@ -3,23 +3,58 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from qa.answer import cite, select_sentences
+from qa.answer import cite_extract, cite_verified, score_sentences, select_sentences, shown_passages
 from qa.config import DEFAULT_EMBED, Settings, load_settings
 from qa.embeddings import EmbeddingModel, canonical_name, load_embedding
 from qa.ingest import Progress, ingest_paths
-from qa.language import detect_language
+from qa.language import detect_language, language_name
+from qa.llm import LLMUnavailable, load_llm
 from qa.prompts import Prompts
 from qa.store import Store
 from qa.types import Answer, DocumentInfo, IngestReport, Passage
+from qa.verify import NO_ANSWER, Verifier, split_claims
 
-# How much the previous turn weighs in a follow-up's retrieval: enough to resolve
-# "he" or "and Breuker?", little enough that a new topic still wins.
+# How much the previous turn weighs in a follow-up's retrieval when no generator can
+# rewrite the question: enough to resolve "and Breuker?", little enough for a new topic.
 _HISTORY_WEIGHT = 0.5
+_CACHE = 4096
+
+
+def _ms(start: float, end: float) -> float:
+    return round((end - start) * 1000, 1)
+
+
+class AnswerStream:
+    """The tokens of an answer as they are generated; `.answer` once they are all read.
+
+    The streamed text is the model's draft; `.answer` is the verified answer, whose
+    sentences and markers may differ from the draft.
+    """
+
+    def __init__(self, tokens: Iterator[str], finish: Callable[[], Answer]):
+        self._tokens = tokens
+        self._finish = finish
+        self._answer: Answer | None = None
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._tokens
+        self._answer = self._finish()
+
+    @property
+    def answer(self) -> Answer:
+        if self._answer is None:
+            for _ in self:
+                pass
+        assert self._answer is not None
+        return self._answer
 
 
 class Assistant:
@@ -38,6 +73,7 @@ class Assistant:
         index_dir: str | Path | None = None,
         embed: str | None = None,
         *,
+        llm: str | None = None,
         chroma_url: str | None = None,
         settings: Settings | None = None,
     ):
@@ -46,12 +82,17 @@ class Assistant:
             index_dir=Path(index_dir) if index_dir is not None else None,
             embed=canonical_name(embed) if embed else None,
             chroma_url=chroma_url,
+            llm=llm,
         )
         self.store = Store(
             self.settings.index_dir, self.settings.collection, self.settings.chroma_url
         )
         self.prompts = Prompts(self.settings.resolved_prompts_dir())
+        self.notices: list[str] = []
         self._model: EmbeddingModel | None = None
+        self._llm: Any = None
+        self._llm_loaded = False
+        self._sentence_cache: OrderedDict[str, np.ndarray] = OrderedDict()
 
     # -- models --------------------------------------------------------------------
 
@@ -71,12 +112,34 @@ class Assistant:
             )
         return self._model
 
+    @property
+    def llm(self) -> Any:
+        """The generator (a llama-index LLM), or None: extractive answers."""
+        if not self._llm_loaded:
+            self._llm_loaded = True
+            try:
+                self._llm = load_llm(self.settings)
+            except LLMUnavailable as e:
+                self.notices.append(f"{e} Answering with quoted sentences instead.")
+        return self._llm
+
     def _floor(self, question_lang: str) -> Callable[[Passage], float]:
         """The relevance floor for a passage, given the question's language."""
         model = self._embedding()
         base = self.settings.min_score if self.settings.min_score is not None else model.min_score
         shift = model.same_language_shift
         return lambda p: base + shift if p.lang == question_lang else base
+
+    def _sentence_vectors(self, texts: list[str]) -> np.ndarray:
+        """Passage-side vectors of sentences, cached: follow-ups reuse the same passages."""
+        missing = list(dict.fromkeys(t for t in texts if t not in self._sentence_cache))
+        for text, vector in zip(missing, self._embedding().passages(missing), strict=True):
+            self._sentence_cache[text] = np.asarray(vector, dtype=np.float32)
+            if len(self._sentence_cache) > _CACHE:
+                self._sentence_cache.popitem(last=False)
+        for t in texts:
+            self._sentence_cache.move_to_end(t)
+        return np.stack([self._sentence_cache[t] for t in texts])
 
     # -- ingest --------------------------------------------------------------------
 
@@ -134,39 +197,110 @@ class Assistant:
         return self._search(self._query_vector(question, None), k or self.settings.k)
 
     def ask(self, question: str) -> Answer:
-        """Answer from the retrieved passages, each sentence cited; abstain when none fits."""
-        return self._answer(question, None)
+        """Answer from the retrieved passages, every sentence cited; abstain when none fits."""
+        return self.ask_stream(question).answer
+
+    def ask_stream(self, question: str) -> AnswerStream:
+        """Like `ask`, but yields the draft's tokens as the model writes them."""
+        return self._stream(question, None, [])
 
     def chat(self) -> Chat:
-        """A conversation: follow-up questions are retrieved with the previous turns in mind."""
+        """A conversation: follow-up questions are understood with the previous turns."""
         return Chat(self)
 
-    def _answer(self, question: str, context: np.ndarray | None) -> Answer:
+    def _condense(self, question: str, history: list[Answer]) -> str:
+        """A follow-up rewritten as a standalone question by the generator."""
+        turns = "\n".join(
+            f"User: {a.question}\nAssistant: {' '.join(s.text for s in a.sentences) or a.text}"
+            for a in history[-3:]
+        )
+        prompt = self.prompts.render("condense", history=turns, question=question)
+        rewritten = str(self.llm.complete(prompt).text).strip().splitlines()
+        return rewritten[0].strip() if rewritten and rewritten[0].strip() else question
+
+    def _stream(
+        self, question: str, context: np.ndarray | None, history: list[Answer]
+    ) -> AnswerStream:
         t0 = time.perf_counter()
-        vector = self._query_vector(question, context)
+        lang = detect_language(question)
+        llm = self.llm
+        standalone = None
+        if llm is not None and history:
+            standalone = self._condense(question, history)
+            context = None
+        vector = self._query_vector(standalone or question, context)
         t1 = time.perf_counter()
         passages = self._search(vector, self.settings.k)
         t2 = time.perf_counter()
-        lang = detect_language(question)
-        selected = select_sentences(
-            vector,
-            passages,
-            self._embedding().passages,
-            self._floor(lang),
-            self.settings.answer_sentences,
-        )
+        scored = score_sentences(vector, passages, self._sentence_vectors, self._floor(lang))
         t3 = time.perf_counter()
-        timings = {
-            "embed_ms": round((t1 - t0) * 1000, 1),
-            "retrieve_ms": round((t2 - t1) * 1000, 1),
-            "answer_ms": round((t3 - t2) * 1000, 1),
-            "total_ms": round((t3 - t0) * 1000, 1),
-        }
-        if not selected:
+        timings = {"embed_ms": _ms(t0, t1), "retrieve_ms": _ms(t1, t2), "sentences_ms": _ms(t2, t3)}
+
+        def abstain(mode: str) -> Answer:
             text = self.prompts.render("no_answer", lang, question=question.strip())
-            return Answer(question, text, True, (), tuple(passages), timings)
-        text, citations = cite(selected)
-        return Answer(question, text, False, citations, (), timings)
+            timings["total_ms"] = _ms(t0, time.perf_counter())
+            return Answer(question, text, True, (), tuple(passages), timings, (), mode, standalone)
+
+        if not scored:
+            return AnswerStream(
+                iter(()), lambda: abstain("extractive" if llm is None else "generated")
+            )
+
+        if llm is None:
+            text, citations, sentences = cite_extract(
+                select_sentences(scored, self.settings.answer_sentences)
+            )
+            timings["total_ms"] = _ms(t0, time.perf_counter())
+            answer = Answer(question, text, False, citations, (), timings, sentences, "extractive")
+            return AnswerStream(iter([text]), lambda: answer)
+
+        shown = shown_passages(scored, self.settings.context_sentences)
+        draft: list[str] = []
+
+        def tokens() -> Iterator[str]:
+            from llama_index.core.llms import ChatMessage
+
+            blocks = "\n\n".join(
+                f"[{i}] {p.title}"
+                + (f" ({p.date})" if p.date else "")
+                + '\n"""\n'
+                + " ".join(" ".join(q.text.split()) for q in quotes)
+                + '\n"""'
+                for i, (p, quotes) in enumerate(shown, start=1)
+            )
+            messages = [
+                ChatMessage(role="system", content=self.prompts.render("answer_system")),
+                ChatMessage(
+                    role="user",
+                    content=self.prompts.render(
+                        "answer", passages=blocks, question=question, language=language_name(lang)
+                    ),
+                ),
+            ]
+            for chunk in llm.stream_chat(messages):
+                if chunk.delta:
+                    if not draft:
+                        timings["first_token_ms"] = _ms(t0, time.perf_counter())
+                    draft.append(chunk.delta)
+                    yield chunk.delta
+
+        def finish() -> Answer:
+            t4 = time.perf_counter()
+            raw = "".join(draft).strip()
+            if not raw or NO_ANSWER in raw.upper():
+                return abstain("generated")
+            verifier = Verifier(self._sentence_vectors, min(self._floor(lang)(p) for p, _ in shown))
+            verdicts = verifier.verify(split_claims(raw, lang), shown)
+            text, citations, sentences = cite_verified(verdicts, shown)
+            timings["verify_ms"] = _ms(t4, time.perf_counter())
+            if not citations:
+                return replace(abstain("generated"), sentences=sentences)
+            timings["total_ms"] = _ms(t0, time.perf_counter())
+            return Answer(
+                question, text, False, citations, (), timings, sentences, "generated", standalone
+            )
+
+        return AnswerStream(tokens(), finish)
 
 
 class Chat:
@@ -178,10 +312,17 @@ class Chat:
         self._context: np.ndarray | None = None
 
     def ask(self, question: str) -> Answer:
-        answer = self.assistant._answer(question, self._context)
+        return self.ask_stream(question).answer
+
+    def ask_stream(self, question: str) -> AnswerStream:
+        stream = self.assistant._stream(question, self._context, self.history)
         self._context = self.assistant._query_vector(question, self._context)
-        self.history.append(answer)
-        return answer
+
+        def tokens() -> Iterator[str]:
+            yield from stream
+            self.history.append(stream.answer)
+
+        return AnswerStream(tokens(), lambda: stream.answer)
 
     @property
     def last(self) -> Answer | None:

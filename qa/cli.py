@@ -33,6 +33,11 @@ EmbedOpt = Annotated[
 ConfigOpt = Annotated[Path | None, typer.Option("--config", help="A qa.toml file [env QA_CONFIG].")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 KOpt = Annotated[int | None, typer.Option("--k", "-k", help="Passages to retrieve [env QA_K; 5].")]
+LlmOpt = Annotated[
+    str | None,
+    typer.Option("--llm", help="local (default), openai-like, ollama or none [env QA_LLM]."),
+]
+NoLlmOpt = Annotated[bool, typer.Option("--no-llm", help="Quote sentences; no generated answer.")]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -66,6 +71,12 @@ def handle_errors(fn: F) -> F:
             raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _notices(assistant: Assistant) -> None:
+    for notice in assistant.notices:
+        typer.echo(f"qa: {notice}", err=True)
+    assistant.notices.clear()
 
 
 def _assistant(
@@ -133,19 +144,23 @@ def ask(
     embed: EmbedOpt = None,
     config: ConfigOpt = None,
     k: KOpt = None,
+    llm: LlmOpt = None,
+    no_llm: NoLlmOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Answer one question with cited passages (ingests seeds/ into an empty index)."""
-    from qa.render import print_answer
+    from qa.render import print_answer, stream_answer
 
     out, err = _consoles()
-    assistant = _assistant(index, embed, config, k=k)
+    assistant = _assistant(index, embed, config, k=k, llm="none" if no_llm else llm)
     _seed(assistant, err)
-    answer = assistant.ask(_question(question))
+    assistant.llm  # noqa: B018 - load it now so a fallback notice comes before the answer
+    _notices(assistant)
+    stream = assistant.ask_stream(_question(question))
     if as_json:
-        _json(answer.to_dict())
+        _json(stream.answer.to_dict())
     else:
-        print_answer(out, answer)
+        print_answer(out, stream_answer(out, stream))
 
 
 @app.command()
@@ -177,13 +192,17 @@ def chat(
     embed: EmbedOpt = None,
     config: ConfigOpt = None,
     k: KOpt = None,
+    llm: LlmOpt = None,
+    no_llm: NoLlmOpt = False,
 ) -> None:
     """Talk with your articles: follow-up questions keep the conversation in mind."""
     from qa.repl import line_reader, run_chat
 
     out, err = _consoles()
-    assistant = _assistant(index, embed, config, k=k)
+    assistant = _assistant(index, embed, config, k=k, llm="none" if no_llm else llm)
     _seed(assistant, err)
+    assistant.llm  # noqa: B018 - load it now so a fallback notice comes before the prompt
+    _notices(assistant)
     run_chat(assistant, out, line_reader(assistant.settings.history_file))
 
 

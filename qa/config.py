@@ -32,10 +32,18 @@ class Settings:
     min_score: float | None = None
     chunk_words: int = 120
     answer_sentences: int = 3
+    context_sentences: int = 6
     batch_size: int = 32
     seeds_dir: Path | None = None
     prompts_dir: Path | None = None
     history_file: Path | None = None
+    llm: str = "local"
+    llm_model: str | None = None
+    llm_base_url: str | None = None
+    llm_api_key: str | None = None
+    model_dir: Path | None = None
+    max_tokens: int = 200
+    context_window: int = 2048
 
     def with_overrides(self, **changes: Any) -> Settings:
         """A copy with the non-None `changes` applied and checked."""

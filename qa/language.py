@@ -55,3 +55,19 @@ def detect_language(text: str, default: str = "en") -> str:
         return lang
     lang, _ = _identifier().classify(sample)
     return str(lang)
+
+
+_NAMES = {
+    "en": "English",
+    "fr": "French",
+    "de": "German",
+    "es": "Spanish",
+    "it": "Italian",
+    "nl": "Dutch",
+    "pt": "Portuguese",
+}
+
+
+def language_name(code: str) -> str:
+    """The English name of a language code, for prompts."""
+    return _NAMES.get(code, code)

@@ -12,7 +12,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
 
-from qa import Answer, Citation, DocumentInfo, IngestReport, Passage
+from qa import Answer, AnswerStream, Citation, DocumentInfo, IngestReport, Passage
 
 # Article text is untrusted: escape sequences in it must never reach the terminal raw.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -40,11 +40,29 @@ def quoted(p: Passage, quotes: tuple[Any, ...] = ()) -> Text:
     return body
 
 
+def stream_answer(console: Console, stream: AnswerStream) -> Answer:
+    """Show the model's draft as it is written, then leave only the verified answer."""
+    from rich.live import Live
+
+    draft = Text(style="dim")
+    panel = Panel(draft, title="writing…", title_align="left")
+    with Live(panel, console=console, transient=True, refresh_per_second=12) as live:
+        for token in stream:
+            draft.append(safe(token))
+            live.refresh()
+    return stream.answer
+
+
 def print_answer(console: Console, answer: Answer, show_sources: bool = True) -> None:
     style = "yellow" if answer.abstained else "green"
+    title = "answer" if answer.mode == "extractive" else "answer (verified)"
     console.print(
-        Panel(Text(safe(answer.text)), border_style=style, title="answer", title_align="left")
+        Panel(Text(safe(answer.text)), border_style=style, title=title, title_align="left")
     )
+    dropped = sum(s.status == "unsupported" for s in answer.sentences)
+    if dropped and not answer.abstained:
+        note = f"({dropped} sentence(s) of the draft left out: no passage supports them)"
+        console.print(Text(note, style="dim"))
     if show_sources:
         if answer.abstained:
             if answer.closest:
@@ -58,6 +76,10 @@ def print_citations(console: Console, citations: tuple[Citation, ...]) -> None:
     for c in citations:
         console.print(_heading(c, f"[{c.n}] "))
         console.print(quoted(c, c.quotes), style="dim", highlight=False)
+        for q in c.quotes:
+            console.print(
+                Text("  » " + safe(" ".join(q.text.split())), style="yellow"), highlight=False
+            )
         console.print()
 
 

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.text import Text
 
 from qa import Assistant, Chat, QAError
-from qa.render import print_answer, print_citations, quoted, safe
+from qa.render import print_answer, print_citations, quoted, safe, stream_answer
 
 HELP = """Ask a question, or:
   /sources   the sources of the last answer
@@ -62,7 +62,7 @@ def run_chat(assistant: Assistant, console: Console, read_line: ReadLine) -> Non
                 return
             continue
         try:
-            answer = chat.ask(line)
+            answer = stream_answer(console, chat.ask_stream(line))
         except KeyboardInterrupt:
             console.print(Text("(cancelled)", style="dim"))
             continue

@@ -55,6 +55,26 @@ class Citation(Passage):
 
 
 @dataclass(frozen=True)
+class AnswerSentence:
+    """One sentence of an answer and the evidence for it.
+
+    status: "quoted" (extractive), "verified", "moved" (the model cited the wrong
+    passage), "added" (the model cited none), "unsupported" (dropped from the answer).
+    `source` is the passage sentence that supports it, in the passage's language.
+    """
+
+    text: str
+    citation: int | None
+    status: str
+    support: float
+    source: Quote | None
+    source_lang: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
 class Answer:
     """An answer whose every `[n]` marker names one of `citations`."""
 
@@ -64,6 +84,9 @@ class Answer:
     citations: tuple[Citation, ...]
     closest: tuple[Passage, ...] = ()
     timings: dict[str, float] = field(default_factory=dict)
+    sentences: tuple[AnswerSentence, ...] = ()
+    mode: str = "extractive"
+    standalone_question: str | None = None
 
     def citation(self, n: int) -> Citation:
         for c in self.citations:
@@ -78,6 +101,9 @@ class Answer:
             "abstained": self.abstained,
             "citations": [c.to_dict() for c in self.citations],
             "closest": [p.to_dict() for p in self.closest],
+            "sentences": [s.to_dict() for s in self.sentences],
+            "mode": self.mode,
+            "standalone_question": self.standalone_question,
             "timings": self.timings,
         }
 

@@ -5,7 +5,7 @@ from typing import Any
 
 import numpy as np
 
-from qa.answer import cite, select_sentences
+from qa.answer import cite_extract, score_sentences, select_sentences, shown_passages
 from qa.types import Passage
 
 
@@ -30,21 +30,31 @@ def passage(chunk_id: str, text: str, score: float, start: int = 0) -> Passage:
     )
 
 
+def embedder(model: Any) -> Any:
+    return lambda texts: np.asarray(model.passages(texts), dtype=np.float32)
+
+
+def query(model: Any, text: str) -> np.ndarray:
+    return np.asarray(model.query(text), dtype=np.float32)
+
+
 def test_best_sentences_are_cited_with_numbers_that_name_their_passages(words_model: Any) -> None:
     a = passage("a", "The cat sleeps on the sofa all day. Dogs bark at the mailman daily.", 0.9)
     b = passage(
         "b", "Bread is baked in the oven each morning. The cat sleeps in the sun.", 0.8, 500
     )
-    q = np.asarray(words_model.query("where does the cat sleep"), dtype=np.float32)
-    selected = select_sentences(q, [a, b], words_model.passages, lambda p: 0.2, 2)
+    q = query(words_model, "where does the cat sleep")
+    scored = score_sentences(q, [a, b], embedder(words_model), lambda p: 0.2)
+    selected = select_sentences(scored, 2)
     # The shorter sentence shares the same words with fewer others: it ranks first.
     assert [s.quote.text for s in selected] == [
         "The cat sleeps in the sun.",
         "The cat sleeps on the sofa all day.",
     ]
-    text, citations = cite(selected)
+    text, citations, sentences = cite_extract(selected)
     assert text == "The cat sleeps in the sun. [1] The cat sleeps on the sofa all day. [2]"
     assert [(c.n, c.chunk_id) for c in citations] == [(1, "b"), (2, "a")]
+    assert [(s.citation, s.status) for s in sentences] == [(1, "quoted"), (2, "quoted")]
     for c in citations:
         for quote in c.quotes:
             assert c.text[quote.start - c.start : quote.end - c.start] == quote.text
@@ -54,8 +64,8 @@ def test_best_sentences_are_cited_with_numbers_that_name_their_passages(words_mo
 
 def test_passages_below_the_floor_are_never_quoted(words_model: Any) -> None:
     weak = passage("w", "The cat sleeps on the sofa all day.", 0.1)
-    q = np.asarray(words_model.query("cat sofa"), dtype=np.float32)
-    assert select_sentences(q, [weak], words_model.passages, lambda p: 0.2, 3) == []
+    q = query(words_model, "cat sofa")
+    assert score_sentences(q, [weak], embedder(words_model), lambda p: 0.2) == []
 
 
 def test_a_repeated_sentence_is_quoted_once(words_model: Any) -> None:
@@ -63,8 +73,19 @@ def test_a_repeated_sentence_is_quoted_once(words_model: Any) -> None:
     b = passage(
         "b", "Kim will travel by armoured train to the east. Nothing else here now.", 0.9, 99
     )
-    q = np.asarray(words_model.query("how will Kim travel"), dtype=np.float32)
-    selected = select_sentences(q, [a, b], words_model.passages, lambda p: 0.2, 3)
-    assert [s.quote.text for s in selected].count(
-        "Kim will travel by armoured train to the east."
-    ) == 1
+    q = query(words_model, "how will Kim travel")
+    selected = select_sentences(score_sentences(q, [a, b], embedder(words_model), lambda p: 0.2), 3)
+    texts = [s.quote.text for s in selected]
+    assert texts.count("Kim will travel by armoured train to the east.") == 1
+
+
+def test_a_generator_is_shown_the_best_sentences_grouped_in_reading_order(words_model: Any) -> None:
+    a = passage("a", "Cats purr when content. Cats sleep a lot. Weather is mild today.", 0.7)
+    b = passage("b", "Cats hunt mice at night. Taxes rise again this year.", 0.9, 300)
+    q = query(words_model, "what do cats do")
+    shown = shown_passages(score_sentences(q, [a, b], embedder(words_model), lambda p: 0.0), 3)
+    assert [p.chunk_id for p, _ in shown] == ["b", "a"]
+    assert [[q.text for q in quotes] for _, quotes in shown] == [
+        ["Cats hunt mice at night."],
+        ["Cats purr when content.", "Cats sleep a lot."],
+    ]

@@ -21,6 +21,12 @@ pytestmark = pytest.mark.slow
 OFF_TOPIC = "What is the best recipe for a chocolate cake?"
 
 
+@pytest.fixture(autouse=True)
+def extractive(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests pin the extractive path; test_generate.py covers the local model."""
+    monkeypatch.setenv("QA_LLM", "none")
+
+
 def markers(text: str) -> set[int]:
     return {int(n) for n in re.findall(r"\[(\d+)\]", text)}
 
@@ -151,6 +157,7 @@ def test_a_new_user_gets_an_answer_from_the_first_command(isolated: Path) -> Non
     """A real subprocess, an empty index: `qa ask` ingests seeds/ and answers."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}
     env["QA_INDEX_DIR"] = str(isolated / "fresh")
+    env["QA_LLM"] = "none"
     proc = subprocess.run(
         [sys.executable, "-m", "qa", "ask", KIM, "--json"],
         capture_output=True,

@@ -30,5 +30,5 @@ def test_a_broken_template_fails_at_load_naming_the_file(
 
 
 def test_a_missing_template_is_named(tmp_path: Path) -> None:
-    with pytest.raises(PromptError, match="no_answer.en.txt: missing prompt template"):
+    with pytest.raises(PromptError, match="no_answer.txt: missing prompt template"):
         Prompts(tmp_path)

@@ -1,0 +1,157 @@
+"""Citation verification: the program, not the model, decides what an answer may cite.
+
+Every sentence of a generated answer is matched against the sentences of the passages
+the model was shown, by meaning (the embedding model, across languages) and by the
+names and numbers it states. A marker pointing to a passage that does not support its
+sentence is moved to the one that does, or removed; a sentence no passage supports is
+dropped. A marker can only ever name a passage that was shown.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from qa.chunking import split_sentences
+from qa.types import Passage, Quote
+
+_MARKER = re.compile(r"\[\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_NAME = re.compile(r"\b[^\W\d_][\w'’-]{2,}")
+NO_ANSWER = "NO ANSWER"
+
+
+@dataclass(frozen=True)
+class Claim:
+    """An answer sentence without its markers, and the passage numbers it cited."""
+
+    text: str
+    markers: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What verification decided for one claim.
+
+    status: "verified" (kept as cited), "moved" (marker pointed elsewhere, now to the
+    supporting passage), "added" (uncited, now cited), "unsupported" (dropped).
+    `passage` is an index into the shown passages; `quote` the supporting sentence.
+    """
+
+    claim: Claim
+    status: str
+    passage: int | None
+    quote: Quote | None
+    support: float
+
+
+def split_claims(answer: str, lang: str) -> list[Claim]:
+    """Sentences of `answer`, each with the markers that follow it."""
+    claims: list[Claim] = []
+    for start, end in split_sentences(answer, lang):
+        piece = answer[start:end]
+        # "… food aid. [3] It is …": markers before a sentence's first word close the last one.
+        lead = re.match(r"(?:\s*\[[^\]]*\])+", piece)
+        if lead and claims:
+            last = claims.pop()
+            claims.append(Claim(last.text, last.markers + _numbers(lead.group(0))))
+            piece = piece[lead.end() :]
+        text = " ".join(_MARKER.sub("", piece).split())
+        text = re.sub(r"\s+([.!?;:,])", r"\1", text)
+        if re.search(r"\w", text):
+            claims.append(Claim(text, _numbers(piece)))
+    return claims
+
+
+def _numbers(text: str) -> tuple[int, ...]:
+    return tuple(int(n) for group in _MARKER.findall(text) for n in re.split(r"[,;]", group))
+
+
+def _fold(word: str) -> str:
+    return unicodedata.normalize("NFKD", word).encode("ascii", "ignore").decode().lower()
+
+
+def anchors(text: str) -> tuple[set[str], set[str]]:
+    """Numbers (separators dropped) and capitalised names past the first word, folded."""
+    numbers = {re.sub(r"[.,]", "", n) for n in _NUMBER.findall(text)}
+    names = {
+        _fold(m.group(0))[:5]
+        for m in _NAME.finditer(text)
+        if m.group(0)[0].isupper() and m.start() > 0
+    }
+    return numbers, names
+
+
+class Verifier:
+    """Scores claims against the sentences of the shown passages.
+
+    Support is the cosine of claim and sentence, plus a bonus per shared name and a
+    penalty per number of the claim that the sentence lacks: an invented figure is
+    the commonest way a small model goes wrong. Bonus, penalty and threshold are
+    fractions of (1 - floor), so they follow the embedding model's cosine scale.
+    """
+
+    def __init__(
+        self,
+        embed: Callable[[list[str]], np.ndarray],
+        floor: float,
+        threshold: float = 0.25,
+        name_bonus: float = 0.1,
+        number_penalty: float = 0.5,
+        margin: float = 0.1,
+    ):
+        self.embed = embed
+        scale = 1.0 - floor
+        self.threshold = floor + threshold * scale
+        self.name_bonus = name_bonus * scale
+        self.number_penalty = number_penalty * scale
+        self.margin = margin * scale
+
+    def verify(
+        self, claims: list[Claim], shown: list[tuple[Passage, list[Quote]]]
+    ) -> list[Verdict]:
+        """A verdict per claim. `shown[i]` is passage `[i + 1]` and the sentences shown of it."""
+        sources = [(i, q) for i, (_, quotes) in enumerate(shown) for q in quotes]
+        if not claims:
+            return []
+        if not sources:
+            return [Verdict(c, "unsupported", None, None, 0.0) for c in claims]
+        vectors = np.asarray(self.embed([c.text for c in claims] + [q.text for _, q in sources]))
+        claim_vecs, source_vecs = vectors[: len(claims)], vectors[len(claims) :]
+        cosine = claim_vecs @ source_vecs.T
+        source_anchors = [anchors(q.text) for _, q in sources]
+        verdicts = []
+        for ci, claim in enumerate(claims):
+            numbers, names = anchors(claim.text)
+            support = np.array(
+                [
+                    cosine[ci, si]
+                    + self.name_bonus * min(2, len(names & s_names))
+                    - self.number_penalty * len(numbers - s_numbers)
+                    for si, (s_numbers, s_names) in enumerate(source_anchors)
+                ]
+            )
+            verdicts.append(self._judge(claim, support, sources, len(shown)))
+        return verdicts
+
+    def _judge(
+        self, claim: Claim, support: np.ndarray, sources: list[tuple[int, Quote]], shown: int
+    ) -> Verdict:
+        best = int(np.argmax(support))
+        best_support = float(support[best])
+        if best_support < self.threshold:
+            return Verdict(claim, "unsupported", None, None, best_support)
+        cited = [m - 1 for m in claim.markers if 1 <= m <= shown]
+        for passage in dict.fromkeys(cited):
+            mine = [si for si, (p, _) in enumerate(sources) if p == passage]
+            if not mine:
+                continue
+            top = max(mine, key=lambda si: support[si])
+            if support[top] >= self.threshold and support[top] >= best_support - self.margin:
+                return Verdict(claim, "verified", passage, sources[top][1], float(support[top]))
+        status = "moved" if claim.markers else "added"
+        return Verdict(claim, status, sources[best][0], sources[best][1], best_support)

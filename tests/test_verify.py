@@ -1,0 +1,129 @@
+"""Citation verification with the real e5 model: English claims, French sources."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from qa.answer import cite_verified
+from qa.types import Passage, Quote
+from qa.verify import Claim, Verifier, split_claims
+
+SOURCES = [
+    [
+        "Kim lui-même rechercherait la technologie satellitaire russe, les sous-marins à "
+        "propulsion nucléaire et l’aide alimentaire à la population.",
+        "Et – raison tout aussi valable pour la rencontre physique : c’est l’occasion de se "
+        "réaffirmer sur la scène internationale.",
+    ],
+    [
+        "C’est précisément pourquoi, selon lui, il est frappant qu’une rencontre physique soit "
+        "prévue.",
+        "« S’il s’agit uniquement de livraisons d’armes, alors ce n’est pas du tout nécessaire. »",
+    ],
+    [
+        "Selon le New York Times il y a de fortes chances que Kim voyage à nouveau via un train "
+        "blindé jusqu’à Vladivostok, à environ 700 kilomètres de Pyongyang.",
+    ],
+]
+
+
+@pytest.fixture(scope="module")
+def shown() -> list[tuple[Passage, list[Quote]]]:
+    out, pos = [], 0
+    for i, sentences in enumerate(SOURCES):
+        quotes = []
+        for s in sentences:
+            quotes.append(Quote(pos, pos + len(s), s))
+            pos += len(s) + 1
+        spans = tuple((q.start, q.end) for q in quotes)
+        text = " ".join(sentences)
+        out.append(
+            (
+                Passage(
+                    "d",
+                    f"c{i}",
+                    "T",
+                    None,
+                    "s",
+                    "fr",
+                    text,
+                    quotes[0].start,
+                    quotes[-1].end,
+                    0.8,
+                    spans,
+                ),
+                quotes,
+            )
+        )
+    return out
+
+
+@pytest.fixture(scope="module")
+def verifier() -> Verifier:
+    from qa.embeddings import load_embedding
+
+    model = load_embedding("e5")
+    return Verifier(lambda t: np.asarray(model.passages(t), dtype=np.float32), model.min_score)
+
+
+def judge(verifier: Verifier, shown: Any, answer: str) -> list[tuple[str, int | None]]:
+    return [(v.status, v.passage) for v in verifier.verify(split_claims(answer, "en"), shown)]
+
+
+def test_split_claims_attaches_markers_to_their_sentence() -> None:
+    claims = split_claims("Kim seeks aid [2]. He wants a stage. [3] It is notable [1][4, 5].", "en")
+    assert claims == [
+        Claim("Kim seeks aid.", (2,)),
+        Claim("He wants a stage.", (3,)),
+        Claim("It is notable.", (1, 4, 5)),
+    ]
+
+
+def test_a_right_marker_is_kept(verifier: Verifier, shown: Any) -> None:
+    answer = "A physical meeting is a chance for Kim to reassert himself internationally [1]."
+    assert judge(verifier, shown, answer) == [("verified", 0)]
+
+
+def test_a_wrong_marker_is_moved_to_the_supporting_passage(verifier: Verifier, shown: Any) -> None:
+    answer = "Kim seeks Russian satellite technology, nuclear submarines and food aid [2]."
+    assert judge(verifier, shown, answer) == [("moved", 0)]
+
+
+def test_an_out_of_range_or_missing_marker_is_replaced(verifier: Verifier, shown: Any) -> None:
+    answer = (
+        "If it were only about arms deliveries, a meeting would not be necessary [9]. "
+        "Kim may travel by armoured train to Vladivostok, about 700 kilometres from Pyongyang."
+    )
+    assert judge(verifier, shown, answer) == [("moved", 1), ("added", 2)]
+
+
+def test_unsupported_sentences_and_invented_numbers_are_dropped(
+    verifier: Verifier, shown: Any
+) -> None:
+    answer = (
+        "Kim will travel 900 kilometres by armoured train [3]. "
+        "North Korea has delivered 2 million shells to Russia [1]. "
+        "The weather in Paris is sunny [2]."
+    )
+    assert judge(verifier, shown, answer) == [("unsupported", None)] * 3
+
+
+def test_rebuilt_answer_numbers_citations_by_first_use(verifier: Verifier, shown: Any) -> None:
+    answer = (
+        "If it were only about arms deliveries, a meeting would not be necessary [1]. "
+        "The weather in Paris is sunny [2]. "
+        "Kim seeks Russian satellite technology, nuclear submarines and food aid [3]."
+    )
+    verdicts = verifier.verify(split_claims(answer, "en"), shown)
+    text, citations, sentences = cite_verified(verdicts, shown)
+    assert text == (
+        "If it were only about arms deliveries, a meeting would not be necessary. [1] "
+        "Kim seeks Russian satellite technology, nuclear submarines and food aid. [2]"
+    )
+    assert [(c.n, c.chunk_id) for c in citations] == [(1, "c1"), (2, "c0")]
+    assert [s.status for s in sentences] == ["moved", "unsupported", "moved"]
+    assert sentences[2].source is not None and "satellitaire" in sentences[2].source.text
+    assert sentences[2].source_lang == "fr"
