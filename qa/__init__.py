@@ -26,6 +26,7 @@ from qa.config import Settings, load_settings  # noqa: E402
 from qa.errors import (  # noqa: E402
     ConfigError,
     EmbeddingError,
+    GenerationError,
     IndexNotFoundError,
     IngestError,
     ModelMismatchError,
@@ -55,6 +56,7 @@ __all__ = [
     "ConfigError",
     "DocumentInfo",
     "EmbeddingError",
+    "GenerationError",
     "IndexNotFoundError",
     "IngestError",
     "IngestFailure",

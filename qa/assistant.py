@@ -14,18 +14,20 @@ import numpy as np
 from qa.answer import cite_extract, cite_verified, score_sentences, select_sentences, shown_passages
 from qa.config import DEFAULT_EMBED, Settings, load_settings
 from qa.embeddings import EmbeddingModel, canonical_name, load_embedding
+from qa.errors import GenerationError, QAError
 from qa.ingest import Progress, ingest_paths
 from qa.language import detect_language, language_name
 from qa.llm import LLMUnavailable, load_llm
 from qa.prompts import Prompts
 from qa.store import Store
-from qa.types import Answer, DocumentInfo, IngestReport, Passage
+from qa.types import Answer, DocumentInfo, IngestReport, Passage, Quote
 from qa.verify import NO_ANSWER, Verifier, split_claims
 
 # How much the previous turn weighs in a follow-up's retrieval when no generator can
 # rewrite the question: enough to resolve "and Breuker?", little enough for a new topic.
 _HISTORY_WEIGHT = 0.5
 _CACHE = 4096
+_TITLE_WORDS = 14  # a headline past this costs prompt time and adds little
 
 
 def _ms(start: float, end: float) -> float:
@@ -215,7 +217,8 @@ class Assistant:
             for a in history[-3:]
         )
         prompt = self.prompts.render("condense", history=turns, question=question)
-        rewritten = str(self.llm.complete(prompt).text).strip().splitlines()
+        reply = next(_guarded(self.settings.llm, lambda: iter([self.llm.complete(prompt)])))
+        rewritten = str(reply.text).strip().splitlines()
         return rewritten[0].strip() if rewritten and rewritten[0].strip() else question
 
     def _stream(
@@ -260,14 +263,7 @@ class Assistant:
         def tokens() -> Iterator[str]:
             from llama_index.core.llms import ChatMessage
 
-            blocks = "\n\n".join(
-                f"[{i}] {p.title}"
-                + (f" ({p.date})" if p.date else "")
-                + '\n"""\n'
-                + " ".join(" ".join(q.text.split()) for q in quotes)
-                + '\n"""'
-                for i, (p, quotes) in enumerate(shown, start=1)
-            )
+            blocks = passage_blocks(shown)
             messages = [
                 ChatMessage(role="system", content=self.prompts.render("answer_system")),
                 ChatMessage(
@@ -277,7 +273,7 @@ class Assistant:
                     ),
                 ),
             ]
-            for chunk in llm.stream_chat(messages):
+            for chunk in _guarded(self.settings.llm, lambda: llm.stream_chat(messages)):
                 if chunk.delta:
                     if not draft:
                         timings["first_token_ms"] = _ms(t0, time.perf_counter())
@@ -301,6 +297,32 @@ class Assistant:
             )
 
         return AnswerStream(tokens(), finish)
+
+
+def _guarded(backend: str, start: Callable[[], Iterator[Any]]) -> Iterator[Any]:
+    """The generator's output; any failure of the backend becomes one GenerationError."""
+    try:
+        yield from start()
+    except (KeyboardInterrupt, QAError):
+        raise
+    except Exception as e:  # each backend has its own exception types
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0]
+        raise GenerationError(f"The {backend} model failed to answer: {first}") from None
+
+
+def passage_blocks(shown: list[tuple[Passage, list[Quote]]]) -> str:
+    """Numbered passages as the generator sees them: quoted, each headline shown once."""
+    seen: set[str] = set()
+    blocks = []
+    for i, (p, quotes) in enumerate(shown, start=1):
+        head = f"[{i}]"
+        if p.doc_id not in seen:
+            seen.add(p.doc_id)
+            title = " ".join(p.title.split()[:_TITLE_WORDS])
+            head += f" {title}" + (f" ({p.date})" if p.date else "")
+        body = " ".join(" ".join(q.text.split()) for q in quotes)
+        blocks.append(f'{head}\n"""{body}"""')
+    return "\n\n".join(blocks)
 
 
 class Chat:

@@ -7,7 +7,8 @@
     ├── EmbeddingError           the embedding model cannot be loaded or run         (exit 5)
     ├── StoreError               Chroma cannot be opened, reached or written         (exit 6)
     ├── PromptError              a template in prompts/ is missing or malformed      (exit 7)
-    └── IngestError              nothing at all could be ingested                    (exit 8)
+    ├── IngestError              nothing at all could be ingested                    (exit 8)
+    └── GenerationError          the generator failed mid-answer (server down...)    (exit 9)
 
 Problems with single files during an ingest are not raised: they are collected as
 `IngestFailure` records so the rest of the work goes on.
@@ -48,3 +49,7 @@ class PromptError(QAError):
 
 class IngestError(QAError):
     exit_code = 8
+
+
+class GenerationError(QAError):
+    exit_code = 9

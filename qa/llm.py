@@ -109,11 +109,13 @@ def _local(settings: Settings) -> Any:
     path = assemble_gguf(model_dir(settings))
     llm = LlamaCPP(
         model_path=str(path),
-        temperature=0.1,
+        # Greedy decoding: the same passages give the same answer, run after run.
+        temperature=0.0,
         max_new_tokens=settings.max_tokens,
         context_window=settings.context_window,
-        generate_kwargs={"stop": _STOP, "top_p": 0.9},
-        model_kwargs={"n_threads": settings.threads or os.cpu_count() or 1},
+        # A 1.5B model loops on its own words without a repeat penalty.
+        generate_kwargs={"stop": _STOP, "top_p": 0.9, "repeat_penalty": 1.15},
+        model_kwargs={"n_threads": settings.threads or os.cpu_count() or 1, "seed": 0},
         verbose=False,
     )
     to_prompt = _gguf_chat_formatter(llm._model)

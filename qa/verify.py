@@ -22,7 +22,19 @@ from qa.types import Passage, Quote
 _MARKER = re.compile(r"\[\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _NAME = re.compile(r"\b[^\W\d_][\w'’-]{2,}")
+_WORDS = re.compile(r"\w+")
+# A model's remarks about its sources ("This is stated in passage 4.") are not claims.
+_META = re.compile(r"\b(passages?|pasajes?|abschnitte?|sources?|fuentes?|quellen?)\b", re.I)
 NO_ANSWER = "NO ANSWER"
+
+
+def is_claim(text: str) -> bool:
+    """Whether a sentence states something: not a remark on the passages, not a loop."""
+    words = [w.lower() for w in _WORDS.findall(text)]
+    if len(words) < 3 or (_META.search(text) and len(words) < 12):
+        return False
+    trigrams = list(zip(words, words[1:], words[2:], strict=False))
+    return not trigrams or len(set(trigrams)) >= len(trigrams) / 2
 
 
 @dataclass(frozen=True)
@@ -126,6 +138,9 @@ class Verifier:
         source_anchors = [anchors(q.text) for _, q in sources]
         verdicts = []
         for ci, claim in enumerate(claims):
+            if not is_claim(claim.text):
+                verdicts.append(Verdict(claim, "unsupported", None, None, 0.0))
+                continue
             numbers, names = anchors(claim.text)
             support = np.array(
                 [

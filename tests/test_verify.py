@@ -127,3 +127,14 @@ def test_rebuilt_answer_numbers_citations_by_first_use(verifier: Verifier, shown
     assert [s.status for s in sentences] == ["moved", "unsupported", "moved"]
     assert sentences[2].source is not None and "satellitaire" in sentences[2].source.text
     assert sentences[2].source_lang == "fr"
+
+
+def test_remarks_about_passages_and_loops_are_not_claims(verifier: Verifier, shown: Any) -> None:
+    answer = (
+        "Kim seeks Russian satellite technology, nuclear submarines and food aid [1]. "
+        "This is stated in passage [4]. "
+        "Kim wants to meet Putin to meet Putin to meet Putin to meet Putin to meet Putin [1]."
+    )
+    assert judge(verifier, shown, answer) == [("verified", 0), ("unsupported", None)] * 1 + [
+        ("unsupported", None)
+    ]

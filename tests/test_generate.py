@@ -1,0 +1,58 @@
+"""The local model (Qwen2.5-Coder-1.5B through llama.cpp) on the seed article, for real.
+
+Each answer takes seconds on 2 cores, so these are few.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from qa import Assistant
+from qa.config import load_settings
+from qa.language import detect_language
+
+from .conftest import KIM
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("models")
+
+
+@pytest.fixture
+def local(kim_index: Path, model_dir: Path) -> Assistant:
+    qa = Assistant(index_dir=kim_index, settings=load_settings({"model_dir": model_dir}))
+    assert qa.llm is not None, qa.notices
+    return qa
+
+
+def test_the_model_is_assembled_once_and_checked(local: Assistant, model_dir: Path) -> None:
+    from qa.llm import GGUF_NAME, GGUF_SHA256_PREFIX
+
+    assert (model_dir / GGUF_NAME).stat().st_size > 1_000_000_000
+    assert (model_dir / GGUF_NAME).with_suffix(".sha256").read_text().startswith(GGUF_SHA256_PREFIX)
+
+
+def test_kim_question_gets_an_english_answer_with_a_verified_citation(local: Assistant) -> None:
+    stream = local.ask_stream(KIM)
+    tokens = list(stream)
+    answer = stream.answer
+    assert len(tokens) > 3 and answer.mode == "generated"
+    assert not answer.abstained, answer.sentences
+    assert detect_language(answer.text) == "en"
+    kept = [s for s in answer.sentences if s.citation is not None]
+    assert kept and all(s.status in ("verified", "moved", "added") for s in kept)
+    sources = " ".join(s.source.text for s in kept if s.source)
+    # Why a physical meeting is notable, or what Kim seeks.
+    assert any(k in sources for k in ("rencontre physique", "satellitaire", "personnellement"))
+    assert "first_token_ms" in answer.timings
+
+
+def test_an_unanswerable_question_gets_an_abstention(local: Assistant) -> None:
+    answer = local.ask("How many shells has North Korea delivered so far?")
+    assert answer.abstained and answer.citations == ()
+    assert answer.text.startswith("The articles in the index do not answer")
