@@ -12,44 +12,27 @@ and search latency p50/p95.
 from __future__ import annotations
 
 import argparse
-import gzip
-import json
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from common import corpus_lines, percentile, questions, write_result
 
-from qa import Assistant  # noqa: E402
-from qa.chunking import chunk_document  # noqa: E402
-from qa.documents import read  # noqa: E402
-from qa.ingest import embedding_text  # noqa: E402
-
-
-def corpus_file(set_dir: Path) -> Path:
-    for name in ("corpus.jsonl", "corpus.jsonl.gz"):
-        if (set_dir / name).exists():
-            return set_dir / name
-    raise SystemExit(f"{set_dir}: no corpus.jsonl")
+from qa import Assistant
+from qa.chunking import chunk_document
+from qa.documents import Document, read
+from qa.ingest import embedding_text
 
 
 def limited_corpus(set_dir: Path, limit: int | None, out: Path) -> Path:
     """The corpus as plain JSONL (decompressed, first `limit` articles)."""
-    src = corpus_file(set_dir)
-    opener = gzip.open if src.suffix == ".gz" else open
-    with opener(src, "rt", encoding="utf-8") as f, out.open("w", encoding="utf-8") as w:
-        for i, line in enumerate(f):
+    with out.open("w", encoding="utf-8") as w:
+        for i, line in enumerate(corpus_lines(set_dir)):
             if limit is not None and i >= limit:
                 break
             w.write(line)
     return out
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
 def main() -> None:
@@ -66,7 +49,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         corpus = limited_corpus(args.set_dir, args.corpus, Path(tmp) / "corpus.jsonl")
-        qa = Assistant(index_dir=Path(tmp) / "index", embed=args.embed)
+        qa = Assistant(index_dir=Path(tmp) / "index", embed=args.embed, llm="none")
         t = time.perf_counter()
         report = qa.ingest([corpus])
         ingest_s = time.perf_counter() - t
@@ -74,13 +57,11 @@ def main() -> None:
         ids = {d.doc_id for d in qa.documents()}
 
         # The model alone on the first chunks of the same texts, batched the same way.
-        texts = []
+        texts: list[str] = []
         for item in read(corpus):
-            doc = item.result
-            if doc is not None and hasattr(doc, "text"):
-                texts += [
-                    embedding_text(doc, c) for c in chunk_document(doc, qa.settings.chunk_words)
-                ]  # type: ignore[arg-type]
+            if isinstance(item.result, Document):
+                chunks = chunk_document(item.result, qa.settings.chunk_words)
+                texts += [embedding_text(item.result, c) for c in chunks]
             if len(texts) >= args.model_sample:
                 break
         texts = texts[: args.model_sample]
@@ -90,13 +71,11 @@ def main() -> None:
             model.passages(texts[i : i + qa.settings.batch_size])
         model_rate = len(texts) / (time.perf_counter() - t)
 
-        questions = [
-            json.loads(line) for line in (args.set_dir / "questions.jsonl").open(encoding="utf-8")
-        ]
-        questions = [q for q in questions if set(q["positive_ids"]) & ids][: args.questions]
+        asked = [q for q in questions(args.set_dir) if set(q["positive_ids"]) & ids]
+        asked = asked[: args.questions]
         ranks: list[int | None] = []
         latencies: list[float] = []
-        for q in questions:
+        for q in asked:
             t = time.perf_counter()
             passages = qa.search(q["question"], 20)
             latencies.append((time.perf_counter() - t) * 1000)
@@ -122,12 +101,7 @@ def main() -> None:
         "search_p95_ms": round(percentile(latencies, 0.95), 1),
         "date": time.strftime("%Y-%m-%d"),
     }
-    print(json.dumps(result, indent=2))
-    out = (
-        args.out or Path(__file__).parent / "results" / f"{args.set_dir.name}.{qa.embed_name}.json"
-    )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n")
+    write_result(result, args.out, f"retrieval.{args.set_dir.name}.{qa.embed_name}.json")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,129 @@
+"""Answer benchmark: generated (or extractive) answers on a set of ../shared/eval.
+
+    python bench/answers.py ../shared/eval/xquad_en-es --questions 100 [--unanswerable 20]
+        [--corpus N] [--llm local|none]
+
+Ingests the corpus into a temporary index, answers N questions through `Assistant.ask_stream`
+and reports: answers containing a gold answer (either list), citation precision (a cited
+passage belongs to a positive document), abstention on unanswerable questions, false
+abstention on answerable ones, time to first token and total time p50.
+
+Unanswerable questions: a question line may say `"answerable": false`. Sets without such
+lines get them made: `--unanswerable K` leaves the positive documents of K questions out of
+the index, so nothing retrieved can answer those K.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import tempfile
+import time
+import unicodedata
+from pathlib import Path
+from typing import Any
+
+from common import corpus_lines, questions, write_result
+
+from qa import Assistant
+
+
+def fold(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    return " ".join(text.split())
+
+
+def contains_gold(answer: str, q: dict[str, Any]) -> bool:
+    golds = list(q.get("answers", [])) + list(q.get("answers_passage_lang", []))
+    return any(fold(g) in fold(answer) for g in golds if g.strip())
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("set_dir", type=Path)
+    ap.add_argument("--questions", type=int, default=100)
+    ap.add_argument("--unanswerable", type=int, default=20)
+    ap.add_argument("--corpus", type=int, default=None, help="first N corpus articles only")
+    ap.add_argument("--llm", default="local")
+    ap.add_argument("--embed", default="e5")
+    ap.add_argument("--out", type=Path, default=None)
+    args = ap.parse_args()
+
+    corpus = [json.loads(line) for line in corpus_lines(args.set_dir)][: args.corpus]
+    ids = {c["id"] for c in corpus}
+    pool = [q for q in questions(args.set_dir) if set(q["positive_ids"]) & ids]
+    # Spread the sample over the set, answerable and unanswerable alike.
+    step = max(1, len(pool) // (args.questions + args.unanswerable))
+    sample = pool[::step][: args.questions + args.unanswerable]
+    made = sample[args.questions :]
+    for q in made:
+        q["answerable"] = False
+    left_out = {d for q in made for d in q["positive_ids"]}
+    # A document left out for one question must not be the answer of a kept one.
+    sample = [
+        q
+        for q in sample
+        if q.get("answerable", True) is False or not set(q["positive_ids"]) & left_out
+    ]
+
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "corpus.jsonl"
+        path.write_text("".join(json.dumps(c) + "\n" for c in corpus if c["id"] not in left_out))
+        qa = Assistant(index_dir=Path(tmp) / "index", embed=args.embed, llm=args.llm)
+        print(f"ingest: {qa.ingest([path]).summary()}", flush=True)
+        for i, q in enumerate(sample, start=1):
+            t = time.perf_counter()
+            stream = qa.ask_stream(q["question"])
+            first = None
+            for _ in stream:
+                first = first or time.perf_counter() - t
+            answer = stream.answer
+            total = time.perf_counter() - t
+            cited = [c.doc_id in q["positive_ids"] for c in answer.citations]
+            rows.append(
+                {
+                    "answerable": q.get("answerable", True),
+                    "abstained": answer.abstained,
+                    "gold": contains_gold(answer.text, q),
+                    "cited": cited,
+                    "first_token_s": first,
+                    "total_s": total,
+                }
+            )
+            print(
+                f"{i}/{len(sample)} abstained={answer.abstained} gold={rows[-1]['gold']} "
+                f"cited={cited} {total:.1f}s | {answer.text[:100]!r}",
+                flush=True,
+            )
+
+    answerable = [r for r in rows if r["answerable"]]
+    unanswerable = [r for r in rows if not r["answerable"]]
+    citations = [c for r in answerable for c in r["cited"]]
+    firsts = [r["first_token_s"] for r in rows if r["first_token_s"] is not None]
+    result = {
+        "set": args.set_dir.name,
+        "llm": args.llm,
+        "embed": args.embed,
+        "answerable": len(answerable),
+        "unanswerable": len(unanswerable),
+        "gold_in_answer": round(sum(r["gold"] for r in answerable) / len(answerable), 3),
+        "citation_precision": round(sum(citations) / len(citations), 3) if citations else None,
+        "abstention_on_unanswerable": (
+            round(sum(r["abstained"] for r in unanswerable) / len(unanswerable), 3)
+            if unanswerable
+            else None
+        ),
+        "false_abstention": round(sum(r["abstained"] for r in answerable) / len(answerable), 3),
+        "first_token_p50_s": round(statistics.median(firsts), 2) if firsts else None,
+        "total_p50_s": round(statistics.median(r["total_s"] for r in rows), 2),
+        "date": time.strftime("%Y-%m-%d"),
+    }
+    write_result(result, args.out, f"answers.{args.set_dir.name}.{args.llm}.json")
+
+
+if __name__ == "__main__":
+    main()
