@@ -15,12 +15,12 @@ from qa.answer import cite_extract, cite_verified, score_sentences, select_sente
 from qa.config import DEFAULT_EMBED, Settings, load_settings
 from qa.embeddings import EmbeddingModel, canonical_name, load_embedding
 from qa.errors import GenerationError, QAError
-from qa.ingest import Progress, ingest_paths
+from qa.ingest import Notice, Progress, ingest_paths
 from qa.language import detect_language, language_name
 from qa.llm import LLMUnavailable, load_llm
 from qa.prompts import Prompts
 from qa.store import Store
-from qa.types import Answer, DocumentInfo, IngestReport, Passage, Quote
+from qa.types import Answer, DocumentInfo, Health, IngestReport, Passage, Quote
 from qa.verify import NO_ANSWER, Verifier, split_claims
 
 # How much the previous turn weighs in a follow-up's retrieval when no generator can
@@ -28,6 +28,9 @@ from qa.verify import NO_ANSWER, Verifier, split_claims
 _HISTORY_WEIGHT = 0.5
 _CACHE = 4096
 _TITLE_WORDS = 14  # a headline past this costs prompt time and adds little
+# Embedding models read ~512 tokens and tokenising a pasted page costs seconds: a
+# question is read up to here (about two paragraphs).
+_QUESTION_CHARS = 1000
 
 
 def _ms(start: float, end: float) -> float:
@@ -86,9 +89,8 @@ class Assistant:
             chroma_url=chroma_url,
             llm=llm,
         )
-        self.store = Store(
-            self.settings.index_dir, self.settings.collection, self.settings.chroma_url
-        )
+        s = self.settings
+        self.store = Store(s.index_dir, s.collection, s.chroma_url, s.server_timeout)
         self.prompts = Prompts(self.settings.resolved_prompts_dir())
         self.notices: list[str] = []
         self._model: EmbeddingModel | None = None
@@ -146,9 +148,16 @@ class Assistant:
     # -- ingest --------------------------------------------------------------------
 
     def ingest(
-        self, paths: Iterable[str | Path], on_progress: Progress | None = None
+        self,
+        paths: Iterable[str | Path],
+        on_progress: Progress | None = None,
+        on_notice: Notice | None = None,
     ) -> IngestReport:
-        """Add or update the articles under `paths`; unchanged ones are skipped."""
+        """Add or update the articles under `paths`; unchanged ones are skipped.
+
+        `on_notice` hears, for instance, that another process holds the index and this
+        one waits for it.
+        """
         if self.store.exists():
             self.store.check_model(self.embed_name)
         return ingest_paths(
@@ -158,6 +167,7 @@ class Assistant:
             self.settings.chunk_words,
             self.settings.batch_size,
             on_progress,
+            on_notice,
         )
 
     def ensure_seeded(self, on_progress: Progress | None = None) -> IngestReport | None:
@@ -175,7 +185,16 @@ class Assistant:
 
     def remove(self, doc_id: str) -> bool:
         """Remove a document and its passages; False when no document has that id."""
-        return self.store.exists() and self.store.remove(doc_id)
+        if not self.store.exists():
+            return False
+        with self.store.write_lock():
+            return self.store.remove(doc_id)
+
+    def doctor(self, fix: bool = False) -> Health:
+        """Check the index, the models and what would need the network; repair with `fix`."""
+        from qa.health import diagnose
+
+        return diagnose(self, fix)
 
     def passages_of(self, doc_id: str) -> list[Passage]:
         """Every passage of a document, in reading order."""
@@ -184,7 +203,7 @@ class Assistant:
     # -- questions -----------------------------------------------------------------
 
     def _query_vector(self, question: str, context: np.ndarray | None) -> np.ndarray:
-        vector = np.asarray(self._embedding().query(question), dtype=np.float32)
+        vector = np.asarray(self._embedding().query(question[:_QUESTION_CHARS]), dtype=np.float32)
         if context is not None:
             vector = (vector + _HISTORY_WEIGHT * context).astype(np.float32)
             vector /= np.linalg.norm(vector)
@@ -225,6 +244,7 @@ class Assistant:
         self, question: str, context: np.ndarray | None, history: list[Answer]
     ) -> AnswerStream:
         t0 = time.perf_counter()
+        asked, question = question, question[:_QUESTION_CHARS]
         lang = detect_language(question)
         llm = self.llm
         standalone = None
@@ -242,7 +262,7 @@ class Assistant:
         def abstain(mode: str) -> Answer:
             text = self.prompts.render("no_answer", lang, question=question.strip())
             timings["total_ms"] = _ms(t0, time.perf_counter())
-            return Answer(question, text, True, (), tuple(passages), timings, (), mode, standalone)
+            return Answer(asked, text, True, (), tuple(passages), timings, (), mode, standalone)
 
         if not scored:
             return AnswerStream(
@@ -254,7 +274,7 @@ class Assistant:
                 select_sentences(scored, self.settings.answer_sentences)
             )
             timings["total_ms"] = _ms(t0, time.perf_counter())
-            answer = Answer(question, text, False, citations, (), timings, sentences, "extractive")
+            answer = Answer(asked, text, False, citations, (), timings, sentences, "extractive")
             return AnswerStream(iter([text]), lambda: answer)
 
         shown = shown_passages(scored, self.settings.context_sentences)
@@ -293,7 +313,7 @@ class Assistant:
                 return replace(abstain("generated"), sentences=sentences)
             timings["total_ms"] = _ms(t0, time.perf_counter())
             return Answer(
-                question, text, False, citations, (), timings, sentences, "generated", standalone
+                asked, text, False, citations, (), timings, sentences, "generated", standalone
             )
 
         return AnswerStream(tokens(), finish)

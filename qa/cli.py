@@ -123,7 +123,7 @@ def ingest(
     assistant = _assistant(index, embed, config)
     progress = LazyProgress(err)
     try:
-        report = assistant.ingest(paths, progress)
+        report = assistant.ingest(paths, progress, lambda m: err.print(f"qa: {m}", soft_wrap=True))
     finally:
         progress.close()
     if as_json:
@@ -238,6 +238,29 @@ def remove(
         typer.echo(f"qa: error: no document {doc_id!r} in the index (see `qa sources`).", err=True)
         raise typer.Exit(1)
     typer.echo(f"removed {doc_id}")
+
+
+@app.command()
+@handle_errors
+def doctor(
+    index: IndexOpt = None,
+    config: ConfigOpt = None,
+    fix: Annotated[bool, typer.Option("--fix", help="Repair what can safely be repaired.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Check the index's integrity, the local models, and what would need the network."""
+    out, _ = _consoles()
+    health = _assistant(index, None, config).doctor(fix=fix)
+    if as_json:
+        _json(health.to_dict())
+    else:
+        for line in health.repaired:
+            out.print(Text(f"repaired: {line}", style="cyan"), soft_wrap=True)
+        for c in health.checks:
+            mark = Text("ok  " if c.ok else "FAIL", style="green" if c.ok else "red")
+            out.print(mark, Text(f"{c.name}: {c.detail}"), soft_wrap=True)
+    if not health.ok:
+        raise typer.Exit(1)
 
 
 def _question(text: str) -> str:

@@ -44,6 +44,7 @@ class Settings:
     model_dir: Path | None = None
     max_tokens: int = 200
     context_window: int = 2048
+    server_timeout: float = 30.0
 
     def with_overrides(self, **changes: Any) -> Settings:
         """A copy with the non-None `changes` applied and checked."""

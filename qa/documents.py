@@ -75,7 +75,9 @@ def discover(paths: Iterable[Path]) -> tuple[list[Path], list[IngestFailure]]:
         try:
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
         except OSError as e:
-            failures.append(IngestFailure(str(folder), f"cannot list folder ({e.strerror})"))
+            failures.append(
+                IngestFailure(printable_path(folder), f"cannot list folder ({e.strerror})")
+            )
             return
         for entry in entries:
             if entry.name.startswith("."):
@@ -87,7 +89,7 @@ def discover(paths: Iterable[Path]) -> tuple[list[Path], list[IngestFailure]]:
                 elif entry.is_file() and p.suffix.lower() in SUFFIXES:
                     add(p)
             except OSError as e:
-                failures.append(IngestFailure(str(p), f"cannot read ({e.strerror})"))
+                failures.append(IngestFailure(printable_path(p), f"cannot read ({e.strerror})"))
 
     for p in paths:
         if p.is_dir():
@@ -97,20 +99,27 @@ def discover(paths: Iterable[Path]) -> tuple[list[Path], list[IngestFailure]]:
                 add(p)
             else:
                 failures.append(
-                    IngestFailure(str(p), f"unsupported file type (qa reads {', '.join(SUFFIXES)})")
+                    IngestFailure(
+                        printable_path(p), f"unsupported file type (qa reads {', '.join(SUFFIXES)})"
+                    )
                 )
         else:
-            failures.append(IngestFailure(str(p), "no such file or folder"))
+            failures.append(IngestFailure(printable_path(p), "no such file or folder"))
     return files, failures
+
+
+def printable_path(path: Path | str) -> str:
+    """A path as valid text: bytes that are not UTF-8 (kept by Python as surrogates) escaped."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
 def doc_id_for(path: Path) -> str:
     """The id of a file's document: its path relative to the working folder when inside it."""
     absolute = Path(os.path.abspath(path))
     try:
-        return absolute.relative_to(Path.cwd()).as_posix()
+        return printable_path(absolute.relative_to(Path.cwd()).as_posix())
     except ValueError:
-        return absolute.as_posix()
+        return printable_path(absolute.as_posix())
 
 
 def read(path: Path) -> Iterator[Item]:
@@ -121,12 +130,12 @@ def read(path: Path) -> Iterator[Item]:
     try:
         raw = path.read_bytes()
     except OSError as e:
-        yield Item(IngestFailure(str(path), f"cannot read ({e.strerror or e})"), 0)
+        yield Item(IngestFailure(printable_path(path), f"cannot read ({e.strerror or e})"), 0)
         return
     size = len(raw)
     text_or_reason = _decode(raw)
     if isinstance(text_or_reason, IngestFailure):
-        yield Item(IngestFailure(str(path), text_or_reason.reason), size)
+        yield Item(IngestFailure(printable_path(path), text_or_reason.reason), size)
         return
     suffix = path.suffix.lower()
     if suffix in (".html", ".htm"):
@@ -136,7 +145,7 @@ def read(path: Path) -> Iterator[Item]:
     else:
         title, text, date = _first_line_title(text_or_reason), text_or_reason, None
     if not text.strip():
-        yield Item(IngestFailure(str(path), "empty: no text to ingest"), size)
+        yield Item(IngestFailure(printable_path(path), "empty: no text to ingest"), size)
         return
     yield Item(
         _document(doc_id_for(path), title or path.stem, text, str(path), None, date, {}), size
@@ -245,7 +254,7 @@ def _read_jsonl(path: Path) -> Iterator[Item]:
     try:
         handle = path.open("rb")
     except OSError as e:
-        yield Item(IngestFailure(str(path), f"cannot read ({e.strerror or e})"), 0)
+        yield Item(IngestFailure(printable_path(path), f"cannot read ({e.strerror or e})"), 0)
         return
     with handle:
         any_line = False
@@ -257,12 +266,12 @@ def _read_jsonl(path: Path) -> Iterator[Item]:
             any_line = True
             yield Item(_jsonl_line(path, number, raw), size)
         if not any_line:
-            yield Item(IngestFailure(str(path), "empty: no JSON lines"), 0)
+            yield Item(IngestFailure(printable_path(path), "empty: no JSON lines"), 0)
 
 
 def _jsonl_line(path: Path, number: int, raw: bytes) -> Document | IngestFailure:
     def fail(reason: str) -> IngestFailure:
-        return IngestFailure(str(path), reason, number)
+        return IngestFailure(printable_path(path), reason, number)
 
     try:
         record = json.loads(raw)
@@ -288,7 +297,7 @@ def _jsonl_line(path: Path, number: int, raw: bytes) -> Document | IngestFailure
         doc_id=str(doc_id),
         title=str(title) if title else _first_line_title(text),
         text=text,
-        source=str(record.get("source") or f"{path}:{number}"),
+        source=str(record.get("source") or f"{printable_path(path)}:{number}"),
         lang=str(lang) if isinstance(lang, str) and lang else None,
         date=str(date) if date else None,
         extra=extra,

@@ -18,6 +18,7 @@ from qa.store import Store
 from qa.types import IngestFailure, IngestReport
 
 Progress = Callable[[int, int], None]
+Notice = Callable[[str], None]
 
 
 def embedding_text(doc: Document, chunk: Chunk) -> str:
@@ -44,6 +45,7 @@ def ingest_paths(
     chunk_words: int,
     batch_size: int,
     on_progress: Progress | None = None,
+    on_notice: Notice | None = None,
 ) -> IngestReport:
     """Ingest every supported file under `paths`; bad inputs become failures, not errors."""
     started = time.perf_counter()
@@ -53,7 +55,21 @@ def ingest_paths(
     if not files:
         report.seconds = time.perf_counter() - started
         return report
+    with store.write_lock(on_notice):
+        _ingest_files(files, store, model, chunk_words, batch_size, on_progress, report)
+    report.seconds = time.perf_counter() - started
+    return report
 
+
+def _ingest_files(
+    files: list[Path],
+    store: Store,
+    model: EmbeddingModel,
+    chunk_words: int,
+    batch_size: int,
+    on_progress: Progress | None,
+    report: IngestReport,
+) -> None:
     store.open_for_write(model.name, chunk_words)
     committed = store.committed_hashes()
     total = sum(_size(f) for f in files)
@@ -111,8 +127,6 @@ def ingest_paths(
         flush()
     if on_progress is not None:
         on_progress(total, total)
-    report.seconds = time.perf_counter() - started
-    return report
 
 
 def _size(path: Path) -> int:

@@ -9,9 +9,12 @@ of a changed document) are never returned and are swept on the next write.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import math
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,19 +39,29 @@ class IndexInfo:
     chunk_words: int
 
 
-def _client(index_dir: Path, chroma_url: str | None) -> Any:
+def _client(index_dir: Path, chroma_url: str | None, timeout: float) -> Any:
     import chromadb
 
     settings = chromadb.Settings(anonymized_telemetry=False)
     try:
         if chroma_url:
+            import httpx
+
             url = urlparse(chroma_url if "://" in chroma_url else f"http://{chroma_url}")
-            return chromadb.HttpClient(
+            # chromadb's HTTP session waits forever on a server that stops answering, even
+            # while connecting: a bounded heartbeat first, a bounded session after.
+            limit = httpx.Timeout(timeout, connect=min(timeout, 5.0))
+            httpx.get(f"{url.scheme}://{url.netloc}/api/v2/heartbeat", timeout=limit)
+            client = chromadb.HttpClient(
                 host=url.hostname or "localhost",
                 port=url.port or (443 if url.scheme == "https" else 8000),
                 ssl=url.scheme == "https",
                 settings=settings,
             )
+            session = getattr(getattr(client, "_server", None), "_session", None)
+            if session is not None:
+                session.timeout = limit
+            return client
         return chromadb.PersistentClient(path=str(index_dir), settings=settings)
     except Exception as e:  # chromadb raises bare Exception/ValueError for unreachable servers
         where = chroma_url or str(index_dir)
@@ -63,9 +76,16 @@ def _first_line(e: BaseException) -> str:
 class Store:
     """One index: its two collections, opened lazily, with the model that built it."""
 
-    def __init__(self, index_dir: Path, collection: str = "qa", chroma_url: str | None = None):
+    def __init__(
+        self,
+        index_dir: Path,
+        collection: str = "qa",
+        chroma_url: str | None = None,
+        timeout: float = 30.0,
+    ):
         self.index_dir = index_dir
         self.chroma_url = chroma_url
+        self.timeout = timeout
         self.where = chroma_url or str(index_dir)
         self._names = (f"{collection}-chunks", f"{collection}-docs")
         self._client: Any = None
@@ -77,7 +97,7 @@ class Store:
 
     def _connect(self) -> Any:
         if self._client is None:
-            self._client = _client(self.index_dir, self.chroma_url)
+            self._client = _client(self.index_dir, self.chroma_url, self.timeout)
         return self._client
 
     def exists(self) -> bool:
@@ -152,6 +172,42 @@ class Store:
         return self._vector_store
 
     # -- writing -------------------------------------------------------------------
+
+    @contextmanager
+    def write_lock(
+        self, on_wait: Callable[[str], None] | None = None, timeout: float = 3600.0
+    ) -> Iterator[None]:
+        """Hold the index's writer lock: one writing process at a time on an embedded store.
+
+        Readers never take it: Chroma lets them read while a writer commits, and the
+        commit protocol above keeps what they see whole. A Chroma server serialises
+        writes itself, so only the embedded store is locked.
+        """
+        if self.chroma_url:
+            yield
+            return
+        self.index_dir.mkdir(parents=True, exist_ok=True)
+        with (self.index_dir / "write.lock").open("a") as handle:
+            started = time.monotonic()
+            told = False
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if not told and on_wait is not None:
+                        on_wait(f"another qa process is writing to {self.where}; waiting for it")
+                        told = True
+                    if time.monotonic() - started > timeout:
+                        raise StoreError(
+                            f"Another qa process has been writing to {self.where} for "
+                            f"{timeout:.0f} s; try again when it has finished."
+                        ) from None
+                    time.sleep(0.2)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     def committed_hashes(self, doc_ids: Iterable[str] | None = None) -> dict[str, str]:
         """doc id → content hash of its committed version (all documents when `doc_ids` is None)."""
@@ -307,6 +363,45 @@ class Store:
                 return passages[:k]
             fetch *= 2
 
+    def audit(self) -> Audit:
+        """Whether every chunk belongs to a committed document, every document has its chunks."""
+        records = self._doc_records(None)
+        committed = {doc_id: str(m.get("hash", "")) for doc_id, m in records.items()}
+        counts: dict[str, int] = {}
+        orphans: list[str] = []
+        offset = 0
+        while True:
+            try:
+                got = self._chunks.get(include=["metadatas"], limit=_PAGE, offset=offset)
+            except Exception as e:
+                raise StoreError(
+                    f"Cannot read the index at {self.where}: {_first_line(e)}"
+                ) from None
+            for chunk_id, meta in zip(got["ids"], got["metadatas"], strict=True):
+                doc_id = str(meta.get("doc_id", ""))
+                if committed.get(doc_id) == meta.get("doc_hash"):
+                    counts[doc_id] = counts.get(doc_id, 0) + 1
+                else:
+                    orphans.append(chunk_id)
+            if len(got["ids"]) < _PAGE:
+                break
+            offset += _PAGE
+        short = [d for d, m in records.items() if counts.get(d, 0) != int(m.get("chunks", 0))]
+        return Audit(len(records), sum(counts.values()), tuple(orphans), tuple(sorted(short)))
+
+    def repair(self, audit: Audit) -> None:
+        """Delete orphan chunks; uncommit documents missing chunks (re-ingesting adds them)."""
+        try:
+            for i in range(0, len(audit.orphan_chunks), _PAGE):
+                self._chunks.delete(ids=list(audit.orphan_chunks[i : i + _PAGE]))
+            for doc_id in audit.short_documents:
+                self._docs.delete(ids=[doc_id])
+                self._chunks.delete(where={"doc_id": doc_id})
+        except Exception as e:
+            raise StoreError(
+                f"Cannot write to the index at {self.where}: {_first_line(e)}"
+            ) from None
+
     def document_text(self, doc_id: str) -> list[Passage]:
         """All committed passages of a document, in order."""
         committed = self.committed_hashes([doc_id]).get(doc_id)
@@ -323,6 +418,20 @@ class Store:
             )
         ]
         return sorted(passages, key=lambda p: p.start)
+
+
+@dataclass(frozen=True)
+class Audit:
+    """What `Store.audit` found. Orphans: chunks no committed document record names."""
+
+    documents: int
+    chunks: int
+    orphan_chunks: tuple[str, ...]
+    short_documents: tuple[str, ...]  # records whose chunks are missing or fewer than stated
+
+    @property
+    def healthy(self) -> bool:
+        return not self.orphan_chunks and not self.short_documents
 
 
 def _passage(meta: dict[str, Any], text: str, chunk_id: str, score: float | None) -> Passage:

@@ -164,3 +164,31 @@ class IngestReport:
             "seconds": round(self.seconds, 3),
             "failures": [str(f) for f in self.failures],
         }
+
+
+@dataclass(frozen=True)
+class Check:
+    """One line of `qa doctor`."""
+
+    name: str
+    ok: bool
+    detail: str
+
+
+@dataclass(frozen=True)
+class Health:
+    """What `Assistant.doctor` found, and what it repaired."""
+
+    checks: tuple[Check, ...]
+    repaired: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return all(c.ok for c in self.checks)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "checks": [asdict(c) for c in self.checks],
+            "repaired": list(self.repaired),
+        }

@@ -30,40 +30,33 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture
-def chroma_url(tmp_path: Path) -> Iterator[str]:
+def start_chroma(port: int, path: Path, log_path: Path) -> subprocess.Popen[bytes]:
+    """A real `chroma run` on 127.0.0.1, once it answers its heartbeat."""
     chroma = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
-    port = free_port()
-    log = (tmp_path / "chroma.log").open("w")
+    log = log_path.open("w")
     proc = subprocess.Popen(
-        [
-            chroma,
-            "run",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--path",
-            str(tmp_path / "srv"),
-        ],
+        [chroma, "run", "--host", "127.0.0.1", "--port", str(port), "--path", str(path)],
         stdout=log,
         stderr=subprocess.STDOUT,
         env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
     )
-    url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while True:
         try:
-            urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=1)
-            break
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1)
+            return proc
         except OSError:
             if time.monotonic() > deadline or proc.poll() is not None:
                 proc.kill()
-                pytest.fail(
-                    f"chroma run did not start: {(tmp_path / 'chroma.log').read_text()[-500:]}"
-                )
+                pytest.fail(f"chroma run did not start: {log_path.read_text()[-500:]}")
             time.sleep(0.2)
-    yield url
+
+
+@pytest.fixture
+def chroma_url(tmp_path: Path) -> Iterator[str]:
+    port = free_port()
+    proc = start_chroma(port, tmp_path / "srv", tmp_path / "chroma.log")
+    yield f"http://127.0.0.1:{port}"
     proc.terminate()
     proc.wait(timeout=20)
 

