@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from qa.chunking import chunk_document
 from qa.cli import app
 from qa.documents import Document, doc_id_for, printable_path, read
+from qa.language import detect_language
 from qa.types import IngestFailure
 from qa.verify import split_claims
 
@@ -92,3 +93,23 @@ def test_unexpected_questions_get_an_answer_or_one_clear_line(kim_index: Path) -
         else:
             assert result.exit_code == 2 and result.stderr.count("\n") == 1, result.stderr
     assert runner.invoke(app, ["sources", "--index", str(kim_index), "--json"]).exit_code == 0
+
+
+def test_a_large_jsonl_is_streamed_in_constant_memory(isolated: Path) -> None:
+    import tracemalloc
+
+    path = isolated / "big.jsonl"
+    line = json.dumps({"id": "x", "title": "t", "text": "Un article. " * 400}) + "\n"
+    with path.open("w", encoding="utf-8") as f:
+        for i in range(4000):
+            f.write(line.replace('"x"', f'"a{i}"', 1))
+    size = path.stat().st_size
+    assert size > 17_000_000
+    detect_language("Un article.")  # the language model's own memory is not the reader's
+    tracemalloc.start()
+    seen = 0
+    for item in read(path):
+        seen += isinstance(item.result, Document)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert seen == 4000 and peak < size / 20
