@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
@@ -20,7 +21,7 @@ from qa.language import detect_language, language_name
 from qa.llm import LLMUnavailable, load_llm
 from qa.prompts import Prompts
 from qa.store import Store
-from qa.types import Answer, DocumentInfo, Health, IngestReport, Passage, Quote
+from qa.types import Answer, DocumentInfo, Filters, Health, IngestReport, Passage, Quote
 from qa.verify import NO_ANSWER, Verifier, split_claims
 
 # How much the previous turn weighs in a follow-up's retrieval when no generator can
@@ -28,6 +29,13 @@ from qa.verify import NO_ANSWER, Verifier, split_claims
 _HISTORY_WEIGHT = 0.5
 _CACHE = 4096
 _TITLE_WORDS = 14  # a headline past this costs prompt time and adds little
+# "Latest"/"recent" in the question's words: such questions prefer recent articles.
+_RECENT = re.compile(
+    r"\b(latest|recent(ly)?|newest|lately|derni(er|ère|ers|ères)|récent(e|es|s)?|récemment|"
+    r"neueste[nrs]?|aktuell(e|en)?|kürzlich|últim[oa]s?|reciente(s|mente)?)\b",
+    re.I,
+)
+_RECENCY = 0.25  # at most a quarter of the room between the floor and 1
 # Embedding models read ~512 tokens and tokenising a pasted page costs seconds: a
 # question is read up to here (about two paragraphs).
 _QUESTION_CHARS = 1000
@@ -209,25 +217,42 @@ class Assistant:
             vector /= np.linalg.norm(vector)
         return vector
 
-    def _search(self, vector: np.ndarray, k: int) -> list[Passage]:
+    def _search(
+        self, vector: np.ndarray, k: int, filters: Filters | None, question: str
+    ) -> list[Passage]:
+        """Passages by cosine; a question after the latest news favours recent articles.
+
+        Scores stay cosines (the abstention floor applies to them): recency only reorders
+        a pool three times as deep, by a bonus that grows with the date's rank in it.
+        """
         self.store.check_model(self.embed_name)
-        return self.store.search([float(x) for x in vector], k)
+        query = [float(x) for x in vector]
+        if not _RECENT.search(question):
+            return self.store.search(query, k, filters)
+        pool = self.store.search(query, 3 * k, filters)
+        dates = sorted({p.date for p in pool if p.date})
+        rank = {d: (i + 1) / len(dates) for i, d in enumerate(dates)}
+        bonus = _RECENCY * (1.0 - self._embedding().min_score)
+        return sorted(pool, key=lambda p: -(p.score + bonus * rank.get(p.date or "", 0.0)))[:k]
 
-    def search(self, question: str, k: int | None = None) -> list[Passage]:
+    def search(
+        self, question: str, k: int | None = None, filters: Filters | None = None
+    ) -> list[Passage]:
         """The `k` passages closest to `question`, best first, with cosine scores."""
-        return self._search(self._query_vector(question, None), k or self.settings.k)
+        vector = self._query_vector(question, None)
+        return self._search(vector, k or self.settings.k, filters, question)
 
-    def ask(self, question: str) -> Answer:
+    def ask(self, question: str, filters: Filters | None = None) -> Answer:
         """Answer from the retrieved passages, every sentence cited; abstain when none fits."""
-        return self.ask_stream(question).answer
+        return self.ask_stream(question, filters).answer
 
-    def ask_stream(self, question: str) -> AnswerStream:
+    def ask_stream(self, question: str, filters: Filters | None = None) -> AnswerStream:
         """Like `ask`, but yields the draft's tokens as the model writes them."""
-        return self._stream(question, None, [])
+        return self._stream(question, None, [], filters)
 
-    def chat(self) -> Chat:
+    def chat(self, filters: Filters | None = None) -> Chat:
         """A conversation: follow-up questions are understood with the previous turns."""
-        return Chat(self)
+        return Chat(self, filters)
 
     def _condense(self, question: str, history: list[Answer]) -> str:
         """A follow-up rewritten as a standalone question by the generator."""
@@ -241,7 +266,11 @@ class Assistant:
         return rewritten[0].strip() if rewritten and rewritten[0].strip() else question
 
     def _stream(
-        self, question: str, context: np.ndarray | None, history: list[Answer]
+        self,
+        question: str,
+        context: np.ndarray | None,
+        history: list[Answer],
+        filters: Filters | None,
     ) -> AnswerStream:
         t0 = time.perf_counter()
         asked, question = question, question[:_QUESTION_CHARS]
@@ -253,7 +282,7 @@ class Assistant:
             context = None
         vector = self._query_vector(standalone or question, context)
         t1 = time.perf_counter()
-        passages = self._search(vector, self.settings.k)
+        passages = self._search(vector, self.settings.k, filters, standalone or question)
         t2 = time.perf_counter()
         scored = score_sentences(vector, passages, self._sentence_vectors, self._floor(lang))
         t3 = time.perf_counter()
@@ -348,8 +377,9 @@ def passage_blocks(shown: list[tuple[Passage, list[Quote]]]) -> str:
 class Chat:
     """A conversation with an `Assistant`. `reset()` forgets the previous turns."""
 
-    def __init__(self, assistant: Assistant):
+    def __init__(self, assistant: Assistant, filters: Filters | None = None):
         self.assistant = assistant
+        self.filters = filters
         self.history: list[Answer] = []
         self._context: np.ndarray | None = None
 
@@ -357,7 +387,7 @@ class Chat:
         return self.ask_stream(question).answer
 
     def ask_stream(self, question: str) -> AnswerStream:
-        stream = self.assistant._stream(question, self._context, self.history)
+        stream = self.assistant._stream(question, self._context, self.history, self.filters)
         self._context = self.assistant._query_vector(question, self._context)
 
         def tokens() -> Iterator[str]:

@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from qa import Assistant, QAError, Settings, load_settings
+from qa import Assistant, Filters, QAError, Settings, load_settings
 
 app = typer.Typer(
     name="qa",
@@ -36,6 +36,11 @@ KOpt = Annotated[int | None, typer.Option("--k", "-k", help="Passages to retriev
 LlmOpt = Annotated[
     str | None,
     typer.Option("--llm", help="local (default), openai-like, ollama or none [env QA_LLM]."),
+]
+SinceOpt = Annotated[str | None, typer.Option("--since", help="Only articles dated on or after.")]
+UntilOpt = Annotated[str | None, typer.Option("--until", help="Only articles dated on or before.")]
+SourceOpt = Annotated[
+    str | None, typer.Option("--source", help="Only articles whose source or title contains this.")
 ]
 NoLlmOpt = Annotated[bool, typer.Option("--no-llm", help="Quote sentences; no generated answer.")]
 
@@ -144,6 +149,9 @@ def ask(
     embed: EmbedOpt = None,
     config: ConfigOpt = None,
     k: KOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    source: SourceOpt = None,
     llm: LlmOpt = None,
     no_llm: NoLlmOpt = False,
     as_json: JsonOpt = False,
@@ -156,7 +164,7 @@ def ask(
     _seed(assistant, err)
     assistant.llm  # noqa: B018 - load it now so a fallback notice comes before the answer
     _notices(assistant)
-    stream = assistant.ask_stream(_question(question))
+    stream = assistant.ask_stream(_question(question), Filters(since, until, source))
     if as_json:
         _json(stream.answer.to_dict())
     else:
@@ -171,6 +179,9 @@ def search(
     embed: EmbedOpt = None,
     config: ConfigOpt = None,
     k: KOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    source: SourceOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Show the passages retrieved for a question, with scores, without answering."""
@@ -178,7 +189,7 @@ def search(
 
     out, _ = _consoles()
     assistant = _assistant(index, embed, config, k=k)
-    passages = assistant.search(_question(question))
+    passages = assistant.search(_question(question), filters=Filters(since, until, source))
     if as_json:
         _json({"question": question, "passages": [p.to_dict() for p in passages]})
     else:
@@ -192,6 +203,9 @@ def chat(
     embed: EmbedOpt = None,
     config: ConfigOpt = None,
     k: KOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    source: SourceOpt = None,
     llm: LlmOpt = None,
     no_llm: NoLlmOpt = False,
 ) -> None:
@@ -203,7 +217,8 @@ def chat(
     _seed(assistant, err)
     assistant.llm  # noqa: B018 - load it now so a fallback notice comes before the prompt
     _notices(assistant)
-    run_chat(assistant, out, line_reader(assistant.settings.history_file))
+    chat = assistant.chat(Filters(since, until, source))
+    run_chat(chat, out, line_reader(assistant.settings.history_file))
 
 
 @app.command()

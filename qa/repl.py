@@ -9,7 +9,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.text import Text
 
-from qa import Assistant, Chat, QAError
+from qa import Chat, QAError
 from qa.render import print_answer, print_citations, quoted, safe, stream_answer
 
 HELP = """Ask a question, or:
@@ -43,9 +43,8 @@ def line_reader(history_file: Path | None) -> ReadLine:
     return read
 
 
-def run_chat(assistant: Assistant, console: Console, read_line: ReadLine) -> None:
+def run_chat(chat: Chat, console: Console, read_line: ReadLine) -> None:
     """Read questions until /quit or end of input; print cited answers."""
-    chat = assistant.chat()
     console.print(Text("qa chat: ask about your articles. /help for commands.", style="dim"))
     while True:
         try:

@@ -23,14 +23,14 @@ from urllib.parse import urlparse
 from qa.chunking import Chunk
 from qa.documents import Document
 from qa.errors import IndexNotFoundError, ModelMismatchError, StoreError
-from qa.types import DocumentInfo, Passage
+from qa.types import DocumentInfo, Filters, Passage, date_number
 
 _EMBED_KEY = "qa_embed"
 _CHUNK_KEY = "qa_chunk_words"
 # Chroma needs a vector for every record; document records are looked up by id only.
 _NO_VECTOR = [1.0]
 _PAGE = 5000
-_HIDDEN = ["doc_hash", "position", "sentences", "source", "date", "lang", "doc_id"]
+_HIDDEN = ["doc_hash", "position", "sentences", "source", "date", "date_num", "lang", "doc_id"]
 
 
 @dataclass(frozen=True)
@@ -224,6 +224,8 @@ class Store:
                 "doc_id": doc.doc_id,
                 "title": doc.title,
                 "date": doc.date or "",
+                # Chroma compares numbers only: dates filter as YYYYMMDD, -1 when unknown.
+                "date_num": date_number(doc.date) or -1,
                 "source": doc.source,
                 "lang": doc.lang,
                 "doc_hash": doc.hash,
@@ -332,11 +334,25 @@ class Store:
     def chunk_count(self) -> int:
         return int(self._chunks.count()) if self._chunks is not None else 0
 
-    def search(self, vector: list[float], k: int) -> list[Passage]:
+    def search(self, vector: list[float], k: int, filters: Filters | None = None) -> list[Passage]:
         """The `k` best committed passages for a query vector (llama-index retriever)."""
         from llama_index.core import VectorStoreIndex
         from llama_index.core.embeddings import MockEmbedding
         from llama_index.core.schema import QueryBundle
+        from llama_index.core.vector_stores import FilterOperator, MetadataFilter, MetadataFilters
+
+        filters = filters or Filters()
+        bounds: list[MetadataFilter | MetadataFilters] = [
+            MetadataFilter(key="date_num", value=value, operator=op)
+            for value, op in (
+                (date_number(filters.since), FilterOperator.GTE),
+                (date_number(filters.until, end=True), FilterOperator.LTE),
+            )
+            if value is not None
+        ]
+        if filters.until and not filters.since:  # unknown dates (-1) are not "before"
+            bounds.append(MetadataFilter(key="date_num", value=0, operator=FilterOperator.GTE))
+        where = MetadataFilters(filters=bounds) if bounds else None
 
         # The query vector is already computed; this embedding is never called but
         # keeps llama-index from reaching for its OpenAI default.
@@ -345,7 +361,7 @@ class Store:
         )
         fetch = k
         while True:
-            retriever = index.as_retriever(similarity_top_k=fetch)
+            retriever = index.as_retriever(similarity_top_k=fetch, filters=where)
             try:
                 found = retriever.retrieve(QueryBundle(query_str="", embedding=vector))
             except Exception as e:
@@ -357,8 +373,9 @@ class Store:
                 _passage(n.node.metadata, n.node.get_content(), n.node.node_id, n.score)
                 for n in found
                 if committed.get(n.node.metadata["doc_id"]) == n.node.metadata["doc_hash"]
+                and filters.accepts(n.node.metadata["source"], n.node.metadata["title"])
             ]
-            # Uncommitted chunks can push committed ones out of the first `fetch`.
+            # Uncommitted chunks, or other sources, can push wanted ones out of `fetch`.
             if len(passages) >= k or len(found) < fetch:
                 return passages[:k]
             fetch *= 2

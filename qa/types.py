@@ -15,6 +15,48 @@ class Quote:
     text: str
 
 
+def date_number(date: str | None, end: bool = False) -> int | None:
+    """YYYY[-MM[-DD]] (anything after is ignored) as YYYYMMDD; missing parts are 00, or
+    99 for the end of a range, so "2020-05" as an upper bound takes in all of May."""
+    if not date:
+        return None
+    parts = date.strip()[:10].replace("/", "-").split("-")
+    try:
+        year = int(parts[0])
+        month = int(parts[1]) if len(parts) > 1 and parts[1] else (99 if end else 0)
+        day = int(parts[2][:2]) if len(parts) > 2 and parts[2] else (99 if end else 0)
+    except ValueError:
+        return None
+    if not 0 < year < 10000:
+        return None
+    return year * 10000 + month * 100 + day
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which passages a search may return: by date (inclusive) and by source."""
+
+    since: str | None = None
+    until: str | None = None
+    source: str | None = None
+
+    def __post_init__(self) -> None:
+        from qa.errors import ConfigError
+
+        for name, value, end in (("since", self.since, False), ("until", self.until, True)):
+            if value is not None and date_number(value, end) is None:
+                raise ConfigError(
+                    f"--{name} takes a date like 2020, 2020-05 or 2020-05-17, not {value!r}."
+                )
+
+    def __bool__(self) -> bool:
+        return any((self.since, self.until, self.source))
+
+    def accepts(self, source: str, title: str) -> bool:
+        needle = (self.source or "").casefold()
+        return not needle or needle in source.casefold() or needle in title.casefold()
+
+
 @dataclass(frozen=True)
 class Passage:
     """A retrieved chunk of a document. `start`/`end` are offsets in the document text."""

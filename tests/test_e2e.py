@@ -171,3 +171,38 @@ def test_a_new_user_gets_an_answer_from_the_first_command(isolated: Path) -> Non
     data = json.loads(proc.stdout)
     assert not data["abstained"] and data["citations"]
     assert "Traceback" not in proc.stderr
+
+
+def test_latest_questions_prefer_recent_articles_and_dates_filter(isolated: Path) -> None:
+    rows = [
+        {
+            "id": f"s{year}",
+            "title": f"Sommet Kim-Poutine {year}",
+            "date": f"{year}-09-13",
+            "text": f"Kim Jong-un et Vladimir Poutine se sont rencontrés en {year} pour parler "
+            "d’armes et de coopération militaire.",
+        }
+        for year in (2019, 2021, 2023)
+    ]
+    (isolated / "s.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    qa = Assistant(index_dir=isolated / "index")
+    qa.ingest([isolated / "s.jsonl"])
+    latest = qa.search("What is the latest news on the Kim Putin meeting?", 3)
+    assert latest[0].doc_id == "s2023"
+    result = CliRunner().invoke(
+        app,
+        [
+            "search",
+            "Kim Putin meeting",
+            "--index",
+            str(isolated / "index"),
+            "--until",
+            "2021",
+            "--json",
+        ],
+    )
+    assert sorted(p["doc_id"] for p in json.loads(result.stdout)["passages"]) == ["s2019", "s2021"]
+    bad = CliRunner().invoke(
+        app, ["search", "x", "--index", str(isolated / "index"), "--since", "yesterday"]
+    )
+    assert bad.exit_code == 2 and "--since takes a date like 2020" in bad.stderr

@@ -144,3 +144,41 @@ def test_bad_inputs_are_reported_and_the_rest_ingested(isolated: Path, words_mod
     ]
     assert sorted(d.doc_id for d in store.documents()) == ["b1", "g1"]
     assert [p.text for p in store.document_text("g1")] == ["Same id again."]
+
+
+def test_search_filters_by_date_and_source(isolated: Path, words_model: Any) -> None:
+    from qa.types import Filters
+
+    src = isolated / "dated.jsonl"
+    rows = [
+        {
+            "id": "old",
+            "title": "Summit",
+            "text": "Kim meets Putin at the summit.",
+            "date": "2019-04-25",
+            "source": "lemonde.fr",
+        },
+        {
+            "id": "new",
+            "title": "Summit",
+            "text": "Kim meets Putin at the summit.",
+            "date": "2023-09-13",
+            "source": "nos.nl",
+        },
+        {"id": "undated", "title": "Summit", "text": "Kim meets Putin at the summit."},
+    ]
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    store = Store(isolated / "index")
+    run(store, words_model, src)
+    q = words_model.query("Kim Putin summit")
+
+    def ids(**f: str) -> list[str]:
+        return sorted(p.doc_id for p in store.search(q, 5, Filters(**f)))
+
+    assert ids() == ["new", "old", "undated"]
+    assert ids(since="2020") == ["new"]
+    assert ids(until="2019-04") == ["old"]
+    assert ids(since="2019-04-25", until="2023-09-13") == ["new", "old"]
+    assert ids(source="LEMONDE") == ["old"]
+    with pytest.raises(Exception, match="--since takes a date like 2020"):
+        Filters(since="last week")
