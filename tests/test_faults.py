@@ -165,6 +165,37 @@ def test_a_server_killed_mid_ingest_then_rerun_gives_every_document_once(isolate
         server.wait(timeout=20)
 
 
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT])
+def test_an_ingest_killed_mid_way_is_finished_by_running_it_again(
+    isolated: Path, sig: signal.Signals
+) -> None:
+    from qa import Assistant
+
+    index = isolated / "index"
+    env = qa_env(QA_INDEX_DIR=str(index))
+    src = articles(isolated / "a.jsonl", "a", 300)
+    ingest = qa_proc("ingest", str(src), env=env)
+    probe = Assistant(index_dir=index, embed="use-m3", llm="none")
+    deadline = time.monotonic() + 120
+    while not (probe.store.exists() and len(probe.store.committed_hashes()) >= 16):
+        assert ingest.poll() is None and time.monotonic() < deadline, ingest.communicate()
+        time.sleep(0.05)
+    ingest.send_signal(sig)
+    _, err = ingest.communicate(timeout=60)
+    assert ingest.returncode != 0 and "Traceback" not in err
+    if sig == signal.SIGINT:
+        assert err.endswith("qa: interrupted; run the same command again to finish.\n")
+    rerun = subprocess.run(
+        [sys.executable, "-m", "qa", "ingest", str(src)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert rerun.returncode == 0, rerun.stderr
+    assert counts(index) == (300, 300, 300)
+
+
 def test_a_server_that_never_answers_is_a_clear_error_in_bounded_time(isolated: Path) -> None:
     silent = socket.socket()
     silent.bind(("127.0.0.1", 0))
