@@ -214,9 +214,8 @@ def _parse_html(html: str) -> tuple[str, str, str | None]:
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(html, "html.parser")
-    for tag in soup(["script", "style", "noscript", "template", "head", "nav", "footer"]):
-        if tag.name != "head":
-            tag.decompose()
+    for tag in soup(["script", "style", "noscript", "template", "nav", "footer"]):
+        tag.decompose()
     title = ""
     if soup.title and soup.title.string:
         title = soup.title.string.strip()
