@@ -142,6 +142,15 @@ class Assistant:
         shift = model.same_language_shift
         return lambda p: base + shift if p.lang == question_lang else base
 
+    def _prefill_sentences(self, passages: list[Passage]) -> None:
+        """Take the sentence vectors the index already holds instead of embedding again."""
+        stored = self.store.last_sentence_vectors
+        for p in passages:
+            for q in p.sentence_texts():
+                vector = stored.get((p.chunk_id, q.start, q.end))
+                if vector is not None:
+                    self._sentence_cache[" ".join(q.text.split())] = np.asarray(vector, np.float32)
+
     def _sentence_vectors(self, texts: list[str]) -> np.ndarray:
         """Passage-side vectors of sentences, cached: follow-ups reuse the same passages."""
         missing = list(dict.fromkeys(t for t in texts if t not in self._sentence_cache))
@@ -176,6 +185,7 @@ class Assistant:
             self.settings.batch_size,
             on_progress,
             on_notice,
+            self.settings.sentence_index,
         )
 
     def ensure_seeded(self, on_progress: Progress | None = None) -> IngestReport | None:
@@ -283,6 +293,7 @@ class Assistant:
         vector = self._query_vector(standalone or question, context)
         t1 = time.perf_counter()
         passages = self._search(vector, self.settings.k, filters, standalone or question)
+        self._prefill_sentences(passages)
         t2 = time.perf_counter()
         scored = score_sentences(vector, passages, self._sentence_vectors, self._floor(lang))
         t3 = time.perf_counter()

@@ -45,6 +45,7 @@ class Settings:
     max_tokens: int = 200
     context_window: int = 2048
     server_timeout: float = 30.0
+    sentence_index: bool = True
 
     def with_overrides(self, **changes: Any) -> Settings:
         """A copy with the non-None `changes` applied and checked."""
@@ -77,6 +78,14 @@ def _convert(name: str, raw: Any, origin: str) -> Any:
     try:
         if "Path" in kind:
             return Path(str(raw)).expanduser()
+        if kind == "bool":
+            if isinstance(raw, bool):
+                return raw
+            if str(raw).lower() in ("1", "true", "yes", "on"):
+                return True
+            if str(raw).lower() in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(raw)
         if "int" in kind:
             return int(raw)
         if "float" in kind:

@@ -14,7 +14,7 @@ from pathlib import Path
 from qa.chunking import Chunk, chunk_document
 from qa.documents import Document, discover, read
 from qa.embeddings import EmbeddingModel
-from qa.store import Store
+from qa.store import MIN_SENTENCE_WORDS, Store
 from qa.types import IngestFailure, IngestReport
 
 Progress = Callable[[int, int], None]
@@ -26,6 +26,16 @@ def embedding_text(doc: Document, chunk: Chunk) -> str:
     if chunk.text.startswith(doc.title):
         return chunk.text
     return f"{doc.title}\n{chunk.text}"
+
+
+def sentence_spans(doc: Document, chunks: list[Chunk]) -> list[tuple[str, int, int]]:
+    """The sentences worth a vector of their own, as (chunk id, start, end)."""
+    return [
+        (c.chunk_id, s, e)
+        for c in chunks
+        for s, e in c.sentences
+        if len(doc.text[s:e].split()) >= MIN_SENTENCE_WORDS
+    ]
 
 
 class _Batch:
@@ -46,6 +56,7 @@ def ingest_paths(
     batch_size: int,
     on_progress: Progress | None = None,
     on_notice: Notice | None = None,
+    sentences: bool = False,
 ) -> IngestReport:
     """Ingest every supported file under `paths`; bad inputs become failures, not errors."""
     started = time.perf_counter()
@@ -56,7 +67,7 @@ def ingest_paths(
         report.seconds = time.perf_counter() - started
         return report
     with store.write_lock(on_notice):
-        _ingest_files(files, store, model, chunk_words, batch_size, on_progress, report)
+        _ingest_files(files, store, model, chunk_words, batch_size, on_progress, report, sentences)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -69,8 +80,10 @@ def _ingest_files(
     batch_size: int,
     on_progress: Progress | None,
     report: IngestReport,
+    sentences: bool,
 ) -> None:
-    store.open_for_write(model.name, chunk_words)
+    # An existing index keeps the choice it was created with.
+    with_sentences = store.open_for_write(model.name, chunk_words, sentences).sentences
     committed = store.committed_hashes()
     total = sum(_size(f) for f in files)
     done = 0
@@ -79,11 +92,20 @@ def _ingest_files(
 
     def flush() -> None:
         texts = [embedding_text(doc, c) for doc, chunks in batch.items for c in chunks]
+        spans = [
+            sentence_spans(doc, chunks) if with_sentences else [] for doc, chunks in batch.items
+        ]
+        for (doc, _), doc_spans in zip(batch.items, spans, strict=True):
+            texts += [" ".join(doc.text[s:e].split()) for _, s, e in doc_spans]
+        # One call for chunks and sentences: the model batches them together.
         vectors = model.passages(texts)
-        offset = 0
-        for doc, chunks in batch.items:
-            store.write_chunks(doc, chunks, vectors[offset : offset + len(chunks)])
-            offset += len(chunks)
+        offset = sum(len(chunks) for _, chunks in batch.items)
+        chunk_offset = 0
+        for (doc, chunks), doc_spans in zip(batch.items, spans, strict=True):
+            store.write_chunks(doc, chunks, vectors[chunk_offset : chunk_offset + len(chunks)])
+            chunk_offset += len(chunks)
+            store.write_sentences(doc, doc_spans, vectors[offset : offset + len(doc_spans)])
+            offset += len(doc_spans)
             store.commit(doc, len(chunks))
             if doc.doc_id in committed:
                 report.updated += 1

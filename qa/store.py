@@ -15,7 +15,7 @@ import math
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -27,6 +27,11 @@ from qa.types import DocumentInfo, Filters, Passage, date_number
 
 _EMBED_KEY = "qa_embed"
 _CHUNK_KEY = "qa_chunk_words"
+_SENTENCE_KEY = "qa_sentences"
+# Sentences shorter than this (bylines, "Essai nucléaire") carry no answer of their own.
+MIN_SENTENCE_WORDS = 4
+# Passages first retrieved by cosine, then reordered by passage + best sentence.
+_POOL = 40
 # Chroma needs a vector for every record; document records are looked up by id only.
 _NO_VECTOR = [1.0]
 _PAGE = 5000
@@ -37,6 +42,7 @@ _HIDDEN = ["doc_hash", "position", "sentences", "source", "date", "date_num", "l
 class IndexInfo:
     embed: str
     chunk_words: int
+    sentences: bool = False
 
 
 def _client(index_dir: Path, chroma_url: str | None, timeout: float) -> Any:
@@ -87,11 +93,13 @@ class Store:
         self.chroma_url = chroma_url
         self.timeout = timeout
         self.where = chroma_url or str(index_dir)
-        self._names = (f"{collection}-chunks", f"{collection}-docs")
+        self._names = (f"{collection}-chunks", f"{collection}-docs", f"{collection}-sentences")
         self._client: Any = None
         self._chunks: Any = None
         self._docs: Any = None
+        self._sentences: Any = None
         self._vector_store: Any = None
+        self.last_sentence_vectors: dict[tuple[str, int, int], list[float]] = {}
 
     # -- opening -------------------------------------------------------------------
 
@@ -123,10 +131,26 @@ class Store:
                     f"Cannot read the index at {self.where}: {_first_line(e)}"
                 ) from None
         meta = self._chunks.metadata or {}
-        return IndexInfo(str(meta.get(_EMBED_KEY, "")), int(meta.get(_CHUNK_KEY, 0)))
+        info = IndexInfo(
+            str(meta.get(_EMBED_KEY, "")),
+            int(meta.get(_CHUNK_KEY, 0)),
+            bool(meta.get(_SENTENCE_KEY, False)),
+        )
+        if info.sentences and self._sentences is None:
+            self._sentences = self._open_sentences()
+        return info
 
-    def open_for_write(self, embed: str, chunk_words: int) -> None:
-        """Create the index for `embed`, or check that the existing one was built with it."""
+    def _open_sentences(self) -> Any:
+        return self._connect().get_or_create_collection(
+            self._names[2], configuration={"hnsw": {"space": "cosine"}}, embedding_function=None
+        )
+
+    def open_for_write(self, embed: str, chunk_words: int, sentences: bool = False) -> IndexInfo:
+        """Create the index for `embed`, or check that the existing one was built with it.
+
+        Whether sentences are embedded too is decided when the index is created and
+        kept: an index is either scored by sentences everywhere or nowhere.
+        """
         info = self.info()
         if info is None:
             try:
@@ -134,23 +158,26 @@ class Store:
                 self._chunks = client.get_or_create_collection(
                     self._names[0],
                     configuration={"hnsw": {"space": "cosine"}},
-                    metadata={_EMBED_KEY: embed, _CHUNK_KEY: chunk_words},
+                    metadata={_EMBED_KEY: embed, _CHUNK_KEY: chunk_words, _SENTENCE_KEY: sentences},
                     embedding_function=None,
                 )
                 self._docs = client.get_or_create_collection(
                     self._names[1], embedding_function=None
                 )
+                if sentences:
+                    self._sentences = self._open_sentences()
             except Exception as e:
                 raise StoreError(
                     f"Cannot create the index at {self.where}: {_first_line(e)}"
                 ) from None
-            return
+            return IndexInfo(embed, chunk_words, sentences)
         self.check_model(embed)
         if info.chunk_words != chunk_words:
             raise ModelMismatchError(
                 f"The index at {self.where} was built with chunks of {info.chunk_words} words, "
                 f"not {chunk_words}. Keep chunk_words={info.chunk_words}, or use another --index."
             )
+        return info
 
     def check_model(self, embed: str) -> None:
         info = self.info()
@@ -258,6 +285,27 @@ class Store:
                 f"Cannot write to the index at {self.where}: {_first_line(e)}"
             ) from None
 
+    def write_sentences(
+        self,
+        doc: Document,
+        spans: list[tuple[str, int, int]],
+        vectors: list[list[float]],
+    ) -> None:
+        """Add the vectors of a document's sentences, each by (chunk id, start, end)."""
+        if not spans:
+            return
+        ids = [f"{chunk_id}@{start}" for chunk_id, start, _ in spans]
+        metas: list[Any] = [
+            {"doc_id": doc.doc_id, "doc_hash": doc.hash, "chunk_id": c, "start": s, "end": e}
+            for c, s, e in spans
+        ]
+        try:
+            self._sentences.upsert(ids=ids, embeddings=vectors, metadatas=metas)
+        except Exception as e:
+            raise StoreError(
+                f"Cannot write to the index at {self.where}: {_first_line(e)}"
+            ) from None
+
     def commit(self, doc: Document, chunk_count: int) -> None:
         """Make `doc`'s new chunks the visible ones, then sweep its old ones."""
         meta: dict[str, Any] = {
@@ -271,9 +319,10 @@ class Store:
         }
         try:
             self._docs.upsert(ids=[doc.doc_id], embeddings=[_NO_VECTOR], metadatas=[meta])
-            self._chunks.delete(
-                where={"$and": [{"doc_id": doc.doc_id}, {"doc_hash": {"$ne": doc.hash}}]}
-            )
+            stale = {"$and": [{"doc_id": doc.doc_id}, {"doc_hash": {"$ne": doc.hash}}]}
+            self._chunks.delete(where=stale)
+            if self._sentences is not None:
+                self._sentences.delete(where=stale)
         except Exception as e:
             raise StoreError(
                 f"Cannot write to the index at {self.where}: {_first_line(e)}"
@@ -286,6 +335,8 @@ class Store:
         try:
             self._docs.delete(ids=[doc_id])  # uncommit first: no reader sees half a document
             self._chunks.delete(where={"doc_id": doc_id})
+            if self._sentences is not None:
+                self._sentences.delete(where={"doc_id": doc_id})
         except Exception as e:
             raise StoreError(
                 f"Cannot write to the index at {self.where}: {_first_line(e)}"
@@ -359,7 +410,8 @@ class Store:
         index = VectorStoreIndex.from_vector_store(
             self._store(), embed_model=MockEmbedding(embed_dim=1)
         )
-        fetch = k
+        wanted = max(k, _POOL) if self._sentences is not None else k
+        fetch = wanted
         while True:
             retriever = index.as_retriever(similarity_top_k=fetch, filters=where)
             try:
@@ -376,9 +428,38 @@ class Store:
                 and filters.accepts(n.node.metadata["source"], n.node.metadata["title"])
             ]
             # Uncommitted chunks, or other sources, can push wanted ones out of `fetch`.
-            if len(passages) >= k or len(found) < fetch:
-                return passages[:k]
+            if len(passages) >= wanted or len(found) < fetch:
+                return self._by_sentences(vector, passages[:wanted], k)
             fetch *= 2
+
+    def _by_sentences(self, vector: list[float], pool: list[Passage], k: int) -> list[Passage]:
+        """Reorder by passage cosine + best sentence cosine: the answer sits in one sentence."""
+        self.last_sentence_vectors = {}
+        if self._sentences is None or not pool:
+            return pool[:k]
+        import numpy as np
+
+        try:
+            got = self._sentences.get(
+                where={"chunk_id": {"$in": [p.chunk_id for p in pool]}},
+                include=["embeddings", "metadatas"],
+            )
+        except Exception as e:
+            raise StoreError(f"Cannot search the index at {self.where}: {_first_line(e)}") from None
+        if not got["ids"]:
+            return pool[:k]
+        scores = np.asarray(got["embeddings"], dtype=np.float32) @ np.asarray(vector, np.float32)
+        best: dict[str, float] = {}
+        for meta, score in zip(got["metadatas"], scores, strict=True):
+            cid = str(meta["chunk_id"])
+            best[cid] = max(best.get(cid, -1.0), float(score))
+        ranked = sorted(pool, key=lambda p: -(p.score + best.get(p.chunk_id, p.score)))[:k]
+        kept = {p.chunk_id for p in ranked}
+        for meta, emb in zip(got["metadatas"], got["embeddings"], strict=True):
+            if meta["chunk_id"] in kept:
+                key = (str(meta["chunk_id"]), int(meta["start"]), int(meta["end"]))
+                self.last_sentence_vectors[key] = [float(x) for x in emb]
+        return [replace(p, sentence_score=round(best.get(p.chunk_id, p.score), 4)) for p in ranked]
 
     def audit(self) -> Audit:
         """Whether every chunk belongs to a committed document, every document has its chunks."""

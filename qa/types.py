@@ -72,6 +72,7 @@ class Passage:
     end: int
     score: float
     sentences: tuple[tuple[int, int], ...] = ()
+    sentence_score: float | None = None  # cosine of its best sentence, when the index has them
 
     def sentence_texts(self) -> list[Quote]:
         """The passage's sentences with their document offsets."""

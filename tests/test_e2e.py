@@ -67,11 +67,13 @@ def test_a_follow_up_is_retrieved_with_the_conversation_in_mind(kim_index: Path)
     assert chat.history == [] and chat.last is None
 
 
-def test_search_scores_are_sorted_cosines(kim_index: Path) -> None:
+def test_search_ranks_by_passage_and_best_sentence(kim_index: Path) -> None:
     passages = Assistant(index_dir=kim_index).search(KIM, 4)
-    scores = [p.score for p in passages]
-    assert len(passages) == 4 and scores == sorted(scores, reverse=True)
-    assert all(0.5 < s <= 1.0 for s in scores)
+    combined = [p.score + (p.sentence_score or 0.0) for p in passages]
+    assert len(passages) == 4 and combined == sorted(combined, reverse=True)
+    assert all(0.5 < p.score <= 1.0 and p.sentence_score is not None for p in passages)
+    # The best passage holds the sentence that says Kim would go in person.
+    assert "personnellement" in passages[0].text
 
 
 def test_cli_ask_json_carries_the_documented_fields(kim_index: Path) -> None:
