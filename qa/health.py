@@ -39,6 +39,8 @@ def _index_checks(qa: Assistant, fix: bool) -> tuple[list[Check], list[str]]:
             store.repair(audit)
         if audit.orphan_chunks:
             repaired.append(f"deleted {len(audit.orphan_chunks)} orphan chunks")
+        if audit.orphan_sentences:
+            repaired.append(f"deleted {len(audit.orphan_sentences)} orphan sentence vectors")
         if audit.short_documents:
             repaired.append(
                 f"removed {len(audit.short_documents)} documents with missing chunks "
@@ -56,6 +58,13 @@ def _index_checks(qa: Assistant, fix: bool) -> tuple[list[Check], list[str]]:
                 if not audit.orphan_chunks
                 else " (left by an interrupted ingest; `qa doctor --fix`)"
             ),
+        )
+    )
+    checks.append(
+        Check(
+            "orphan sentences",
+            not audit.orphan_sentences,
+            f"{len(audit.orphan_sentences)} sentence vectors belong to no committed document",
         )
     )
     checks.append(

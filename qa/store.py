@@ -461,40 +461,59 @@ class Store:
                 self.last_sentence_vectors[key] = [float(x) for x in emb]
         return [replace(p, sentence_score=round(best.get(p.chunk_id, p.score), 4)) for p in ranked]
 
-    def audit(self) -> Audit:
-        """Whether every chunk belongs to a committed document, every document has its chunks."""
-        records = self._doc_records(None)
-        committed = {doc_id: str(m.get("hash", "")) for doc_id, m in records.items()}
-        counts: dict[str, int] = {}
-        orphans: list[str] = []
+    def _scan(self, collection: Any) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Every record's id and metadata, page by page."""
         offset = 0
         while True:
             try:
-                got = self._chunks.get(include=["metadatas"], limit=_PAGE, offset=offset)
+                got = collection.get(include=["metadatas"], limit=_PAGE, offset=offset)
             except Exception as e:
                 raise StoreError(
                     f"Cannot read the index at {self.where}: {_first_line(e)}"
                 ) from None
-            for chunk_id, meta in zip(got["ids"], got["metadatas"], strict=True):
-                doc_id = str(meta.get("doc_id", ""))
-                if committed.get(doc_id) == meta.get("doc_hash"):
-                    counts[doc_id] = counts.get(doc_id, 0) + 1
-                else:
-                    orphans.append(chunk_id)
+            yield from zip(got["ids"], got["metadatas"], strict=True)
             if len(got["ids"]) < _PAGE:
-                break
+                return
             offset += _PAGE
+
+    def audit(self) -> Audit:
+        """Whether every chunk (and sentence) belongs to a committed document, and every
+        document has its chunks."""
+        records = self._doc_records(None)
+        committed = {doc_id: str(m.get("hash", "")) for doc_id, m in records.items()}
+        counts: dict[str, int] = {}
+        orphans: list[str] = []
+        for chunk_id, meta in self._scan(self._chunks):
+            doc_id = str(meta.get("doc_id", ""))
+            if committed.get(doc_id) == meta.get("doc_hash"):
+                counts[doc_id] = counts.get(doc_id, 0) + 1
+            else:
+                orphans.append(chunk_id)
+        stray: tuple[str, ...] = ()
+        if self._sentences is not None:
+            stray = tuple(
+                sentence_id
+                for sentence_id, meta in self._scan(self._sentences)
+                if committed.get(str(meta.get("doc_id", ""))) != meta.get("doc_hash")
+            )
         short = [d for d, m in records.items() if counts.get(d, 0) != int(m.get("chunks", 0))]
-        return Audit(len(records), sum(counts.values()), tuple(orphans), tuple(sorted(short)))
+        return Audit(
+            len(records), sum(counts.values()), tuple(orphans), tuple(sorted(short)), stray
+        )
 
     def repair(self, audit: Audit) -> None:
-        """Delete orphan chunks; uncommit documents missing chunks (re-ingesting adds them)."""
+        """Delete orphan chunks and sentences; uncommit documents missing chunks (re-ingesting
+        adds them)."""
         try:
             for i in range(0, len(audit.orphan_chunks), _PAGE):
                 self._chunks.delete(ids=list(audit.orphan_chunks[i : i + _PAGE]))
+            for i in range(0, len(audit.orphan_sentences), _PAGE):
+                self._sentences.delete(ids=list(audit.orphan_sentences[i : i + _PAGE]))
             for doc_id in audit.short_documents:
                 self._docs.delete(ids=[doc_id])
                 self._chunks.delete(where={"doc_id": doc_id})
+                if self._sentences is not None:
+                    self._sentences.delete(where={"doc_id": doc_id})
         except Exception as e:
             raise StoreError(
                 f"Cannot write to the index at {self.where}: {_first_line(e)}"
@@ -526,10 +545,11 @@ class Audit:
     chunks: int
     orphan_chunks: tuple[str, ...]
     short_documents: tuple[str, ...]  # records whose chunks are missing or fewer than stated
+    orphan_sentences: tuple[str, ...] = ()
 
     @property
     def healthy(self) -> bool:
-        return not self.orphan_chunks and not self.short_documents
+        return not (self.orphan_chunks or self.short_documents or self.orphan_sentences)
 
 
 def _passage(meta: dict[str, Any], text: str, chunk_id: str, score: float | None) -> Passage:

@@ -240,8 +240,11 @@ def test_doctor_finds_and_repairs_what_an_interrupted_ingest_left(
     orphans = next(c for c in health.checks if c.name == "orphan chunks")
     assert not orphans.ok and orphans.detail.startswith("1 chunks belong to no committed document")
     assert qa.search("sommet a19", 3)[0].doc_id != "a19"  # invisible before the repair too
+    stray = next(c for c in health.checks if c.name == "orphan sentences")
+    assert not stray.ok and stray.detail.startswith("2 sentence vectors")
     fixed = qa.doctor(fix=True)
-    assert fixed.ok and fixed.repaired == ("deleted 1 orphan chunks",)
+    assert fixed.ok
+    assert fixed.repaired == ("deleted 1 orphan chunks", "deleted 2 orphan sentence vectors")
     assert counts(isolated / "index") == (19, 19, 19)
     assert qa.ingest([src]).added == 21
     assert counts(isolated / "index") == (40, 40, 40)
