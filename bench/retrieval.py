@@ -19,10 +19,10 @@ from pathlib import Path
 
 from common import corpus_lines, percentile, questions, write_result
 
-from qa import Assistant
+from qa import Assistant, load_settings
 from qa.chunking import chunk_document
 from qa.documents import Document, read
-from qa.ingest import embedding_text
+from qa.ingest import embedding_text, sentence_spans
 
 
 def limited_corpus(set_dir: Path, limit: int | None, out: Path) -> Path:
@@ -44,32 +44,44 @@ def main() -> None:
     ap.add_argument("--questions", type=int, default=None, help="first N questions only")
     ap.add_argument("--corpus", type=int, default=None, help="first N corpus articles only")
     ap.add_argument("--model-sample", type=int, default=200, help="chunks for the model-alone rate")
+    ap.add_argument("--no-sentences", action="store_true", help="index passages only")
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
         corpus = limited_corpus(args.set_dir, args.corpus, Path(tmp) / "corpus.jsonl")
-        qa = Assistant(index_dir=Path(tmp) / "index", embed=args.embed, llm="none")
+        settings = load_settings({"sentence_index": not args.no_sentences})
+        qa = Assistant(
+            index_dir=Path(tmp) / "index", embed=args.embed, llm="none", settings=settings
+        )
         t = time.perf_counter()
         report = qa.ingest([corpus])
         ingest_s = time.perf_counter() - t
         print(f"ingest: {report.summary()}", flush=True)
         ids = {d.doc_id for d in qa.documents()}
 
-        # The model alone on the first chunks of the same texts, batched the same way.
+        # The model alone on the same texts as the first chunks (and their sentences, when
+        # the index embeds them), batched the same way: chunks/s it could reach unaided.
+        sentences = qa.store.info().sentences  # type: ignore[union-attr]
         texts: list[str] = []
+        n_chunks = 0
         for item in read(corpus):
             if isinstance(item.result, Document):
                 chunks = chunk_document(item.result, qa.settings.chunk_words)
+                n_chunks += len(chunks)
                 texts += [embedding_text(item.result, c) for c in chunks]
-            if len(texts) >= args.model_sample:
+                if sentences:
+                    texts += [
+                        " ".join(item.result.text[s:e].split())
+                        for _, s, e in sentence_spans(item.result, chunks)
+                    ]
+            if n_chunks >= args.model_sample:
                 break
-        texts = texts[: args.model_sample]
         model = qa._embedding()
         t = time.perf_counter()
         for i in range(0, len(texts), qa.settings.batch_size):
             model.passages(texts[i : i + qa.settings.batch_size])
-        model_rate = len(texts) / (time.perf_counter() - t)
+        model_rate = n_chunks / (time.perf_counter() - t)
 
         asked = [q for q in questions(args.set_dir) if set(q["positive_ids"]) & ids]
         asked = asked[: args.questions]
@@ -87,6 +99,7 @@ def main() -> None:
     result = {
         "set": args.set_dir.name,
         "embed": qa.embed_name,
+        "sentence_index": sentences,
         "documents": report.added,
         "chunks": report.chunks,
         "questions": n,
@@ -101,7 +114,8 @@ def main() -> None:
         "search_p95_ms": round(percentile(latencies, 0.95), 1),
         "date": time.strftime("%Y-%m-%d"),
     }
-    write_result(result, args.out, f"retrieval.{args.set_dir.name}.{qa.embed_name}.json")
+    kind = "sentences" if sentences else "passages"
+    write_result(result, args.out, f"retrieval.{args.set_dir.name}.{qa.embed_name}.{kind}.json")
 
 
 if __name__ == "__main__":
