@@ -111,7 +111,7 @@ class Verifier:
         self,
         embed: Callable[[list[str]], np.ndarray],
         floor: float,
-        threshold: float = 0.25,
+        threshold: float = 0.15,
         name_bonus: float = 0.1,
         number_penalty: float = 0.5,
         margin: float = 0.1,
@@ -124,9 +124,13 @@ class Verifier:
         self.margin = margin * scale
 
     def verify(
-        self, claims: list[Claim], shown: list[tuple[Passage, list[Quote]]]
+        self, claims: list[Claim], shown: list[tuple[Passage, list[Quote]]], question: str = ""
     ) -> list[Verdict]:
-        """A verdict per claim. `shown[i]` is passage `[i + 1]` and the sentences shown of it."""
+        """A verdict per claim. `shown[i]` is passage `[i + 1]` and the sentences shown of it.
+
+        Numbers the question itself states ("Super Bowl 50") are not claims of the answer.
+        """
+        asked_numbers, _ = anchors(question)
         sources = [(i, q) for i, (_, quotes) in enumerate(shown) for q in quotes]
         if not claims:
             return []
@@ -142,6 +146,7 @@ class Verifier:
                 verdicts.append(Verdict(claim, "unsupported", None, None, 0.0))
                 continue
             numbers, names = anchors(claim.text)
+            numbers -= asked_numbers
             support = np.array(
                 [
                     cosine[ci, si]

@@ -138,3 +138,12 @@ def test_remarks_about_passages_and_loops_are_not_claims(verifier: Verifier, sho
     assert judge(verifier, shown, answer) == [("verified", 0), ("unsupported", None)] * 1 + [
         ("unsupported", None)
     ]
+
+
+def test_numbers_restated_from_the_question_are_not_held_against_a_claim(
+    verifier: Verifier, shown: Any
+) -> None:
+    claim = split_claims("In 2023 and 2024, Kim may take the armoured train to Vladivostok.", "en")
+    assert verifier.verify(claim, shown)[0].status == "unsupported"
+    asked = verifier.verify(claim, shown, "Where will Kim go by train in 2023 and 2024?")
+    assert (asked[0].status, asked[0].passage) == ("added", 2)
