@@ -86,7 +86,10 @@ def print_citations(console: Console, citations: tuple[Citation, ...]) -> None:
 def print_passages(console: Console, passages: list[Passage]) -> None:
     for i, p in enumerate(passages, start=1):
         heading = _heading(p, f"{i}. ")
-        heading.append(f"  score {p.score:.3f}", style="magenta")
+        scores = f"  passage {p.score:.3f}"
+        if p.sentence_score is not None:
+            scores += f" · best sentence {p.sentence_score:.3f}"
+        heading.append(scores, style="magenta")
         console.print(heading)
         console.print(Text(safe(p.text)), highlight=False)
         console.print()
