@@ -333,15 +333,18 @@ class Store:
         if doc_id not in self._doc_records([doc_id]):
             return False
         try:
-            self._docs.delete(ids=[doc_id])  # uncommit first: no reader sees half a document
-            self._chunks.delete(where={"doc_id": doc_id})
-            if self._sentences is not None:
-                self._sentences.delete(where={"doc_id": doc_id})
+            self._delete_document(doc_id)
         except Exception as e:
             raise StoreError(
                 f"Cannot write to the index at {self.where}: {_first_line(e)}"
             ) from None
         return True
+
+    def _delete_document(self, doc_id: str) -> None:
+        self._docs.delete(ids=[doc_id])  # uncommit first: no reader sees half a document
+        self._chunks.delete(where={"doc_id": doc_id})
+        if self._sentences is not None:
+            self._sentences.delete(where={"doc_id": doc_id})
 
     # -- reading -------------------------------------------------------------------
 
@@ -510,10 +513,7 @@ class Store:
             for i in range(0, len(audit.orphan_sentences), _PAGE):
                 self._sentences.delete(ids=list(audit.orphan_sentences[i : i + _PAGE]))
             for doc_id in audit.short_documents:
-                self._docs.delete(ids=[doc_id])
-                self._chunks.delete(where={"doc_id": doc_id})
-                if self._sentences is not None:
-                    self._sentences.delete(where={"doc_id": doc_id})
+                self._delete_document(doc_id)
         except Exception as e:
             raise StoreError(
                 f"Cannot write to the index at {self.where}: {_first_line(e)}"

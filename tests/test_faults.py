@@ -85,6 +85,14 @@ def locked(index: Path) -> bool:
         return False
 
 
+def wait_for_commits(ingest: subprocess.Popen[str], probe: Any, n: int) -> None:
+    """Until the running ingest has committed `n` documents (it must not have ended)."""
+    deadline = time.monotonic() + 120
+    while not (probe.store.exists() and len(probe.store.committed_hashes()) >= n):
+        assert ingest.poll() is None and time.monotonic() < deadline, ingest.communicate()
+        time.sleep(0.05)
+
+
 def counts(index: Path | None = None, url: str | None = None) -> tuple[int, int, int]:
     from qa import Assistant
 
@@ -137,11 +145,7 @@ def test_a_server_killed_mid_ingest_then_rerun_gives_every_document_once(isolate
     ingest = qa_proc("ingest", str(src), env=env)
     from qa import Assistant
 
-    probe = Assistant(chroma_url=url, embed="use-m3", llm="none")
-    deadline = time.monotonic() + 120
-    while not (probe.store.exists() and len(probe.store.committed_hashes()) >= 20):
-        assert ingest.poll() is None and time.monotonic() < deadline, ingest.communicate()
-        time.sleep(0.1)
+    wait_for_commits(ingest, Assistant(chroma_url=url, embed="use-m3", llm="none"), 20)
     server.send_signal(signal.SIGKILL)
     server.wait()
     killed_at = time.monotonic()
@@ -175,11 +179,7 @@ def test_an_ingest_killed_mid_way_is_finished_by_running_it_again(
     env = qa_env(QA_INDEX_DIR=str(index))
     src = articles(isolated / "a.jsonl", "a", 300)
     ingest = qa_proc("ingest", str(src), env=env)
-    probe = Assistant(index_dir=index, embed="use-m3", llm="none")
-    deadline = time.monotonic() + 120
-    while not (probe.store.exists() and len(probe.store.committed_hashes()) >= 16):
-        assert ingest.poll() is None and time.monotonic() < deadline, ingest.communicate()
-        time.sleep(0.05)
+    wait_for_commits(ingest, Assistant(index_dir=index, embed="use-m3", llm="none"), 16)
     ingest.send_signal(sig)
     _, err = ingest.communicate(timeout=60)
     assert ingest.returncode != 0 and "Traceback" not in err
