@@ -68,10 +68,58 @@ def _client(index_dir: Path, chroma_url: str | None, timeout: float) -> Any:
             if session is not None:
                 session.timeout = limit
             return client
-        return chromadb.PersistentClient(path=str(index_dir), settings=settings)
+        client = _patiently(
+            lambda: chromadb.PersistentClient(path=str(index_dir), settings=settings), timeout
+        )
+        return _Patient(client, timeout)
     except Exception as e:  # chromadb raises bare Exception/ValueError for unreachable servers
         where = chroma_url or str(index_dir)
         raise StoreError(f"Cannot open the Chroma store at {where}: {_first_line(e)}") from None
+
+
+def _locked(e: BaseException) -> bool:
+    text = str(e)
+    return "database is locked" in text or "(code: 5)" in text
+
+
+def _patiently(call: Callable[[], Any], timeout: float) -> Any:
+    """`call()`, retried while another process holds SQLite's lock on the embedded store.
+
+    Chroma's embedded store is one SQLite file: a reader in one process and a writer in
+    another each hold its lock for a moment, and Chroma reports the other's moment as an
+    error. Waiting it out, for a bounded time, is what a user expects.
+    """
+    deadline = time.monotonic() + timeout
+    delay = 0.02
+    while True:
+        try:
+            return call()
+        except Exception as e:
+            if not _locked(e) or time.monotonic() > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.5)
+
+
+class _Patient:
+    """A Chroma client or collection whose every call waits out another process's lock."""
+
+    def __init__(self, target: Any, timeout: float):
+        self._target = target
+        self._timeout = timeout
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._target, name)
+        if not callable(attr):
+            return attr
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            result = _patiently(lambda: attr(*args, **kwargs), self._timeout)
+            if type(result).__name__ == "Collection":
+                return _Patient(result, self._timeout)
+            return result
+
+        return call
 
 
 def _first_line(e: BaseException) -> str:
