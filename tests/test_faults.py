@@ -72,6 +72,12 @@ def qa_proc(*args: str, env: dict[str, str]) -> subprocess.Popen[str]:
     )
 
 
+def qa_run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "qa", *args], env=env, capture_output=True, text=True, timeout=600
+    )
+
+
 def locked(index: Path) -> bool:
     lock = index / "write.lock"
     if not lock.exists():
@@ -104,13 +110,7 @@ def counts(index: Path | None = None, url: str | None = None) -> tuple[int, int,
 def test_two_writers_and_a_reader_share_an_embedded_index(isolated: Path) -> None:
     index = isolated / "index"
     env = qa_env(QA_INDEX_DIR=str(index))
-    seeded = subprocess.run(
-        [sys.executable, "-m", "qa", "ingest", str(articles(isolated / "s.jsonl", "s", 2))],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    seeded = qa_run("ingest", str(articles(isolated / "s.jsonl", "s", 2)), env=env)
     assert seeded.returncode == 0, seeded.stderr
     reader = subprocess.Popen(
         [sys.executable, "-c", READER, str(index), "25"],
@@ -155,13 +155,7 @@ def test_a_server_killed_mid_ingest_then_rerun_gives_every_document_once(isolate
 
     server = start_chroma(port, data, isolated / "chroma2.log")
     try:
-        rerun = subprocess.run(
-            [sys.executable, "-m", "qa", "ingest", str(src)],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
+        rerun = qa_run("ingest", str(src), env=env)
         assert rerun.returncode == 0, rerun.stderr
         assert counts(url=url) == (600, 600, 600)
     finally:
@@ -185,13 +179,7 @@ def test_an_ingest_killed_mid_way_is_finished_by_running_it_again(
     assert ingest.returncode != 0 and "Traceback" not in err
     if sig == signal.SIGINT:
         assert err.endswith("qa: interrupted; run the same command again to finish.\n")
-    rerun = subprocess.run(
-        [sys.executable, "-m", "qa", "ingest", str(src)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    rerun = qa_run("ingest", str(src), env=env)
     assert rerun.returncode == 0, rerun.stderr
     assert counts(index) == (300, 300, 300)
 
@@ -202,13 +190,7 @@ def test_a_server_that_never_answers_is_a_clear_error_in_bounded_time(isolated: 
     silent.listen(8)
     url = f"http://127.0.0.1:{silent.getsockname()[1]}"
     started = time.monotonic()
-    proc = subprocess.run(
-        [sys.executable, "-m", "qa", "search", "Kim"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=qa_env(QA_CHROMA_URL=url, QA_SERVER_TIMEOUT="2"),
-    )
+    proc = qa_run("search", "Kim", env=qa_env(QA_CHROMA_URL=url, QA_SERVER_TIMEOUT="2"))
     silent.close()
     assert proc.returncode == 6 and time.monotonic() - started < 60
     assert proc.stderr.startswith(f"qa: error: Cannot open the Chroma store at {url}")
@@ -252,13 +234,7 @@ def test_doctor_finds_and_repairs_what_an_interrupted_ingest_left(
 
 def test_doctor_cli_reports_each_check(isolated: Path) -> None:
     env = qa_env(QA_INDEX_DIR=str(isolated / "none"))
-    missing = subprocess.run(
-        [sys.executable, "-m", "qa", "doctor", "--json"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    missing = qa_run("doctor", "--json", env=env)
     report: dict[str, Any] = json.loads(missing.stdout)
     assert missing.returncode == 1 and report["ok"] is False
     assert report["checks"][0]["detail"].startswith("no index at")
