@@ -118,6 +118,9 @@ class Assistant:
 
     def _embedding(self) -> EmbeddingModel:
         if self._model is None:
+            # Refuse a mismatched index before paying for loading the wrong model.
+            if self.store.exists():
+                self.store.check_model(self.embed_name)
             s = self.settings
             self._model = load_embedding(
                 self.embed_name, device=s.device, threads=s.threads, batch_size=s.batch_size
@@ -175,8 +178,6 @@ class Assistant:
         `on_notice` hears, for instance, that another process holds the index and this
         one waits for it.
         """
-        if self.store.exists():
-            self.store.check_model(self.embed_name)
         return ingest_paths(
             [Path(p) for p in paths],
             self.store,
