@@ -20,9 +20,9 @@ from pathlib import Path
 from common import corpus_lines, percentile, questions, write_result
 
 from qa import Assistant, load_settings
-from qa.chunking import chunk_document
+from qa.chunking import chunk_document, headed_text
 from qa.documents import Document, read
-from qa.ingest import embedding_text, sentence_spans
+from qa.ingest import sentence_spans
 
 
 def limited_corpus(set_dir: Path, limit: int | None, out: Path) -> Path:
@@ -69,7 +69,7 @@ def main() -> None:
             if isinstance(item.result, Document):
                 chunks = chunk_document(item.result, qa.settings.chunk_words)
                 n_chunks += len(chunks)
-                texts += [embedding_text(item.result, c) for c in chunks]
+                texts += [headed_text(item.result.title, c.text) for c in chunks]
                 if sentences:
                     texts += [
                         " ".join(item.result.text[s:e].split())

@@ -41,12 +41,14 @@ from qa.types import (  # noqa: E402
     Check,
     Citation,
     DocumentInfo,
+    Explanation,
     Filters,
     Health,
     IngestFailure,
     IngestReport,
     Passage,
     Quote,
+    Signal,
 )
 
 __all__ = [
@@ -60,6 +62,7 @@ __all__ = [
     "ConfigError",
     "DocumentInfo",
     "EmbeddingError",
+    "Explanation",
     "Filters",
     "GenerationError",
     "Health",
@@ -74,6 +77,7 @@ __all__ = [
     "QAError",
     "Quote",
     "Settings",
+    "Signal",
     "StoreError",
     "load_settings",
 ]

@@ -16,6 +16,7 @@ from qa.answer import cite_extract, cite_verified, score_sentences, select_sente
 from qa.config import DEFAULT_EMBED, Settings, load_settings
 from qa.embeddings import EmbeddingModel, canonical_name, load_embedding
 from qa.errors import GenerationError, QAError
+from qa.evaluate import Evaluation
 from qa.ingest import Notice, Progress, ingest_paths
 from qa.language import detect_language, language_name
 from qa.llm import LLMUnavailable, load_llm
@@ -215,6 +216,31 @@ class Assistant:
 
         return diagnose(self, fix)
 
+    def evaluate(
+        self,
+        set_dir: str | Path,
+        *,
+        corpus: str | Path | None = None,
+        use_index: bool = False,
+        anchor: bool = False,
+        limit: int | None = None,
+        on_progress: Callable[[str, int, int], None] | None = None,
+    ) -> Evaluation:
+        """Recall@1/5/20, MRR and search latency on a labelled set (corpus.jsonl +
+        questions.jsonl with positive_ids), ingested into a temporary index unless
+        `use_index`; with `anchor`, the plain llama-index pipeline beside it."""
+        from qa.evaluate import evaluate
+
+        return evaluate(
+            self,
+            Path(set_dir),
+            corpus=Path(corpus) if corpus is not None else None,
+            use_index=use_index,
+            anchor=anchor,
+            limit=limit,
+            on_progress=on_progress,
+        )
+
     def passages_of(self, doc_id: str) -> list[Passage]:
         """Every passage of a document, in reading order."""
         return self.store.document_text(doc_id)
@@ -231,16 +257,19 @@ class Assistant:
     def _search(
         self, vector: np.ndarray, k: int, filters: Filters | None, question: str
     ) -> list[Passage]:
-        """Passages by cosine; a question after the latest news favours recent articles.
+        """Passages by fused dense and lexical rank; a question after the latest news
+        favours recent articles.
 
-        Scores stay cosines (the abstention floor applies to them): recency only reorders
-        a pool three times as deep, by a bonus that grows with the date's rank in it.
+        Scores stay cosines (the abstention floor applies to them). Recency reorders a
+        fused pool three times as deep by cosine plus a bonus that grows with the date's
+        rank in it: near-equal articles differ in cosine, not in rank.
         """
         self.store.check_model(self.embed_name)
         query = [float(x) for x in vector]
+        lang = detect_language(question)
         if not _RECENT.search(question):
-            return self.store.search(query, k, filters)
-        pool = self.store.search(query, 3 * k, filters)
+            return self.store.search(query, k, filters, question, lang)
+        pool = self.store.search(query, 3 * k, filters, question, lang)
         dates = sorted({p.date for p in pool if p.date})
         rank = {d: (i + 1) / len(dates) for i, d in enumerate(dates)}
         bonus = _RECENCY * (1.0 - self._embedding().min_score)

@@ -35,6 +35,13 @@ class Chunk:
     sentences: tuple[tuple[int, int], ...]
 
 
+def headed_text(title: str, text: str) -> str:
+    """A chunk as it is indexed: the headline gives every passage its context."""
+    if not title or text.startswith(title):
+        return text
+    return f"{title}\n{text}"
+
+
 @functools.cache
 def _segmenter(lang: str) -> Any:
     import pysbd

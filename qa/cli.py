@@ -183,6 +183,12 @@ def search(
     until: UntilOpt = None,
     source: SourceOpt = None,
     as_json: JsonOpt = False,
+    explain: Annotated[
+        bool,
+        typer.Option(
+            "--explain", help="Show each signal's score and rank (passage, sentence, lexical)."
+        ),
+    ] = False,
 ) -> None:
     """Show the passages retrieved for a question, with scores, without answering."""
     from qa.render import print_passages
@@ -191,9 +197,9 @@ def search(
     assistant = _assistant(index, embed, config, k=k)
     passages = assistant.search(_question(question), filters=Filters(since, until, source))
     if as_json:
-        _json({"question": question, "passages": [p.to_dict() for p in passages]})
+        _json({"question": question, "passages": [p.to_dict(explain) for p in passages]})
     else:
-        print_passages(out, passages)
+        print_passages(out, passages, explain)
 
 
 @app.command()
@@ -276,6 +282,66 @@ def doctor(
             out.print(mark, Text(f"{c.name}: {c.detail}"), soft_wrap=True)
     if not health.ok:
         raise typer.Exit(1)
+
+
+@app.command(name="eval")
+@handle_errors
+def evaluate(
+    set_dir: Annotated[
+        Path,
+        typer.Argument(
+            help="A folder with corpus.jsonl[.gz] and questions.jsonl (question, positive_ids)."
+        ),
+    ],
+    index: IndexOpt = None,
+    embed: EmbedOpt = None,
+    config: ConfigOpt = None,
+    corpus: Annotated[
+        Path | None, typer.Option("--corpus", help="Ingest this JSONL instead of the set's.")
+    ] = None,
+    use_index: Annotated[
+        bool,
+        typer.Option("--use-index", help="Ask the current index instead of a temporary one."),
+    ] = False,
+    anchor: Annotated[
+        bool,
+        typer.Option("--anchor", help="Also run the plain llama-index pipeline, same model."),
+    ] = False,
+    questions: Annotated[
+        int | None, typer.Option("--questions", min=1, help="The first N questions only.")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Measure retrieval on your labelled questions: recall@1/5/20, MRR, search latency."""
+    from qa.render import LazyProgress, print_evaluation
+
+    out, err = _consoles()
+    assistant = _assistant(index, embed, config)
+    bars: dict[str, LazyProgress] = {}
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if stage not in bars:
+            for bar in bars.values():
+                bar.close()
+            bars[stage] = LazyProgress(err, label=stage)
+        bars[stage](done, total)
+
+    try:
+        result = assistant.evaluate(
+            set_dir,
+            corpus=corpus,
+            use_index=use_index,
+            anchor=anchor,
+            limit=questions,
+            on_progress=progress,
+        )
+    finally:
+        for bar in bars.values():
+            bar.close()
+    if as_json:
+        _json(result.to_dict())
+    else:
+        print_evaluation(out, result)
 
 
 def _question(text: str) -> str:

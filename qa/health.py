@@ -67,6 +67,24 @@ def _index_checks(qa: Assistant, fix: bool) -> tuple[list[Check], list[str]]:
             f"{len(audit.orphan_sentences)} sentence vectors belong to no committed document",
         )
     )
+    missing, extra = store.lexical_lag()
+    if fix and (missing or extra):
+        with store.write_lock():
+            store.sync_lexical()
+        repaired.append(
+            f"rebuilt the lexical rows of {len(missing)} documents, dropped {len(extra)}"
+        )
+        missing, extra = store.lexical_lag()
+    checks.append(
+        Check(
+            "lexical index",
+            not missing and not extra,
+            f"{store.lexical.path}: in step with the vectors"
+            if not missing and not extra
+            else f"{len(missing)} documents missing or outdated, {len(extra)} removed ones "
+            "still there (caught up on the next search, or `qa doctor --fix`)",
+        )
+    )
     checks.append(
         Check(
             "complete documents",

@@ -11,21 +11,15 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from qa.chunking import Chunk, chunk_document
+from qa.chunking import Chunk, chunk_document, headed_text
 from qa.documents import Document, discover, read
 from qa.embeddings import EmbeddingModel
-from qa.store import MIN_SENTENCE_WORDS, Store
+from qa.store import MIN_SENTENCE_WORDS, Pending, Store
 from qa.types import IngestFailure, IngestReport
 
 Progress = Callable[[int, int], None]
+_WRITE_BATCH = 512  # chunks a store write, at most (memory: one such batch of vectors)
 Notice = Callable[[str], None]
-
-
-def embedding_text(doc: Document, chunk: Chunk) -> str:
-    """What is embedded for a chunk: the headline gives every passage its context."""
-    if chunk.text.startswith(doc.title):
-        return chunk.text
-    return f"{doc.title}\n{chunk.text}"
 
 
 def sentence_spans(doc: Document, chunks: list[Chunk]) -> list[tuple[str, int, int]]:
@@ -90,34 +84,68 @@ def _ingest_files(
     seen: dict[str, str] = {}
     batch = _Batch()
 
+    waiting: list[Pending] = []
+    stages = report.stages
+    for stage in ("read", "chunk", "embed", "write"):
+        stages.setdefault(stage, 0.0)
+
     def flush() -> None:
-        texts = [embedding_text(doc, c) for doc, chunks in batch.items for c in chunks]
+        t0 = time.perf_counter()
+        texts = [headed_text(doc.title, c.text) for doc, chunks in batch.items for c in chunks]
         spans = [
             sentence_spans(doc, chunks) if with_sentences else [] for doc, chunks in batch.items
         ]
         for (doc, _), doc_spans in zip(batch.items, spans, strict=True):
             texts += [" ".join(doc.text[s:e].split()) for _, s, e in doc_spans]
+        t1 = time.perf_counter()
         # One call for chunks and sentences: the model batches them together.
         vectors = model.passages(texts)
-        offset = sum(len(chunks) for _, chunks in batch.items)
-        chunk_offset = 0
+        t2 = time.perf_counter()
+        stages["chunk"] += t1 - t0
+        stages["embed"] += t2 - t1
+        pending = []
+        chunk_at = 0
+        span_at = sum(len(chunks) for _, chunks in batch.items)
         for (doc, chunks), doc_spans in zip(batch.items, spans, strict=True):
-            store.write_chunks(doc, chunks, vectors[chunk_offset : chunk_offset + len(chunks)])
-            chunk_offset += len(chunks)
-            store.write_sentences(doc, doc_spans, vectors[offset : offset + len(doc_spans)])
-            offset += len(doc_spans)
-            store.commit(doc, len(chunks))
-            if doc.doc_id in committed:
-                report.updated += 1
-            else:
-                report.added += 1
-            committed[doc.doc_id] = doc.hash
-            report.chunks += len(chunks)
+            pending.append(
+                Pending(
+                    doc,
+                    chunks,
+                    vectors[chunk_at : chunk_at + len(chunks)],
+                    doc_spans,
+                    vectors[span_at : span_at + len(doc_spans)],
+                )
+            )
+            chunk_at += len(chunks)
+            span_at += len(doc_spans)
+        waiting.extend(pending)
         batch.items.clear()
         batch.size = 0
+        if sum(len(p.chunks) for p in waiting) >= max(batch_size, _WRITE_BATCH):
+            write()
+
+    def write() -> None:
+        # Chroma pays per call (a SQLite transaction, an HNSW update): a few hundred
+        # chunks a call, not one embedding batch.
+        t = time.perf_counter()
+        store.write(waiting)
+        store.commit(waiting)
+        replaced = sum(p.doc.doc_id in committed for p in waiting)
+        report.updated += replaced
+        report.added += len(waiting) - replaced
+        report.chunks += sum(len(p.chunks) for p in waiting)
+        committed.update((p.doc.doc_id, p.doc.hash) for p in waiting)
+        waiting.clear()
+        stages["write"] += time.perf_counter() - t
 
     for path in files:
-        for item in read(path):
+        items = read(path)
+        while True:
+            t = time.perf_counter()
+            item = next(items, None)
+            stages["read"] += time.perf_counter() - t
+            if item is None:
+                break
             done += item.nbytes
             result = item.result
             if isinstance(result, IngestFailure):
@@ -136,7 +164,9 @@ def _ingest_files(
                 if committed.get(result.doc_id) == result.hash:
                     report.skipped += 1
                     continue
+                t = time.perf_counter()
                 chunks = chunk_document(result, chunk_words)
+                stages["chunk"] += time.perf_counter() - t
                 if not chunks:
                     report.failures.append(IngestFailure(where, "empty: no sentences to index"))
                     continue
@@ -147,6 +177,8 @@ def _ingest_files(
                 on_progress(done, total)
     if batch.items:
         flush()
+    if waiting:
+        write()
     if on_progress is not None:
         on_progress(total, total)
 

@@ -12,7 +12,8 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
 
-from qa import Answer, AnswerStream, Citation, DocumentInfo, IngestReport, Passage
+from qa import Answer, AnswerStream, Citation, DocumentInfo, Explanation, IngestReport, Passage
+from qa.evaluate import Evaluation
 
 # Article text is untrusted: escape sequences in it must never reach the terminal raw.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -83,7 +84,7 @@ def print_citations(console: Console, citations: tuple[Citation, ...]) -> None:
         console.print()
 
 
-def print_passages(console: Console, passages: list[Passage]) -> None:
+def print_passages(console: Console, passages: list[Passage], explain: bool = False) -> None:
     for i, p in enumerate(passages, start=1):
         heading = _heading(p, f"{i}. ")
         scores = f"  passage {p.score:.3f}"
@@ -91,8 +92,30 @@ def print_passages(console: Console, passages: list[Passage]) -> None:
             scores += f" · best sentence {p.sentence_score:.3f}"
         heading.append(scores, style="magenta")
         console.print(heading)
+        if explain and p.explanation is not None:
+            console.print(explanation(p.explanation), style="cyan", highlight=False)
         console.print(Text(safe(p.text)), highlight=False)
         console.print()
+
+
+_SIGNALS = {
+    "passage": "passage cosine",
+    "sentence": "best sentence cosine",
+    "dense": "passage + sentence",
+    "lexical": "BM25, same language",
+    "names": "BM25 of names and numbers, other languages",
+}
+
+
+def explanation(e: Explanation) -> str:
+    """Why a passage ranked where it did, one signal a line."""
+    lines = [f"  fused {e.fused:.5f} → rank {e.rank}"]
+    for s in e.signals:
+        found = "not found" if s.rank is None else f"{s.score:.3f}, rank {s.rank}"
+        if s.coverage is not None:
+            found += f", {s.coverage:.0%} of the question's weight"
+        lines.append(f"    {_SIGNALS.get(s.name, s.name):44s} {found}")
+    return "\n".join(lines)
 
 
 def print_documents(console: Console, docs: list[DocumentInfo]) -> None:
@@ -111,12 +134,49 @@ def print_report(console: Console, err: Console, report: IngestReport) -> None:
     console.print(Text(report.summary()))
 
 
-class LazyProgress:
-    """A progress bar that appears only once an ingest has run for `delay` seconds."""
+def print_evaluation(console: Console, e: Evaluation) -> None:
+    table = Table(
+        "method",
+        "questions",
+        "R@1",
+        "R@5",
+        "R@20",
+        "MRR",
+        "search p50 ms",
+        "p95 ms",
+        "chunks",
+        "ingest chunks/s",
+        title=f"{e.set_name}: {e.documents} documents, embedding {e.embed}",
+    )
+    for m in e.methods:
+        rows = [(m.name, m.scores)] + [
+            (f"  {m.name}, {lang} questions", s) for lang, s in m.by_language.items()
+        ] * (len(m.by_language) > 1)
+        for i, (label, s) in enumerate(rows):
+            table.add_row(
+                label, str(s.questions), f"{s.recall_at_1:.3f}", f"{s.recall_at_5:.3f}",
+                f"{s.recall_at_20:.3f}", f"{s.mrr:.3f}", f"{s.search_p50_ms:.1f}",
+                f"{s.search_p95_ms:.1f}",
+                "" if i or m.chunks is None else str(m.chunks),
+                "" if i or m.ingest_chunks_per_s is None else f"{m.ingest_chunks_per_s:.1f}",
+            )  # fmt: skip
+    console.print(table)
+    if e.skipped_questions:
+        console.print(
+            Text(
+                f"{e.skipped_questions} questions left out: their documents are not in the index.",
+                style="dim",
+            )
+        )
 
-    def __init__(self, console: Console, delay: float = 2.0):
+
+class LazyProgress:
+    """A progress bar that appears only once a long task has run for `delay` seconds."""
+
+    def __init__(self, console: Console, delay: float = 2.0, label: str = "ingesting"):
         self.console = console
         self.delay = delay
+        self.label = label
         self.started = time.monotonic()
         self._bar: Progress | None = None
         self._task: Any = None
@@ -126,7 +186,7 @@ class LazyProgress:
             if time.monotonic() - self.started < self.delay or not self.console.is_terminal:
                 return
             self._bar = Progress(
-                TextColumn("ingesting"),
+                TextColumn(self.label),
                 BarColumn(),
                 TextColumn("{task.percentage:>3.0f}%"),
                 TimeRemainingColumn(),

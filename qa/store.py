@@ -12,17 +12,20 @@ from __future__ import annotations
 import fcntl
 import json
 import math
+import re
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from qa.chunking import Chunk
+from qa.chunking import Chunk, headed_text
 from qa.documents import Document
 from qa.errors import IndexNotFoundError, ModelMismatchError, StoreError
+from qa.fusion import Candidate, fuse
+from qa.lexical import Hit, Lexical
 from qa.types import DocumentInfo, Filters, Passage, date_number
 
 _EMBED_KEY = "qa_embed"
@@ -30,12 +33,23 @@ _CHUNK_KEY = "qa_chunk_words"
 _SENTENCE_KEY = "qa_sentences"
 # Sentences shorter than this (bylines, "Essai nucléaire") carry no answer of their own.
 MIN_SENTENCE_WORDS = 4
-# Passages first retrieved by cosine, then reordered by passage + best sentence.
+# Passages first retrieved by each signal (cosine, lexical), then fused.
 _POOL = 40
 # Chroma needs a vector for every record; document records are looked up by id only.
 _NO_VECTOR = [1.0]
 _PAGE = 5000
 _HIDDEN = ["doc_hash", "position", "sentences", "source", "date", "date_num", "lang", "doc_id"]
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A document on its way into the index: its chunks and sentences, with vectors."""
+
+    doc: Document
+    chunks: list[Chunk]
+    vectors: list[list[float]]
+    spans: list[tuple[str, int, int]]  # sentences as (chunk id, start, end)
+    span_vectors: list[list[float]]
 
 
 @dataclass(frozen=True)
@@ -53,7 +67,7 @@ def _client(index_dir: Path, chroma_url: str | None, timeout: float) -> Any:
         if chroma_url:
             import httpx
 
-            url = urlparse(chroma_url if "://" in chroma_url else f"http://{chroma_url}")
+            url = urlparse(_url(chroma_url))
             # chromadb's HTTP session waits forever on a server that stops answering, even
             # while connecting: a bounded heartbeat first, a bounded session after.
             limit = httpx.Timeout(timeout, connect=min(timeout, 5.0))
@@ -75,6 +89,10 @@ def _client(index_dir: Path, chroma_url: str | None, timeout: float) -> Any:
     except Exception as e:  # chromadb raises bare Exception/ValueError for unreachable servers
         where = chroma_url or str(index_dir)
         raise StoreError(f"Cannot open the Chroma store at {where}: {_first_line(e)}") from None
+
+
+def _url(chroma_url: str) -> str:
+    return chroma_url if "://" in chroma_url else f"http://{chroma_url}"
 
 
 def _locked(e: BaseException) -> bool:
@@ -142,6 +160,15 @@ class Store:
         self.timeout = timeout
         self.where = chroma_url or str(index_dir)
         self._names = (f"{collection}-chunks", f"{collection}-docs", f"{collection}-sentences")
+        if chroma_url:
+            # The server keeps the vectors; this machine keeps a lexical index of them,
+            # one per server and collection, synchronised from the server when it lags.
+            server = re.sub(r"[^A-Za-z0-9.-]+", "_", urlparse(_url(chroma_url)).netloc)
+            lexical = index_dir / "lexical" / f"{server}-{collection}.sqlite3"
+        else:
+            lexical = index_dir / f"{collection}-lexical.sqlite3"
+        self.lexical = Lexical(lexical, timeout)
+        self._lexical_checked = False
         self._client: Any = None
         self._chunks: Any = None
         self._docs: Any = None
@@ -289,88 +316,113 @@ class Store:
         records = self._doc_records(None if doc_ids is None else list(doc_ids))
         return {doc_id: str(meta.get("hash", "")) for doc_id, meta in records.items()}
 
-    def write_chunks(self, doc: Document, chunks: list[Chunk], vectors: list[list[float]]) -> None:
-        """Add a document's chunks; they stay invisible until `commit` names their hash."""
+    def write(self, batch: list[Pending]) -> None:
+        """Add documents' chunks and sentences; they stay invisible until `commit`."""
         from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
 
         nodes = []
-        for chunk, vector in zip(chunks, vectors, strict=True):
-            metadata = {
-                "doc_id": doc.doc_id,
-                "title": doc.title,
-                "date": doc.date or "",
-                # Chroma compares numbers only: dates filter as YYYYMMDD, -1 when unknown.
-                "date_num": date_number(doc.date) or -1,
-                "source": doc.source,
-                "lang": doc.lang,
-                "doc_hash": doc.hash,
-                "position": chunk.position,
-                "start": chunk.start,
-                "end": chunk.end,
-                "sentences": json.dumps(chunk.sentences),
-            }
-            nodes.append(
-                TextNode(
-                    id_=chunk.chunk_id,
-                    text=chunk.text,
-                    metadata=metadata,
-                    embedding=vector,
-                    start_char_idx=chunk.start,
-                    end_char_idx=chunk.end,
-                    excluded_embed_metadata_keys=_HIDDEN + ["start", "end"],
-                    excluded_llm_metadata_keys=_HIDDEN + ["start", "end"],
-                    # llama-index files the source document's id under "doc_id" in Chroma.
-                    relationships={NodeRelationship.SOURCE: RelatedNodeInfo(node_id=doc.doc_id)},
+        for item in batch:
+            doc = item.doc
+            for chunk, vector in zip(item.chunks, item.vectors, strict=True):
+                metadata = {
+                    "doc_id": doc.doc_id,
+                    "title": doc.title,
+                    "date": doc.date or "",
+                    # Chroma compares numbers only: dates filter as YYYYMMDD, -1 when unknown.
+                    "date_num": date_number(doc.date) or -1,
+                    "source": doc.source,
+                    "lang": doc.lang,
+                    "doc_hash": doc.hash,
+                    "position": chunk.position,
+                    "start": chunk.start,
+                    "end": chunk.end,
+                    "sentences": json.dumps(chunk.sentences),
+                }
+                nodes.append(
+                    TextNode(
+                        id_=chunk.chunk_id,
+                        text=chunk.text,
+                        metadata=metadata,
+                        embedding=vector,
+                        start_char_idx=chunk.start,
+                        end_char_idx=chunk.end,
+                        excluded_embed_metadata_keys=_HIDDEN + ["start", "end"],
+                        excluded_llm_metadata_keys=_HIDDEN + ["start", "end"],
+                        # llama-index files the source document's id under "doc_id" in Chroma.
+                        relationships={
+                            NodeRelationship.SOURCE: RelatedNodeInfo(node_id=doc.doc_id)
+                        },
+                    )
                 )
-            )
+        spans = [(item.doc, span) for item in batch for span in item.spans]
+        span_vectors = [v for item in batch for v in item.span_vectors]
         try:
             # Chunk ids carry the content hash, so re-adding after an interruption
             # rewrites identical records instead of duplicating them.
             self._chunks.delete(ids=[n.id_ for n in nodes])
             self._store().add(nodes)
+            if spans:
+                self._sentences.upsert(
+                    ids=[f"{c}@{start}" for _, (c, start, _) in spans],
+                    embeddings=span_vectors,
+                    metadatas=[
+                        {
+                            "doc_id": d.doc_id,
+                            "doc_hash": d.hash,
+                            "chunk_id": c,
+                            "start": s,
+                            "end": e,
+                        }
+                        for d, (c, s, e) in spans
+                    ],
+                )
+            self.lexical.add(
+                (
+                    item.doc.doc_id,
+                    item.doc.hash,
+                    item.doc.lang,
+                    [(c.chunk_id, headed_text(item.doc.title, c.text)) for c in item.chunks],
+                )
+                for item in batch
+            )
         except Exception as e:
             raise StoreError(
                 f"Cannot write to the index at {self.where}: {_first_line(e)}"
             ) from None
 
-    def write_sentences(
-        self,
-        doc: Document,
-        spans: list[tuple[str, int, int]],
-        vectors: list[list[float]],
-    ) -> None:
-        """Add the vectors of a document's sentences, each by (chunk id, start, end)."""
-        if not spans:
-            return
-        ids = [f"{chunk_id}@{start}" for chunk_id, start, _ in spans]
+    def commit(self, batch: list[Pending]) -> None:
+        """Make these documents' new chunks the visible ones, then sweep their old ones."""
         metas: list[Any] = [
-            {"doc_id": doc.doc_id, "doc_hash": doc.hash, "chunk_id": c, "start": s, "end": e}
-            for c, s, e in spans
+            {
+                "title": item.doc.title,
+                "date": item.doc.date or "",
+                "source": item.doc.source,
+                "lang": item.doc.lang,
+                "hash": item.doc.hash,
+                "chunks": len(item.chunks),
+                "extra": json.dumps(item.doc.extra, ensure_ascii=False, default=str),
+            }
+            for item in batch
         ]
         try:
-            self._sentences.upsert(ids=ids, embeddings=vectors, metadatas=metas)
-        except Exception as e:
-            raise StoreError(
-                f"Cannot write to the index at {self.where}: {_first_line(e)}"
-            ) from None
-
-    def commit(self, doc: Document, chunk_count: int) -> None:
-        """Make `doc`'s new chunks the visible ones, then sweep its old ones."""
-        meta: dict[str, Any] = {
-            "title": doc.title,
-            "date": doc.date or "",
-            "source": doc.source,
-            "lang": doc.lang,
-            "hash": doc.hash,
-            "chunks": chunk_count,
-            "extra": json.dumps(doc.extra, ensure_ascii=False, default=str),
-        }
-        try:
-            self._docs.upsert(ids=[doc.doc_id], embeddings=[_NO_VECTOR], metadatas=[meta])
-            stale = {"$and": [{"doc_id": doc.doc_id}, {"doc_hash": {"$ne": doc.hash}}]}
+            self._docs.upsert(
+                ids=[item.doc.doc_id for item in batch],
+                embeddings=[_NO_VECTOR] * len(batch),
+                metadatas=metas,
+            )
+            hashes = {item.doc.doc_id: item.doc.hash for item in batch}
+            # One sweep for the batch: an old version's chunks carry a hash none of the new
+            # versions has (if one did, doctor would report them as orphans).
+            stale = {
+                "$and": [
+                    {"doc_id": {"$in": list(hashes)}},
+                    {"doc_hash": {"$nin": list(hashes.values())}},
+                ]
+            }
             self._chunks.delete(where=stale)
             if self._sentences is not None:
                 self._sentences.delete(where=stale)
+            self.lexical.commit(hashes.items())
         except Exception as e:
             raise StoreError(
                 f"Cannot write to the index at {self.where}: {_first_line(e)}"
@@ -393,6 +445,7 @@ class Store:
         self._chunks.delete(where={"doc_id": doc_id})
         if self._sentences is not None:
             self._sentences.delete(where={"doc_id": doc_id})
+        self.lexical.delete([doc_id])
 
     # -- reading -------------------------------------------------------------------
 
@@ -436,14 +489,69 @@ class Store:
     def chunk_count(self) -> int:
         return int(self._chunks.count()) if self._chunks is not None else 0
 
-    def search(self, vector: list[float], k: int, filters: Filters | None = None) -> list[Passage]:
-        """The `k` best committed passages for a query vector (llama-index retriever)."""
+    def search(
+        self,
+        vector: list[float],
+        k: int,
+        filters: Filters | None = None,
+        question: str | None = None,
+        lang: str | None = None,
+    ) -> list[Passage]:
+        """The `k` best committed passages: by cosine (llama-index retriever), by best
+        sentence, and, given the question and its language, by lexical match; fused."""
+        candidates, vectors = self.candidates(vector, max(k, _POOL), filters, question, lang)
+        ranked = fuse(candidates, k)
+        kept = {p.chunk_id for p in ranked}
+        self.last_sentence_vectors = {key: v for key, v in vectors.items() if key[0] in kept}
+        return ranked
+
+    def candidates(
+        self,
+        vector: list[float],
+        depth: int,
+        filters: Filters | None = None,
+        question: str | None = None,
+        lang: str | None = None,
+    ) -> tuple[list[Candidate], dict[tuple[str, int, int], list[float]]]:
+        """Every passage some signal ranks in its first `depth`, with all its signals; and
+        the vectors of their sentences by (chunk id, start, end)."""
+        filters = filters or Filters()
+        pool = self._dense(vector, depth, filters)
+        same: list[Hit] = []
+        names: list[Hit] = []
+        if question and lang:
+            self._sync_lexical_once()
+            try:
+                same = self.lexical.same_language(question, lang, depth)
+                names = self.lexical.across_languages(question, lang, depth)
+            except Exception as e:
+                raise StoreError(
+                    f"Cannot search the lexical index {self.lexical.path}: {_first_line(e)}"
+                ) from None
+        known = {p.chunk_id for p in pool}
+        pool += self._fetch([h for h in same + names if h.chunk_id not in known], vector, filters)
+        best, vectors = self._best_sentences(vector, pool)
+        lexical = {h.chunk_id: h for h in same}
+        anchors = {h.chunk_id: h for h in names}
+        return [
+            Candidate(
+                p,
+                best.get(p.chunk_id),
+                lx.score if (lx := lexical.get(p.chunk_id)) else None,
+                nm.score if (nm := anchors.get(p.chunk_id)) else None,
+                lx.coverage if lx else 1.0,
+                nm.coverage if nm else 1.0,
+            )
+            for p in pool
+        ], vectors
+
+    def _dense(self, vector: list[float], wanted: int, filters: Filters) -> list[Passage]:
+        """The `wanted` committed passages closest to `vector` that `filters` admit."""
         from llama_index.core import VectorStoreIndex
         from llama_index.core.embeddings import MockEmbedding
         from llama_index.core.schema import QueryBundle
         from llama_index.core.vector_stores import FilterOperator, MetadataFilter, MetadataFilters
 
-        filters = filters or Filters()
         bounds: list[MetadataFilter | MetadataFilters] = [
             MetadataFilter(key="date_num", value=value, operator=op)
             for value, op in (
@@ -461,7 +569,6 @@ class Store:
         index = VectorStoreIndex.from_vector_store(
             self._store(), embed_model=MockEmbedding(embed_dim=1)
         )
-        wanted = max(k, _POOL) if self._sentences is not None else k
         fetch = wanted
         while True:
             retriever = index.as_retriever(similarity_top_k=fetch, filters=where)
@@ -480,14 +587,41 @@ class Store:
             ]
             # Uncommitted chunks, or other sources, can push wanted ones out of `fetch`.
             if len(passages) >= wanted or len(found) < fetch:
-                return self._by_sentences(vector, passages[:wanted], k)
+                return passages[:wanted]
             fetch *= 2
 
-    def _by_sentences(self, vector: list[float], pool: list[Passage], k: int) -> list[Passage]:
-        """Reorder by passage cosine + best sentence cosine: the answer sits in one sentence."""
-        self.last_sentence_vectors = {}
+    def _fetch(self, hits: list[Hit], vector: list[float], filters: Filters) -> list[Passage]:
+        """The committed passages `filters` admit among lexical hits, with their cosines."""
+        ids = list(dict.fromkeys(h.chunk_id for h in hits))
+        if not ids:
+            return []
+        import numpy as np
+
+        try:
+            got = self._chunks.get(ids=ids, include=["metadatas", "documents", "embeddings"])
+        except Exception as e:
+            raise StoreError(f"Cannot search the index at {self.where}: {_first_line(e)}") from None
+        committed = self.committed_hashes({str(m["doc_id"]) for m in got["metadatas"]})
+        query = np.asarray(vector, dtype=np.float32)
+        out = []
+        for chunk_id, meta, text, emb in zip(
+            got["ids"], got["metadatas"], got["documents"], got["embeddings"], strict=True
+        ):
+            if committed.get(str(meta["doc_id"])) != meta["doc_hash"] or not filters.admits(
+                int(meta.get("date_num", -1)), str(meta["source"]), str(meta["title"])
+            ):
+                continue
+            emb = np.asarray(emb, dtype=np.float32)
+            cosine = float(emb @ query / (np.linalg.norm(emb) * np.linalg.norm(query) or 1.0))
+            out.append(_passage(meta, text, chunk_id, math.exp(cosine - 1.0)))
+        return out
+
+    def _best_sentences(
+        self, vector: list[float], pool: list[Passage]
+    ) -> tuple[dict[str, float], dict[tuple[str, int, int], list[float]]]:
+        """Each passage's best sentence cosine, and the sentence vectors by (chunk, span)."""
         if self._sentences is None or not pool:
-            return pool[:k]
+            return {}, {}
         import numpy as np
 
         try:
@@ -498,19 +632,80 @@ class Store:
         except Exception as e:
             raise StoreError(f"Cannot search the index at {self.where}: {_first_line(e)}") from None
         if not got["ids"]:
-            return pool[:k]
+            return {}, {}
         scores = np.asarray(got["embeddings"], dtype=np.float32) @ np.asarray(vector, np.float32)
         best: dict[str, float] = {}
-        for meta, score in zip(got["metadatas"], scores, strict=True):
+        vectors: dict[tuple[str, int, int], list[float]] = {}
+        for meta, score, emb in zip(got["metadatas"], scores, got["embeddings"], strict=True):
             cid = str(meta["chunk_id"])
             best[cid] = max(best.get(cid, -1.0), float(score))
-        ranked = sorted(pool, key=lambda p: -(p.score + best.get(p.chunk_id, p.score)))[:k]
-        kept = {p.chunk_id for p in ranked}
-        for meta, emb in zip(got["metadatas"], got["embeddings"], strict=True):
-            if meta["chunk_id"] in kept:
-                key = (str(meta["chunk_id"]), int(meta["start"]), int(meta["end"]))
-                self.last_sentence_vectors[key] = [float(x) for x in emb]
-        return [replace(p, sentence_score=round(best.get(p.chunk_id, p.score), 4)) for p in ranked]
+            vectors[(cid, int(meta["start"]), int(meta["end"]))] = [float(x) for x in emb]
+        return best, vectors
+
+    # -- the lexical index -----------------------------------------------------------
+
+    def _sync_lexical_once(self) -> None:
+        """Catch the lexical index up with Chroma when their document counts differ."""
+        if self._lexical_checked:
+            return
+        self._lexical_checked = True
+        try:
+            behind = self.lexical.count() != int(self._docs.count())
+        except Exception as e:
+            raise StoreError(
+                f"Cannot read the lexical index {self.lexical.path}: {_first_line(e)}"
+            ) from None
+        if behind:
+            self.sync_lexical()
+
+    def lexical_lag(self) -> tuple[list[str], list[str]]:
+        """(documents the lexical index lacks or holds an old version of, documents it
+        holds that Chroma does not)."""
+        committed = self.committed_hashes()
+        try:
+            have = self.lexical.committed()
+        except Exception as e:
+            raise StoreError(
+                f"Cannot read the lexical index {self.lexical.path}: {_first_line(e)}"
+            ) from None
+        missing = [d for d, h in committed.items() if have.get(d) != h]
+        return missing, [d for d in have if d not in committed]
+
+    def sync_lexical(self) -> int:
+        """Rebuild the lexical rows of every document whose version differs from Chroma's;
+        the number of documents written or dropped."""
+        missing, extra = self.lexical_lag()
+        try:
+            self.lexical.delete(extra)
+            committed = self.committed_hashes(missing)
+            for i in range(0, len(missing), 200):
+                batch = missing[i : i + 200]
+                got = self._chunks.get(
+                    where={"doc_id": {"$in": batch}}, include=["metadatas", "documents"]
+                )
+                by_doc: dict[str, list[tuple[str, str]]] = {}
+                langs: dict[str, str] = {}
+                for chunk_id, meta, text in zip(
+                    got["ids"], got["metadatas"], got["documents"], strict=True
+                ):
+                    doc_id = str(meta["doc_id"])
+                    if committed.get(doc_id) == meta["doc_hash"]:
+                        by_doc.setdefault(doc_id, []).append(
+                            (chunk_id, headed_text(str(meta.get("title", "")), text))
+                        )
+                        langs[doc_id] = str(meta.get("lang", ""))
+                self.lexical.add(
+                    (doc_id, committed[doc_id], langs[doc_id], rows)
+                    for doc_id, rows in by_doc.items()
+                )
+                self.lexical.commit((doc_id, committed[doc_id]) for doc_id in by_doc)
+        except StoreError:
+            raise
+        except Exception as e:
+            raise StoreError(
+                f"Cannot update the lexical index {self.lexical.path}: {_first_line(e)}"
+            ) from None
+        return len(missing) + len(extra)
 
     def _scan(self, collection: Any) -> Iterator[tuple[str, dict[str, Any]]]:
         """Every record's id and metadata, page by page."""

@@ -56,6 +56,40 @@ class Filters:
         needle = (self.source or "").casefold()
         return not needle or needle in source.casefold() or needle in title.casefold()
 
+    def admits(self, date_num: int, source: str, title: str) -> bool:
+        """`accepts`, and the date (YYYYMMDD, -1 when unknown) in range."""
+        low, high = date_number(self.since), date_number(self.until, end=True)
+        if (low is not None or high is not None) and date_num < 0:
+            return False
+        if low is not None and date_num < low or high is not None and date_num > high:
+            return False
+        return self.accepts(source, title)
+
+
+@dataclass(frozen=True)
+class Signal:
+    """One reason a passage ranked where it did: its score and rank by one signal.
+
+    name: "passage" (cosine of the passage), "sentence" (cosine of its best sentence),
+    "lexical" (BM25 of the question's words, same language only), "names" (BM25 of the
+    question's names and numbers, other languages only). rank is None when the signal
+    did not find the passage.
+    """
+
+    name: str
+    score: float | None
+    rank: int | None
+    coverage: float | None = None  # lexical signals: share of the question's words matched
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Every signal of a passage, and the fused score and rank they gave it."""
+
+    signals: tuple[Signal, ...]
+    fused: float
+    rank: int
+
 
 @dataclass(frozen=True)
 class Passage:
@@ -73,14 +107,17 @@ class Passage:
     score: float
     sentences: tuple[tuple[int, int], ...] = ()
     sentence_score: float | None = None  # cosine of its best sentence, when the index has them
+    explanation: Explanation | None = None  # why it ranked where it did (search results)
 
     def sentence_texts(self) -> list[Quote]:
         """The passage's sentences with their document offsets."""
         return [Quote(s, e, self.text[s - self.start : e - self.start]) for s, e in self.sentences]
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, explain: bool = False) -> dict[str, Any]:
         d = asdict(self)
         del d["sentences"]
+        if not explain:
+            del d["explanation"]
         return d
 
 
@@ -91,8 +128,8 @@ class Citation(Passage):
     n: int = 0
     quotes: tuple[Quote, ...] = ()
 
-    def to_dict(self) -> dict[str, Any]:
-        d = super().to_dict()
+    def to_dict(self, explain: bool = False) -> dict[str, Any]:
+        d = super().to_dict(explain)
         d["quotes"] = [asdict(q) for q in self.quotes]
         return {"n": d.pop("n"), **d}
 
@@ -186,6 +223,8 @@ class IngestReport:
     chunks: int = 0
     seconds: float = 0.0
     failures: list[IngestFailure] = field(default_factory=list)
+    # Seconds spent reading files, chunking, embedding and writing to the store.
+    stages: dict[str, float] = field(default_factory=dict)
 
     @property
     def failed(self) -> int:
@@ -206,6 +245,7 @@ class IngestReport:
             "chunks": self.chunks,
             "seconds": round(self.seconds, 3),
             "failures": [str(f) for f in self.failures],
+            "stage_seconds": {k: round(v, 3) for k, v in self.stages.items()},
         }
 
 

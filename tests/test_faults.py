@@ -200,18 +200,21 @@ def test_a_server_that_never_answers_is_a_clear_error_in_bounded_time(isolated: 
 def test_doctor_finds_and_repairs_what_an_interrupted_ingest_left(
     isolated: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from qa import Assistant
+    from qa import Assistant, load_settings
 
-    qa = Assistant(index_dir=isolated / "index", embed="use-m3", llm="none")
+    # One document a batch and a write, so the interruption falls between two documents.
+    monkeypatch.setattr("qa.ingest._WRITE_BATCH", 1)
+    settings = load_settings({"batch_size": 1})
+    qa = Assistant(index_dir=isolated / "index", embed="use-m3", llm="none", settings=settings)
     src = articles(isolated / "a.jsonl", "a", 40)
     commit = qa.store.commit
     calls = []
 
-    def dies_on_the_20th(doc: Any, chunk_count: int) -> None:
-        calls.append(doc.doc_id)
+    def dies_on_the_20th(batch: Any) -> None:
+        calls.append(batch)
         if len(calls) == 20:  # its chunks are written, its record is not: Ctrl-C lands here
             raise KeyboardInterrupt
-        commit(doc, chunk_count)
+        commit(batch)
 
     monkeypatch.setattr(qa.store, "commit", dies_on_the_20th)
     with pytest.raises(KeyboardInterrupt):
@@ -230,6 +233,14 @@ def test_doctor_finds_and_repairs_what_an_interrupted_ingest_left(
     assert counts(isolated / "index") == (19, 19, 19)
     assert qa.ingest([src]).added == 21
     assert counts(isolated / "index") == (40, 40, 40)
+    # The lexical index is derived data: lost, doctor sees it and --fix rebuilds it.
+    qa.store.lexical.close()
+    for path in qa.store.lexical.path.parent.glob(qa.store.lexical.path.name + "*"):
+        path.unlink()
+    lexical = next(c for c in qa.doctor().checks if c.name == "lexical index")
+    assert not lexical.ok and lexical.detail.startswith("40 documents missing or outdated")
+    assert qa.doctor(fix=True).repaired == ("rebuilt the lexical rows of 40 documents, dropped 0",)
+    assert qa.doctor().ok
 
 
 def test_doctor_cli_reports_each_check(isolated: Path) -> None:

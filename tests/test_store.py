@@ -92,8 +92,9 @@ class Interrupting:
 
 
 def test_an_interrupted_ingest_is_finished_by_running_it_again(
-    isolated: Path, words_model: Any
+    isolated: Path, words_model: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr("qa.ingest._WRITE_BATCH", 1)  # write each embedding batch at once
     src = isolated / "news.jsonl"
     write_jsonl(src, ARTICLES)
     store = Store(isolated / "index")

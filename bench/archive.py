@@ -1,0 +1,171 @@
+"""A real news archive at scale: ../shared/eval/orangesum_fr (33,684 French articles).
+
+    python bench/archive.py ../shared/eval/orangesum_fr [--articles N] [--embed use-m3]
+        [--sentences] [--index DIR] [--queries 1500]
+
+Converts the archive to qa's JSONL as a reader sees it (headline as title, lead + body as
+text, date), ingests it through `qa ingest`'s own pipeline into a fresh index, and reports:
+articles/s and chunks/s, seconds per stage (read, chunk, embed, write), the embedding
+model alone on the same texts, peak memory, index size per 1,000 articles; then, at the
+final size, search latency p50/p95 and headline → article recall@1/5/20 for dense,
+lexical and hybrid retrieval. Prints and writes bench/results/archive.<embed>.<N>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from common import corpus_lines, percentile, questions, write_result
+
+from qa import Assistant, load_settings
+from qa.chunking import chunk_document, headed_text
+from qa.documents import Document, read
+from qa.ingest import sentence_spans
+
+DEPTH = 20
+
+
+def convert(set_dir: Path, limit: int | None, out: Path) -> int:
+    """The first `limit` articles as qa JSONL; the number written."""
+    n = 0
+    with out.open("w", encoding="utf-8") as w:
+        for line in corpus_lines(set_dir):
+            if limit is not None and n >= limit:
+                break
+            a = json.loads(line)
+            body = "\n\n".join(x for x in (a.get("heading"), a.get("text")) if x)
+            row = {
+                "id": a["id"],
+                "title": a.get("orig_title") or a.get("title") or "",
+                "text": body,
+                "date": a.get("date"),
+                "lang": a.get("lang") or "fr",
+            }
+            w.write(json.dumps(row, ensure_ascii=False) + "\n")
+            n += 1
+    return n
+
+
+def model_alone(qa: Assistant, corpus: Path, sample: int, sentences: bool) -> float:
+    """Chunks/s of the embedding model alone on the first `sample` chunks' texts."""
+    texts: list[str] = []
+    n = 0
+    for item in read(corpus):
+        if isinstance(item.result, Document):
+            chunks = chunk_document(item.result, qa.settings.chunk_words)
+            n += len(chunks)
+            texts += [headed_text(item.result.title, c.text) for c in chunks]
+            if sentences:
+                texts += [
+                    " ".join(item.result.text[s:e].split())
+                    for _, s, e in sentence_spans(item.result, chunks)
+                ]
+        if n >= sample:
+            break
+    model = qa._embedding()
+    started = time.perf_counter()
+    for i in range(0, len(texts), qa.settings.batch_size):
+        model.passages(texts[i : i + qa.settings.batch_size])
+    return n / (time.perf_counter() - started)
+
+
+def du(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("set_dir", type=Path)
+    ap.add_argument("--articles", type=int, default=None, help="first N articles only")
+    ap.add_argument("--embed", default="use-m3")
+    ap.add_argument("--sentences", action="store_true", help="embed sentences too")
+    ap.add_argument("--index", type=Path, default=None, help="keep the index here")
+    ap.add_argument("--queries", type=int, default=1500)
+    ap.add_argument("--model-sample", type=int, default=2000)
+    ap.add_argument("--out", type=Path, default=None)
+    args = ap.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="qa-archive-") as tmp:
+        corpus = Path(tmp) / "archive.jsonl"
+        articles = convert(args.set_dir, args.articles, corpus)
+        index = args.index or Path(tmp) / "index"
+        settings = load_settings({"sentence_index": args.sentences})
+        qa = Assistant(index_dir=index, embed=args.embed, llm="none", settings=settings)
+        report = qa.ingest([corpus])
+        print(f"ingest: {report.summary()}", flush=True)
+        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        size = du(index)
+        alone = model_alone(qa, corpus, args.model_sample, args.sentences)
+
+        ids = {d.doc_id for d in qa.documents()}
+        asked = [q for q in questions(args.set_dir) if set(q["positive_ids"]) & ids]
+        asked = asked[: args.queries]
+        model = qa._embedding()
+        store = qa.store
+        methods: dict[str, Any] = {
+            "dense": lambda q, v: store.search(v, DEPTH),
+            "lexical": lambda q, v: store.lexical.same_language(q, "fr", DEPTH),
+            "hybrid": lambda q, v: store.search(v, DEPTH, None, q, "fr"),
+        }
+        results: dict[str, Any] = {}
+        for name, run in methods.items():
+            ranks: list[int | None] = []
+            latencies: list[float] = []
+            for q in asked:
+                vector = [float(x) for x in model.query(q["question"])]
+                started = time.perf_counter()
+                found = run(q["question"], vector)
+                latencies.append((time.perf_counter() - started) * 1000)
+                docs = list(dict.fromkeys(p.doc_id for p in found))
+                positives = set(q["positive_ids"])
+                ranks.append(next((i + 1 for i, d in enumerate(docs) if d in positives), None))
+            n = len(ranks) or 1
+            results[name] = {
+                "recall@1": round(sum(r is not None and r <= 1 for r in ranks) / n, 4),
+                "recall@5": round(sum(r is not None and r <= 5 for r in ranks) / n, 4),
+                "recall@20": round(sum(r is not None and r <= 20 for r in ranks) / n, 4),
+                "mrr": round(sum(1 / r for r in ranks if r) / n, 4),
+                # Retrieval only: the query embedding (same for all three) is left out.
+                "search_p50_ms": round(statistics.median(latencies), 1),
+                "search_p95_ms": round(percentile(latencies, 0.95), 1),
+            }
+            print(name, results[name], flush=True)
+
+    stages = report.stages
+    result = {
+        "set": args.set_dir.name,
+        "embed": qa.embed_name,
+        "sentence_index": args.sentences,
+        "articles": articles,
+        "documents": report.added,
+        "chunks": report.chunks,
+        "failed": report.failed,
+        "ingest_seconds": round(report.seconds, 1),
+        "articles_per_s": round(report.added / report.seconds, 2),
+        "chunks_per_s": round(report.chunks / report.seconds, 2),
+        "stage_seconds": {k: round(v, 1) for k, v in stages.items()},
+        "stage_chunks_per_s": {k: round(report.chunks / v, 1) for k, v in stages.items() if v},
+        "model_alone_chunks_per_s": round(alone, 2),
+        "ingest_vs_model": round(report.chunks / report.seconds / alone, 3),
+        "peak_memory_mb": round(peak_mb),
+        "index_mb": round(size / 2**20, 1),
+        "index_mb_per_1000_articles": round(size / 2**20 / max(report.added, 1) * 1000, 2),
+        "queries": len(asked),
+        "retrieval": results,
+        "date": time.strftime("%Y-%m-%d"),
+    }
+    name = f"archive.{qa.embed_name}.{articles}{'.sentences' if args.sentences else ''}.json"
+    write_result(result, args.out, name)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,74 @@
+"""How the retrieval signals combine, measured: recall of each fusion setting on indexes
+built from ../shared/eval sets, from one pass of retrieval per question.
+
+    python bench/fusion.py INDEX_DIR SET_DIR [INDEX_DIR SET_DIR ...] [--questions N]
+
+Each INDEX_DIR holds an index of SET_DIR's corpus (`QA_INDEX_DIR=INDEX_DIR qa ingest
+SET_DIR/corpus.jsonl`). Every question's candidates and signals are computed once; each
+setting (dense only, lexical weights, RRF k) is then scored on them, so the comparison
+is exact and cheap. Prints a table and writes bench/results/fusion.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import time
+from pathlib import Path
+
+from common import questions, write_result
+
+from qa import Assistant
+from qa.fusion import Candidate, fuse
+from qa.language import detect_language
+
+DEPTH = 40
+
+
+def recall(ranks: list[int | None], k: int) -> float:
+    return round(sum(r is not None and r <= k for r in ranks) / len(ranks), 4)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("pairs", nargs="+", type=Path, help="INDEX_DIR SET_DIR, repeated")
+    ap.add_argument("--questions", type=int, default=None, help="first N questions of each set")
+    ap.add_argument("--out", type=Path, default=None)
+    args = ap.parse_args()
+    if len(args.pairs) % 2:
+        raise SystemExit("give INDEX_DIR SET_DIR pairs")
+    settings = [("dense only", 60.0, 0.0, 0.0)] + [
+        (f"k={k:g} lexical={lw:g} names={nw:g}", k, lw, nw)
+        for k, lw, nw in itertools.product((10, 30, 60), (0.5, 1.0, 1.5), (0.25, 0.5, 1.0))
+    ]
+    rows: dict[str, dict[str, float]] = {}
+    for index_dir, set_dir in zip(args.pairs[::2], args.pairs[1::2], strict=True):
+        qa = Assistant(index_dir=index_dir, llm="none")
+        model = qa._embedding()
+        ids = {d.doc_id for d in qa.documents()}
+        asked = [q for q in questions(set_dir) if set(q["positive_ids"]) & ids][: args.questions]
+        per_question: list[tuple[list[Candidate], set[str]]] = []
+        started = time.perf_counter()
+        for q in asked:
+            vector = [float(x) for x in model.query(q["question"])]
+            lang = detect_language(q["question"])
+            cands, _ = qa.store.candidates(vector, DEPTH, None, q["question"], lang)
+            per_question.append((cands, set(q["positive_ids"])))
+        print(f"{set_dir.name}: {len(asked)} questions in {time.perf_counter() - started:.0f} s")
+        for name, k, lw, nw in settings:
+            ranks = []
+            for cands, positives in per_question:
+                docs = list(dict.fromkeys(p.doc_id for p in fuse(cands, 20, k, lw, nw)))
+                ranks.append(next((i + 1 for i, d in enumerate(docs) if d in positives), None))
+            row = rows.setdefault(name, {})
+            row[f"{set_dir.name} R@1"] = recall(ranks, 1)
+            row[f"{set_dir.name} R@5"] = recall(ranks, 5)
+    for name, row in rows.items():
+        print(f"{name:32s} " + "  ".join(f"{k} {v:.3f}" for k, v in row.items()))
+    write_result({"depth": DEPTH, "settings": rows}, args.out, "fusion.json")
+
+
+if __name__ == "__main__":
+    main()

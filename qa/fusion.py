@@ -1,0 +1,105 @@
+"""Retrieved candidates → one ranking: the dense and lexical signals fused by rank.
+
+Dense: the passage's cosine plus its best sentence's cosine (the answer usually sits in
+one sentence). Lexical: BM25 of the question's stems over passages in its language, and
+BM25 of its names and numbers over passages in other languages; each is its own list, so
+a word two languages happen to share lifts nothing. Reciprocal rank fusion needs no
+calibration between BM25 and cosine, which differ per model and per language.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from qa.types import Explanation, Passage, Signal
+
+# Rank offset of reciprocal rank fusion, and the weight of each lexical list against the
+# dense one: chosen on ../shared/eval with bench/fusion.py (README, "Retrieval"), one
+# setting for every language. Same-language BM25 lifts piaf_fr R@1 from 0.68 to 0.75; names
+# across languages help XQuAD a little at 0.25 and hurt from 0.5 (its passages share names).
+RRF_K = 10
+LEXICAL_WEIGHT = 1.0
+NAMES_WEIGHT = 0.25
+
+
+@dataclass(frozen=True)
+class Candidate:
+    passage: Passage  # score: the passage's cosine
+    sentence: float | None = None  # cosine of its best sentence, when the index has them
+    lexical: float | None = None  # BM25, same language
+    names: float | None = None  # BM25 of names and numbers, other languages
+    # Share of the question's lexical weight each match covers: a lexical list's first
+    # place is worth its full weight only when it matches the whole question.
+    lexical_coverage: float = 1.0
+    names_coverage: float = 1.0
+
+
+def _ranks(values: list[float | None]) -> list[int | None]:
+    """1-based rank of each value, best (highest) first; None stays None."""
+    present = sorted(((-v, i) for i, v in enumerate(values) if v is not None))
+    ranks: list[int | None] = [None] * len(values)
+    for r, (_, i) in enumerate(present, 1):
+        ranks[i] = r
+    return ranks
+
+
+def fuse(
+    candidates: list[Candidate],
+    k: int,
+    rrf_k: float = RRF_K,
+    lexical_weight: float = LEXICAL_WEIGHT,
+    names_weight: float = NAMES_WEIGHT,
+) -> list[Passage]:
+    """The `k` best candidates, each with the explanation of its rank."""
+    passage: list[float | None] = [c.passage.score for c in candidates]
+    sentence = [c.sentence for c in candidates]
+    dense: list[float] = [
+        c.passage.score + (c.sentence if c.sentence is not None else c.passage.score)
+        for c in candidates
+    ]
+    lists: dict[str, tuple[list[float | None], list[int | None]]] = {
+        name: (values, _ranks(values))
+        for name, values in (
+            ("passage", passage),
+            ("sentence", sentence),
+            ("dense", list[float | None](dense)),
+            ("lexical", [c.lexical for c in candidates]),
+            ("names", [c.names for c in candidates]),
+        )
+    }
+    coverage = {
+        "dense": [1.0] * len(candidates),
+        "lexical": [c.lexical_coverage for c in candidates],
+        "names": [c.names_coverage for c in candidates],
+    }
+    weights = {"dense": 1.0, "lexical": lexical_weight, "names": names_weight}
+    fused = [
+        sum(
+            w * coverage[name][i] / (rrf_k + rank)
+            for name, w in weights.items()
+            if (rank := lists[name][1][i]) is not None
+        )
+        for i in range(len(candidates))
+    ]
+    # Ties (no lexical evidence anywhere) keep the dense order.
+    order = sorted(range(len(candidates)), key=lambda i: (-fused[i], -dense[i]))[:k]
+    out = []
+    for rank, i in enumerate(order, 1):
+        signals = tuple(
+            Signal(
+                name,
+                None if (x := v[i]) is None else round(x, 4),
+                r[i],
+                coverage[name][i] if name in ("lexical", "names") and r[i] is not None else None,
+            )
+            for name, (v, r) in lists.items()
+        )
+        c = candidates[i]
+        out.append(
+            replace(
+                c.passage,
+                sentence_score=None if c.sentence is None else round(c.sentence, 4),
+                explanation=Explanation(signals, round(fused[i], 6), rank),
+            )
+        )
+    return out

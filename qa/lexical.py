@@ -1,0 +1,273 @@
+"""Chunks → a lexical (BM25) index beside the vectors; questions → lexical matches.
+
+One SQLite FTS5 file per index. Each chunk is indexed twice: as stems in its own
+language, matched only by questions in that language, and as plain accent-free words,
+matched across languages by a question's names and numbers only. A common word shared by
+two languages ("die", "son", "a") is noise across them; a name or a number is not.
+
+It is derived data: rows carry the document's content hash like the Chroma chunks do,
+a document counts once its commit is recorded here too, and `Store` rebuilds what is
+missing from the chunks Chroma holds (an index made before this file existed, another
+machine writing to the same Chroma server, a crash between the two commits).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+_STEMMERS = {
+    "en": "english",
+    "fr": "french",
+    "de": "german",
+    "es": "spanish",
+    "it": "italian",
+    "nl": "dutch",
+    "pt": "portuguese",
+}
+_WORD = re.compile(r"\w+")
+# A term in more than this share of the chunks is a function word of some language: it
+# ranks nothing and makes the query scan most of the index.
+_COMMON = 0.15
+# Question words capitalised only because they start the question.
+_NOT_NAMES = re.compile(r"^\W*\w+")
+
+
+@functools.cache
+def _stemmer(lang: str) -> Any:
+    name = _STEMMERS.get(lang)
+    if name is None:
+        return None
+    from nltk.stem.snowball import SnowballStemmer
+
+    return SnowballStemmer(name)
+
+
+@functools.cache
+def _stopwords(lang: str) -> frozenset[str]:
+    """NLTK's stop words for `lang`, as llama-index bundles them (none if unknown)."""
+    name = _STEMMERS.get(lang)
+    if name is None:
+        return frozenset()
+    import llama_index.core
+
+    path = Path(llama_index.core.__file__).parent / "_static/nltk_cache/corpora/stopwords" / name
+    try:
+        return frozenset(path.read_text(encoding="utf-8").split())
+    except OSError:
+        return frozenset()
+
+
+@functools.lru_cache(maxsize=200_000)
+def _stem(word: str, lang: str) -> str:
+    stemmer = _stemmer(lang)
+    return stemmer.stem(word) if stemmer is not None else word
+
+
+def stems(text: str, lang: str) -> list[str]:
+    """The words of `text` that carry meaning, lowercased and stemmed for `lang`.
+
+    Function words go: in a French archive with a few English articles, "the" is rare
+    and would otherwise tie every English question to those few.
+    """
+    stop = _stopwords(lang)
+    return [_stem(w, lang) for w in _WORD.findall(text.lower()) if w not in stop]
+
+
+def anchors(question: str) -> list[str]:
+    """The words of a question that mean the same in any language: numbers and names
+    (capitalised words other than the first)."""
+    body = _NOT_NAMES.sub("", question, count=1)
+    found = [w for w in _WORD.findall(body) if w[0].isupper() or any(c.isdigit() for c in w)]
+    first = _WORD.findall(question[: len(question) - len(body)])
+    if first and (first[0].isupper() and len(first[0]) > 1 or any(c.isdigit() for c in first[0])):
+        found.insert(0, first[0])  # "NASA", "1998"
+    return list(dict.fromkeys(w.lower() for w in found))
+
+
+@dataclass(frozen=True)
+class Hit:
+    chunk_id: str
+    doc_id: str
+    doc_hash: str
+    score: float  # BM25, higher is better
+    # Share of the query's weight (inverse document frequency) the chunk matches: BM25
+    # ranks a chunk first even when it shares one minor word with the question.
+    coverage: float = 1.0
+
+
+class Lexical:
+    """The FTS5 file of one index."""
+
+    def __init__(self, path: Path, timeout: float = 30.0):
+        self.path = path
+        self._timeout = timeout
+        self._db: sqlite3.Connection | None = None
+        self._chunks: int | None = None  # row count, cached between writes
+
+    def _conn(self) -> sqlite3.Connection:
+        if self._db is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(self.path, timeout=self._timeout, isolation_level=None)
+            db.execute("PRAGMA journal_mode=WAL")
+            # A lost last commit after a power cut is caught up from Chroma (see above).
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.executescript(
+                """
+                CREATE VIRTUAL TABLE IF NOT EXISTS chunks USING fts5(
+                    stems, words, chunk_id UNINDEXED, doc_id UNINDEXED, doc_hash UNINDEXED,
+                    lang UNINDEXED, tokenize = "unicode61 remove_diacritics 2");
+                CREATE VIRTUAL TABLE IF NOT EXISTS terms USING fts5vocab(chunks, 'col');
+                CREATE TABLE IF NOT EXISTS docs(doc_id TEXT PRIMARY KEY, doc_hash TEXT);
+                """
+            )
+            self._db = db
+        return self._db
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    # -- writing -------------------------------------------------------------------
+
+    def add(self, docs: Iterable[tuple[str, str, str, list[tuple[str, str]]]]) -> None:
+        """Index versions of documents, each (doc id, hash, language, [(chunk id, text)]);
+        invisible until `commit`."""
+        db = self._conn()
+        self._chunks = None
+        with _transaction(db):
+            for doc_id, doc_hash, lang, chunks in docs:
+                db.execute(
+                    "DELETE FROM chunks WHERE doc_id = ? AND doc_hash = ?", (doc_id, doc_hash)
+                )
+                db.executemany(
+                    "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?)",
+                    [
+                        (
+                            " ".join(stems(text, lang)),
+                            text.lower(),
+                            chunk_id,
+                            doc_id,
+                            doc_hash,
+                            lang,
+                        )
+                        for chunk_id, text in chunks
+                    ],
+                )
+
+    def commit(self, docs: Iterable[tuple[str, str]]) -> None:
+        """Make these versions, (doc id, hash), the visible ones and drop the others."""
+        db = self._conn()
+        self._chunks = None
+        with _transaction(db):
+            for doc_id, doc_hash in docs:
+                db.execute(
+                    "DELETE FROM chunks WHERE doc_id = ? AND doc_hash != ?", (doc_id, doc_hash)
+                )
+                db.execute("INSERT OR REPLACE INTO docs VALUES (?, ?)", (doc_id, doc_hash))
+
+    def delete(self, doc_ids: Iterable[str]) -> None:
+        db = self._conn()
+        self._chunks = None
+        with _transaction(db):
+            for doc_id in doc_ids:
+                db.execute("DELETE FROM docs WHERE doc_id = ?", (doc_id,))
+                db.execute("DELETE FROM chunks WHERE doc_id = ?", (doc_id,))
+
+    # -- reading -------------------------------------------------------------------
+
+    def committed(self) -> dict[str, str]:
+        """doc id → content hash of every document whose rows are committed here."""
+        return dict(self._conn().execute("SELECT doc_id, doc_hash FROM docs").fetchall())
+
+    def count(self) -> int:
+        return int(self._conn().execute("SELECT count(*) FROM docs").fetchone()[0])
+
+    def _total(self) -> int:
+        if self._chunks is None:
+            self._chunks = int(self._conn().execute("SELECT count(*) FROM chunks").fetchone()[0])
+        return self._chunks
+
+    def _weights(self, terms: list[str], column: str) -> dict[str, float]:
+        """Folded term → inverse document frequency, for the terms rare enough to rank
+        anything (FTS5 counts them for us); terms in no chunk weigh nothing."""
+        total = self._total()
+        if not total or not terms:
+            return {}
+        folded = {_fold(t) for t in terms}
+        marks = ",".join("?" * len(folded))
+        df = dict(
+            self._conn()
+            .execute(
+                f"SELECT term, doc FROM terms WHERE col = ? AND term IN ({marks})",
+                [column, *folded],
+            )
+            .fetchall()
+        )
+        return {
+            t: math.log(1 + total / n)
+            for t in folded
+            if 0 < (n := df.get(t, 0)) <= max(1, _COMMON * total)
+        }
+
+    def _match(self, column: str, terms: list[str], lang: str, same: bool, k: int) -> list[Hit]:
+        weights = self._weights(terms, column)
+        if not weights:
+            return []
+        query = f"{column} : (" + " OR ".join(_quote(t) for t in weights) + ")"
+        # bm25() is negative, lower is better.
+        sql = (
+            f"SELECT chunk_id, doc_id, doc_hash, bm25(chunks), {column} FROM chunks "
+            f"WHERE chunks MATCH ? AND lang {'=' if same else '!='} ? "
+            "ORDER BY bm25(chunks) LIMIT ?"
+        )
+        rows = self._conn().execute(sql, (query, lang, k)).fetchall()
+        total = sum(weights.values())
+        hits = []
+        for chunk_id, doc_id, doc_hash, score, text in rows:
+            words = (
+                set(_fold(text).split()) if column == "stems" else set(_WORD.findall(_fold(text)))
+            )
+            share = sum(w for t, w in weights.items() if t in words) / total
+            hits.append(Hit(chunk_id, doc_id, doc_hash, -float(score), round(share, 4)))
+        return hits
+
+    def same_language(self, question: str, lang: str, k: int) -> list[Hit]:
+        """Chunks in the question's language, by BM25 of its stems."""
+        return self._match("stems", list(dict.fromkeys(stems(question, lang))), lang, True, k)
+
+    def across_languages(self, question: str, lang: str, k: int) -> list[Hit]:
+        """Chunks in other languages, by BM25 of the question's names and numbers."""
+        return self._match("words", anchors(question), lang, False, k)
+
+
+def _fold(term: str) -> str:
+    """A term as FTS5's unicode61 tokenizer stores it (lowercase, accents removed)."""
+    import unicodedata
+
+    decomposed = unicodedata.normalize("NFD", term.lower())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def _quote(term: str) -> str:
+    return '"' + term.replace('"', '""') + '"'
+
+
+class _transaction:
+    """BEGIN IMMEDIATE … COMMIT, rolled back on error (the connection is in autocommit)."""
+
+    def __init__(self, db: sqlite3.Connection):
+        self._db = db
+
+    def __enter__(self) -> None:
+        self._db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, kind: object, *_: object) -> None:
+        self._db.execute("ROLLBACK" if kind is not None else "COMMIT")

@@ -1,0 +1,155 @@
+"""The lexical index (real SQLite FTS5) and the rank fusion, on hand-made passages in
+several languages; then both through a real Chroma store."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from qa.fusion import Candidate, fuse
+from qa.ingest import ingest_paths
+from qa.lexical import Lexical, anchors, stems
+from qa.store import Store
+from qa.types import Passage
+
+PASSAGES = {
+    ("de-tax", "de"): "Die Regierung hat die Steuern erhöht, sagte die Ministerin in der Debatte.",
+    ("de-visit", "de"): "Angela Merkel besuchte Madrid im Jahr 2019 und traf den König.",
+    ("es-visit", "es"): "El presidente visitó Berlín y habló con la canciller sobre energía.",
+    ("fr-nuke", "fr"): "Les centrales nucléaires de la région fermeront en 2035, selon le plan.",
+    ("fr-wheat", "fr"): "Le marché du blé recule depuis trois semaines sur le port de Rouen.",
+    ("fr-rail", "fr"): "La grève des cheminots perturbe les trains régionaux ce lundi.",
+    ("en-rail", "en"): "The rail strike disrupted regional trains on Monday morning.",
+    ("en-match", "en"): "The final was played in Rome in front of sixty thousand fans.",
+}
+
+
+@pytest.fixture
+def lexical(tmp_path: Path) -> Lexical:
+    lex = Lexical(tmp_path / "lexical.sqlite3")
+    for (doc_id, lang), text in PASSAGES.items():
+        lex.add([(doc_id, "h1", lang, [(f"{doc_id}#0", text)])])
+        lex.commit([(doc_id, "h1")])
+    return lex
+
+
+def test_stems_match_inflected_words_in_the_question_language_only(lexical: Lexical) -> None:
+    hits = lexical.same_language("Quand la centrale nucléaire ferme-t-elle ?", "fr", 5)
+    assert [h.doc_id for h in hits][:1] == ["fr-nuke"]
+    # The same words asked in English find no French passage: stems never cross languages.
+    assert lexical.same_language("centrales nucléaires", "en", 5) == []
+    # Inflections share a stem; function words are dropped.
+    assert stems("Les centrales nucléaires", "fr") == stems("la centrale nucléaire", "fr")
+    assert stems("The plant and the river", "en") == ["plant", "river"]
+
+
+def test_a_common_word_does_not_cross_languages_but_a_name_or_number_does(
+    lexical: Lexical,
+) -> None:
+    # "die" is an English verb and the commonest German article: no lift across languages.
+    assert lexical.across_languages("Why did the old king die?", "en", 5) == []
+    assert anchors("Why did the old king die?") == []
+    hits = lexical.across_languages("When did Merkel travel to Madrid?", "en", 5)
+    assert [h.doc_id for h in hits] == ["de-visit"]
+    years = lexical.across_languages("What will close in 2035?", "en", 5)
+    assert [h.doc_id for h in years] == ["fr-nuke"]
+    # Two English passages among French and German ones: "the" and "will" tie no English
+    # question to them, only a word of substance does.
+    assert lexical.same_language("When will the plants close?", "en", 5) == []
+    assert [h.doc_id for h in lexical.same_language("Is the strike over?", "en", 5)] == ["en-rail"]
+    # Passages in the question's own language are the stems' business, not the names'.
+    assert lexical.across_languages("Was the final in Rome?", "en", 5) == []
+
+
+def test_anchors_keep_names_numbers_and_acronyms_but_not_the_first_word() -> None:
+    assert anchors("Where did Kim Jong-un meet Putin in 2023?") == [
+        "kim",
+        "jong",
+        "putin",
+        "2023",
+    ]
+    assert anchors("NASA launched what in 1998?") == ["nasa", "1998"]
+    assert anchors("Qui a gagné ?") == []
+
+
+def test_an_uncommitted_version_is_replaced_and_a_deleted_document_forgotten(
+    lexical: Lexical,
+) -> None:
+    lexical.add([("fr-wheat", "h2", "fr", [("fr-wheat#1", "Le prix du maïs grimpe à Rouen.")])])
+    assert lexical.committed()["fr-wheat"] == "h1"
+    lexical.commit([("fr-wheat", "h2")])
+    hits = lexical.same_language("maïs Rouen", "fr", 5)
+    assert [(h.doc_id, h.doc_hash) for h in hits] == [("fr-wheat", "h2")]
+    assert lexical.same_language("blé", "fr", 5) == []  # the old version's rows are gone
+    lexical.delete(["fr-wheat"])
+    assert "fr-wheat" not in lexical.committed()
+    assert lexical.same_language("maïs", "fr", 5) == []
+
+
+def _passage(name: str, score: float) -> Passage:
+    return Passage(name, f"{name}#0", name, None, "", "en", name, 0, 1, score)
+
+
+def test_fusion_keeps_the_dense_order_without_lexical_evidence() -> None:
+    cands = [Candidate(_passage(n, s), s) for n, s in (("b", 0.80), ("a", 0.90), ("c", 0.70))]
+    ranked = fuse(cands, 3)
+    assert [p.doc_id for p in ranked] == ["a", "b", "c"]
+    assert ranked[0].explanation is not None and ranked[0].explanation.rank == 1
+
+
+def test_fusion_lifts_a_lexical_match_and_explains_every_signal() -> None:
+    cands = [
+        Candidate(_passage("a", 0.90), 0.90),
+        Candidate(_passage("b", 0.85), 0.86),
+        Candidate(_passage("c", 0.84), 0.95, lexical=12.0),
+    ]
+    ranked = fuse(cands, 3, rrf_k=10, lexical_weight=1.0, names_weight=1.0)
+    assert [p.doc_id for p in ranked] == ["c", "a", "b"]
+    why = {s.name: (s.score, s.rank) for s in ranked[0].explanation.signals}  # type: ignore[union-attr]
+    assert why == {
+        "passage": (0.84, 3),
+        "sentence": (0.95, 1),
+        "dense": (1.79, 2),
+        "lexical": (12.0, 1),
+        "names": (None, None),
+    }
+    assert ranked[0].explanation.fused == pytest.approx(1 / 12 + 1 / 11, abs=1e-6)  # type: ignore[union-attr]
+
+
+def test_store_search_fuses_lexical_hits_and_rebuilds_a_lost_lexical_index(
+    isolated: Path, words_model: Any
+) -> None:
+    src = isolated / "mixed.jsonl"
+    src.write_text(
+        "".join(
+            json.dumps({"id": doc_id, "title": doc_id, "text": text, "lang": lang}) + "\n"
+            for (doc_id, lang), text in PASSAGES.items()
+        )
+    )
+    store = Store(isolated / "index")
+    ingest_paths([src], store, words_model, chunk_words=50, batch_size=4)
+    question = "When did Merkel travel to Madrid?"
+    vector = words_model.query(question)
+
+    def names_hits(s: Store) -> dict[str, int | None]:
+        ranked = s.search(vector, 8, None, question, "en")
+        return {
+            p.doc_id: next(x.rank for x in p.explanation.signals if x.name == "names")  # type: ignore[union-attr]
+            for p in ranked
+        }
+
+    assert names_hits(store)["de-visit"] == 1
+    assert names_hits(store)["de-tax"] is None
+    # The lexical file is derived data: lost, it is rebuilt from Chroma on the next search.
+    store.lexical.close()
+    for path in store.lexical.path.parent.glob(store.lexical.path.name + "*"):
+        path.unlink()
+    reopened = Store(isolated / "index")
+    assert names_hits(reopened)["de-visit"] == 1
+    assert len(reopened.lexical.committed()) == len(PASSAGES)
+    assert reopened.remove("de-visit")
+    assert "de-visit" not in reopened.lexical.committed()
+    assert reopened.lexical_lag() == ([], [])
