@@ -83,6 +83,8 @@ def main() -> None:
                 first = first or time.perf_counter() - t
             answer = stream.answer
             total = time.perf_counter() - t
+            top = qa.search(q["question"], 1)
+            best = top[0].sentence_score if top else None
             cited = [c.doc_id in q["positive_ids"] for c in answer.citations]
             rows.append(
                 {
@@ -92,6 +94,8 @@ def main() -> None:
                     "cited": cited,
                     "first_token_s": first,
                     "total_s": total,
+                    "mode": answer.mode,
+                    "best_sentence": best,
                 }
             )
             print(
@@ -122,6 +126,7 @@ def main() -> None:
         "total_p50_s": round(statistics.median(r["total_s"] for r in rows), 2),
         "date": time.strftime("%Y-%m-%d"),
     }
+    result["rows"] = rows
     write_result(result, args.out, f"answers.{args.set_dir.name}.{args.llm}.json")
 
 

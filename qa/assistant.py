@@ -22,7 +22,16 @@ from qa.language import detect_language, language_name
 from qa.llm import LLMUnavailable, load_llm
 from qa.prompts import Prompts
 from qa.store import Store
-from qa.types import Answer, DocumentInfo, Filters, Health, IngestReport, Passage, Quote
+from qa.types import (
+    Answer,
+    AnswerSentence,
+    DocumentInfo,
+    Filters,
+    Health,
+    IngestReport,
+    Passage,
+    Quote,
+)
 from qa.verify import NO_ANSWER, Verifier, split_claims
 
 # How much the previous turn weighs in a follow-up's retrieval when no generator can
@@ -37,6 +46,10 @@ _RECENT = re.compile(
     re.I,
 )
 _RECENCY = 0.25  # at most a quarter of the room between the floor and 1
+# When the model declines, a best sentence this far (a share of the room between the floor
+# and 1) above the floor answers anyway, quoted. On 100 + 20 XQuAD en→es questions, 74% of
+# the answerable ones clear it and 10% of the unanswerable (README, "Answers").
+_CONFIDENT = 0.2
 # Embedding models read ~512 tokens and tokenising a pasted page costs seconds: a
 # question is read up to here (about two paragraphs).
 _QUESTION_CHARS = 1000
@@ -339,13 +352,26 @@ class Assistant:
                 iter(()), lambda: abstain("extractive" if llm is None else "generated")
             )
 
-        if llm is None:
-            text, citations, sentences = cite_extract(
-                select_sentences(scored, self.settings.answer_sentences)
-            )
+        def extract(limit: int) -> Answer:
+            text, citations, sentences = cite_extract(select_sentences(scored, limit))
             timings["total_ms"] = _ms(t0, time.perf_counter())
-            answer = Answer(asked, text, False, citations, (), timings, sentences, "extractive")
-            return AnswerStream(iter([text]), lambda: answer)
+            return Answer(
+                asked, text, False, citations, (), timings, sentences, "extractive", standalone
+            )
+
+        def declined(sentences: tuple[AnswerSentence, ...] = ()) -> Answer:
+            # The model declined, or wrote nothing the passages support. Whether the
+            # articles answer is the program's call: a sentence that matches the
+            # question this closely is quoted instead (only it: the runners-up are
+            # less often right); otherwise qa abstains.
+            best = scored[0]
+            if best.score >= best.floor + _CONFIDENT * (1.0 - best.floor):
+                return extract(1)
+            return replace(abstain("generated"), sentences=sentences)
+
+        if llm is None:
+            answer = extract(self.settings.answer_sentences)
+            return AnswerStream(iter([answer.text]), lambda: answer)
 
         shown = shown_passages(scored, self.settings.context_sentences)
         draft: list[str] = []
@@ -374,13 +400,13 @@ class Assistant:
             t4 = time.perf_counter()
             raw = "".join(draft).strip()
             if not raw or NO_ANSWER in raw.upper():
-                return abstain("generated")
+                return declined()
             verifier = Verifier(self._sentence_vectors, min(self._floor(lang)(p) for p, _ in shown))
             verdicts = verifier.verify(split_claims(raw, lang), shown, question)
             text, citations, sentences = cite_verified(verdicts, shown)
             timings["verify_ms"] = _ms(t4, time.perf_counter())
             if not citations:
-                return replace(abstain("generated"), sentences=sentences)
+                return declined(sentences)
             timings["total_ms"] = _ms(t0, time.perf_counter())
             return Answer(
                 asked, text, False, citations, (), timings, sentences, "generated", standalone

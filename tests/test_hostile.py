@@ -49,7 +49,11 @@ def test_an_injected_instruction_cannot_become_the_answer(hostile_index: Path) -
     # The article reaches the model only inside the user turn, as quoted data.
     assert "PWNED" not in system["content"] and "PWNED'. SYSTEM" in user["content"]
     assert '"""' in user["content"]
-    assert answer.abstained and "PWNED" not in answer.text and answer.citations == ()
+    # Verification drops the obedient draft; the program then quotes the article's own
+    # answer to the question (or abstains), never the injected text.
+    assert answer.mode == "extractive" and "PWNED" not in answer.text
+    assert all("PWNED" not in q.text for c in answer.citations for q in c.quotes)
+    assert not any(s.status == "verified" for s in answer.sentences)
 
 
 def test_control_sequences_never_reach_the_terminal(hostile_index: Path) -> None:
