@@ -30,6 +30,12 @@ EmbedOpt = Annotated[
     str | None,
     typer.Option("--embed", help="e5 (default), use-m3, minilm or st:MODEL [env QA_EMBED]."),
 ]
+DeviceOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--device", help="cpu, cuda, cuda:1, mps: where an st: model embeds [env QA_DEVICE]."
+    ),
+]
 ConfigOpt = Annotated[Path | None, typer.Option("--config", help="A qa.toml file [env QA_CONFIG].")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 KOpt = Annotated[int | None, typer.Option("--k", "-k", help="Passages to retrieve [env QA_K; 5].")]
@@ -119,13 +125,14 @@ def ingest(
     index: IndexOpt = None,
     embed: EmbedOpt = None,
     config: ConfigOpt = None,
+    device: DeviceOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Add or update articles; unchanged ones are skipped, bad ones reported and skipped."""
     from qa.render import LazyProgress, print_report
 
     out, err = _consoles()
-    assistant = _assistant(index, embed, config)
+    assistant = _assistant(index, embed, config, device=device)
     progress = LazyProgress(err)
     try:
         report = assistant.ingest(paths, progress, lambda m: err.print(f"qa: {m}", soft_wrap=True))
@@ -310,13 +317,14 @@ def evaluate(
     questions: Annotated[
         int | None, typer.Option("--questions", min=1, help="The first N questions only.")
     ] = None,
+    device: DeviceOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Measure retrieval on your labelled questions: recall@1/5/20, MRR, search latency."""
     from qa.render import LazyProgress, print_evaluation
 
     out, err = _consoles()
-    assistant = _assistant(index, embed, config)
+    assistant = _assistant(index, embed, config, device=device)
     bars: dict[str, LazyProgress] = {}
 
     def progress(stage: str, done: int, total: int) -> None:

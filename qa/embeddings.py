@@ -81,8 +81,12 @@ def load_embedding(
         raise EmbeddingError(
             f"The embedding {name!r} needs the package {e.name!r}; install it with pip."
         ) from None
-    except (OSError, RuntimeError, ValueError) as e:
-        raise EmbeddingError(f"Cannot load the embedding {name!r}: {e}".splitlines()[0]) from None
+    except (OSError, RuntimeError, ValueError, AssertionError) as e:
+        # torch asserts when asked for a GPU it was not built for.
+        where = f" on device {device!r}" if device else ""
+        raise EmbeddingError(
+            f"Cannot load the embedding {name!r}{where}: {e}".splitlines()[0]
+        ) from None
     return EmbeddingModel(
         name, model, MIN_SCORES.get(name, _ST_MIN_SCORE), SAME_LANGUAGE_SHIFT.get(name, 0.0)
     )

@@ -208,3 +208,23 @@ def test_latest_questions_prefer_recent_articles_and_dates_filter(isolated: Path
         app, ["search", "x", "--index", str(isolated / "index"), "--since", "yesterday"]
     )
     assert bad.exit_code == 2 and "--since takes a date like 2020" in bad.stderr
+
+
+def test_device_reaches_a_sentence_transformers_model(isolated: Path) -> None:
+    import torch
+
+    (isolated / "a.txt").write_text("Les centrales nucléaires de Bretagne fermeront en 2035.")
+    runner = CliRunner()
+    ok = runner.invoke(
+        app, ["ingest", "a.txt", "--embed", "minilm", "--device", "cpu", "--index", "cpu-index"]
+    )
+    assert ok.exit_code == 0, ok.output
+    if torch.cuda.is_available():
+        return
+    # No GPU here: one line naming the device, exit 5, nothing stored.
+    gpu = runner.invoke(
+        app, ["ingest", "a.txt", "--embed", "minilm", "--device", "cuda", "--index", "gpu-index"]
+    )
+    assert gpu.exit_code == 5
+    assert gpu.output.startswith("qa: error: Cannot load the embedding 'minilm' on device 'cuda'")
+    assert not (isolated / "gpu-index" / "chroma.sqlite3").exists()
