@@ -39,9 +39,13 @@ def main() -> None:
     args = ap.parse_args()
     if len(args.pairs) % 2:
         raise SystemExit("give INDEX_DIR SET_DIR pairs")
-    settings = [("dense only", 60.0, 0.0, 0.0)] + [
-        (f"k={k:g} lexical={lw:g} names={nw:g}", k, lw, nw)
-        for k, lw, nw in itertools.product((10, 30, 60), (0.5, 1.0, 1.5), (0.25, 0.5, 1.0))
+    settings = [
+        (f"dense only, sentence share {ss:g}", 60.0, 0.0, 0.0, ss) for ss in (0.5, 0.65, 0.8)
+    ] + [
+        (f"k={k:g} lexical={lw:g} names={nw:g} sentence share {ss:g}", k, lw, nw, ss)
+        for k, lw, nw, ss in itertools.product(
+            (10, 30), (0.75, 1.0), (0.0, 0.1, 0.25, 0.5), (0.65,)
+        )
     ]
     rows: dict[str, dict[str, float]] = {}
     for index_dir, set_dir in zip(args.pairs[::2], args.pairs[1::2], strict=True):
@@ -57,10 +61,10 @@ def main() -> None:
             cands, _ = qa.store.candidates(vector, DEPTH, None, q["question"], lang)
             per_question.append((cands, set(q["positive_ids"])))
         print(f"{set_dir.name}: {len(asked)} questions in {time.perf_counter() - started:.0f} s")
-        for name, k, lw, nw in settings:
+        for name, k, lw, nw, ss in settings:
             ranks = []
             for cands, positives in per_question:
-                docs = list(dict.fromkeys(p.doc_id for p in fuse(cands, 20, k, lw, nw)))
+                docs = list(dict.fromkeys(p.doc_id for p in fuse(cands, 20, k, lw, nw, ss)))
                 ranks.append(next((i + 1 for i, d in enumerate(docs) if d in positives), None))
             row = rows.setdefault(name, {})
             row[f"{set_dir.name} R@1"] = recall(ranks, 1)

@@ -280,9 +280,10 @@ class Assistant:
         self.store.check_model(self.embed_name)
         query = [float(x) for x in vector]
         lang = detect_language(question)
+        names = self.settings.names_weight
         if not _RECENT.search(question):
-            return self.store.search(query, k, filters, question, lang)
-        pool = self.store.search(query, 3 * k, filters, question, lang)
+            return self.store.search(query, k, filters, question, lang, names)
+        pool = self.store.search(query, 3 * k, filters, question, lang, names)
         dates = sorted({p.date for p in pool if p.date})
         rank = {d: (i + 1) / len(dates) for i, d in enumerate(dates)}
         bonus = _RECENCY * (1.0 - self._embedding().min_score)

@@ -46,6 +46,9 @@ class Settings:
     context_window: int = 2048
     server_timeout: float = 30.0
     sentence_index: bool = True
+    # Weight of names and numbers matched across languages in the fused ranking: 0 by
+    # default, since it cost XQuAD R@1 (README, "Retrieval"); --explain shows it anyway.
+    names_weight: float = 0.0
 
     def with_overrides(self, **changes: Any) -> Settings:
         """A copy with the non-None `changes` applied and checked."""

@@ -13,13 +13,15 @@ from dataclasses import dataclass, replace
 
 from qa.types import Explanation, Passage, Signal
 
-# Rank offset of reciprocal rank fusion, and the weight of each lexical list against the
-# dense one: chosen on ../shared/eval with bench/fusion.py (README, "Retrieval"), one
-# setting for every language. Same-language BM25 lifts piaf_fr R@1 from 0.68 to 0.75; names
-# across languages help XQuAD a little at 0.25 and hurt from 0.5 (its passages share names).
-RRF_K = 10
-LEXICAL_WEIGHT = 1.0
-NAMES_WEIGHT = 0.25
+# Rank offset of reciprocal rank fusion, the weight of each lexical list against the dense
+# one, and the sentence's share of the dense score: chosen on ../shared/eval with
+# bench/fusion.py (README, "Retrieval"), one setting for every language. Same-language
+# BM25 lifts piaf_fr R@1 from 0.68 to 0.76; names across languages cost XQuAD R@1 at every
+# weight tried (its passages share their story's names), so they are off unless asked for.
+RRF_K = 30
+LEXICAL_WEIGHT = 0.75
+NAMES_WEIGHT = 0.0
+SENTENCE_SHARE = 0.65  # of the dense score: passage cosine and best-sentence cosine
 
 
 @dataclass(frozen=True)
@@ -49,12 +51,14 @@ def fuse(
     rrf_k: float = RRF_K,
     lexical_weight: float = LEXICAL_WEIGHT,
     names_weight: float = NAMES_WEIGHT,
+    sentence_share: float = SENTENCE_SHARE,
 ) -> list[Passage]:
     """The `k` best candidates, each with the explanation of its rank."""
     passage: list[float | None] = [c.passage.score for c in candidates]
     sentence = [c.sentence for c in candidates]
     dense: list[float] = [
-        c.passage.score + (c.sentence if c.sentence is not None else c.passage.score)
+        (1 - sentence_share) * c.passage.score
+        + sentence_share * (c.sentence if c.sentence is not None else c.passage.score)
         for c in candidates
     ]
     lists: dict[str, tuple[list[float | None], list[int | None]]] = {
@@ -73,9 +77,18 @@ def fuse(
         "names": [c.names_coverage for c in candidates],
     }
     weights = {"dense": 1.0, "lexical": lexical_weight, "names": names_weight}
+    # Names across languages count only where they tell passages apart: a passage lifts by
+    # how much more of the question's names it shares than the dense favourite does. The
+    # passages of one story all share its names; ranking them by BM25 reorders them at
+    # random (measured: it costs XQuAD R@1 1 to 3 points).
+    top = min(range(len(candidates)), key=lambda i: lists["dense"][1][i] or 0, default=0)
+    base = coverage["names"][top] if candidates and lists["names"][1][top] is not None else 0.0
+    for i in range(len(candidates)):
+        if lists["names"][1][i] is not None:
+            coverage["names"][i] = max(0.0, coverage["names"][i] - base)
     fused = [
         sum(
-            w * coverage[name][i] / (rrf_k + rank)
+            w * coverage[name][i] / (rrf_k + (1 if name == "names" else rank))
             for name, w in weights.items()
             if (rank := lists[name][1][i]) is not None
         )

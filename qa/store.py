@@ -24,7 +24,7 @@ from urllib.parse import urlparse
 from qa.chunking import Chunk, headed_text
 from qa.documents import Document
 from qa.errors import IndexNotFoundError, ModelMismatchError, StoreError
-from qa.fusion import Candidate, fuse
+from qa.fusion import NAMES_WEIGHT, Candidate, fuse
 from qa.lexical import Hit, Lexical
 from qa.types import DocumentInfo, Filters, Passage, date_number
 
@@ -496,11 +496,12 @@ class Store:
         filters: Filters | None = None,
         question: str | None = None,
         lang: str | None = None,
+        names_weight: float = NAMES_WEIGHT,
     ) -> list[Passage]:
         """The `k` best committed passages: by cosine (llama-index retriever), by best
         sentence, and, given the question and its language, by lexical match; fused."""
         candidates, vectors = self.candidates(vector, max(k, _POOL), filters, question, lang)
-        ranked = fuse(candidates, k)
+        ranked = fuse(candidates, k, names_weight=names_weight)
         kept = {p.chunk_id for p in ranked}
         self.last_sentence_vectors = {key: v for key, v in vectors.items() if key[0] in kept}
         return ranked
