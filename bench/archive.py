@@ -22,12 +22,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from common import corpus_lines, percentile, questions, write_result
+from common import corpus_lines, model_alone, percentile, questions, write_result
 
 from qa import Assistant, load_settings
-from qa.chunking import chunk_document, headed_text
-from qa.documents import Document, read
-from qa.ingest import sentence_spans
 
 DEPTH = 20
 
@@ -51,29 +48,6 @@ def convert(set_dir: Path, limit: int | None, out: Path) -> int:
             w.write(json.dumps(row, ensure_ascii=False) + "\n")
             n += 1
     return n
-
-
-def model_alone(qa: Assistant, corpus: Path, sample: int, sentences: bool) -> float:
-    """Chunks/s of the embedding model alone on the first `sample` chunks' texts."""
-    texts: list[str] = []
-    n = 0
-    for item in read(corpus):
-        if isinstance(item.result, Document):
-            chunks = chunk_document(item.result, qa.settings.chunk_words)
-            n += len(chunks)
-            texts += [headed_text(item.result.title, c.text) for c in chunks]
-            if sentences:
-                texts += [
-                    " ".join(item.result.text[s:e].split())
-                    for _, s, e in sentence_spans(item.result, chunks)
-                ]
-        if n >= sample:
-            break
-    model = qa._embedding()
-    started = time.perf_counter()
-    for i in range(0, len(texts), qa.settings.batch_size):
-        model.passages(texts[i : i + qa.settings.batch_size])
-    return n / (time.perf_counter() - started)
 
 
 def du(path: Path) -> int:
@@ -104,7 +78,7 @@ def main() -> None:
         print(f"ingest: {report.summary()}", flush=True)
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         size = du(index)
-        alone = model_alone(qa, corpus, args.model_sample, args.sentences)
+        alone = model_alone(qa, corpus, args.model_sample)
 
         ids = {d.doc_id for d in qa.documents()}
         asked = [q for q in questions(args.set_dir) if set(q["positive_ids"]) & ids]

@@ -17,12 +17,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import corpus_lines, percentile, questions, write_result
+from common import corpus_lines, model_alone, percentile, questions, write_result
 
 from qa import Assistant, load_settings
-from qa.chunking import chunk_document, headed_text
-from qa.documents import Document, read
-from qa.ingest import sentence_spans
 
 
 def limited_corpus(set_dir: Path, limit: int | None, out: Path) -> Path:
@@ -60,28 +57,8 @@ def main() -> None:
         print(f"ingest: {report.summary()}", flush=True)
         ids = {d.doc_id for d in qa.documents()}
 
-        # The model alone on the same texts as the first chunks (and their sentences, when
-        # the index embeds them), batched the same way: chunks/s it could reach unaided.
         sentences = qa.store.info().sentences  # type: ignore[union-attr]
-        texts: list[str] = []
-        n_chunks = 0
-        for item in read(corpus):
-            if isinstance(item.result, Document):
-                chunks = chunk_document(item.result, qa.settings.chunk_words)
-                n_chunks += len(chunks)
-                texts += [headed_text(item.result.title, c.text) for c in chunks]
-                if sentences:
-                    texts += [
-                        " ".join(item.result.text[s:e].split())
-                        for _, s, e in sentence_spans(item.result, chunks)
-                    ]
-            if n_chunks >= args.model_sample:
-                break
-        model = qa._embedding()
-        t = time.perf_counter()
-        for i in range(0, len(texts), qa.settings.batch_size):
-            model.passages(texts[i : i + qa.settings.batch_size])
-        model_rate = n_chunks / (time.perf_counter() - t)
+        model_rate = model_alone(qa, corpus, args.model_sample)
 
         asked = [q for q in questions(args.set_dir) if set(q["positive_ids"]) & ids]
         asked = asked[: args.questions]
