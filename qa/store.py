@@ -82,13 +82,42 @@ def _client(index_dir: Path, chroma_url: str | None, timeout: float) -> Any:
             if session is not None:
                 session.timeout = limit
             return client
-        client = _patiently(
-            lambda: chromadb.PersistentClient(path=str(index_dir), settings=settings), timeout
-        )
+        client = _patiently(lambda: _persistent(index_dir, settings), timeout)
         return _Patient(client, timeout)
     except Exception as e:  # chromadb raises bare Exception/ValueError for unreachable servers
         where = chroma_url or str(index_dir)
         raise StoreError(f"Cannot open the Chroma store at {where}: {_first_line(e)}") from None
+
+
+def _persistent(index_dir: Path, settings: Any) -> Any:
+    import chromadb
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    try:
+        return chromadb.PersistentClient(path=str(index_dir), settings=settings)
+    except Exception as e:
+        # Both are what a client sees while another process runs the migrations.
+        if "already exists" in str(e) or "has no attribute 'bindings'" in str(e):
+            # Two processes opened a new index at once and both ran Chroma's migrations.
+            # Chroma caches the loser's half-started system by path; dropping it lets the
+            # retry start afresh and find the tables.
+            cache = SharedSystemClient._identifier_to_system
+            for key in [k for k in cache if _same_path(k, index_dir)]:
+                cache.pop(key, None)
+                SharedSystemClient._identifier_to_refcount.pop(key, None)
+            raise _Busy(str(e)) from None
+        raise
+
+
+def _same_path(key: str, index_dir: Path) -> bool:
+    try:
+        return Path(key).resolve() == index_dir.resolve()
+    except (OSError, ValueError):
+        return False
+
+
+class _Busy(Exception):
+    """Another process is setting the embedded store up; try again in a moment."""
 
 
 def _url(chroma_url: str) -> str:
@@ -97,7 +126,7 @@ def _url(chroma_url: str) -> str:
 
 def _locked(e: BaseException) -> bool:
     text = str(e)
-    return "database is locked" in text or "(code: 5)" in text
+    return isinstance(e, _Busy) or "database is locked" in text or "(code: 5)" in text
 
 
 def _patiently(call: Callable[[], Any], timeout: float) -> Any:

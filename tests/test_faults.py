@@ -250,3 +250,24 @@ def test_doctor_cli_reports_each_check(isolated: Path) -> None:
     assert missing.returncode == 1 and report["ok"] is False
     assert report["checks"][0]["detail"].startswith("no index at")
     assert {c["name"] for c in report["checks"]} >= {"index", "embedding model", "network"}
+
+
+def test_processes_opening_a_new_index_at_once_all_succeed(isolated: Path) -> None:
+    # Chroma runs its migrations when a process first opens a folder; two at once used to
+    # fail one of them ("table collections already exists"), seen in CI when a reader
+    # opened the store while `qa ingest` was creating it.
+    code = (
+        "import sys; from pathlib import Path; from qa.store import Store; "
+        f"Store(Path({str(isolated / 'index')!r}))._connect(); print('ok')"
+    )
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code], env=qa_env(), text=True,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )
+        for _ in range(6)
+    ]  # fmt: skip
+    outcomes = [p.communicate(timeout=120) for p in procs]
+    assert [(p.returncode, out, err) for p, (out, err) in zip(procs, outcomes, strict=True)] == [
+        (0, "ok\n", "")
+    ] * 6
