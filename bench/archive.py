@@ -16,15 +16,16 @@ from __future__ import annotations
 import argparse
 import json
 import resource
-import statistics
 import tempfile
 import time
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from common import corpus_lines, model_alone, percentile, questions, write_result
+from common import corpus_lines, model_alone, questions, write_result
 
 from qa import Assistant, load_settings
+from qa.evaluate import Scores, first_positive
 
 DEPTH = 20
 
@@ -99,19 +100,9 @@ def main() -> None:
                 started = time.perf_counter()
                 found = run(q["question"], vector)
                 latencies.append((time.perf_counter() - started) * 1000)
-                docs = list(dict.fromkeys(p.doc_id for p in found))
-                positives = set(q["positive_ids"])
-                ranks.append(next((i + 1 for i, d in enumerate(docs) if d in positives), None))
-            n = len(ranks) or 1
-            results[name] = {
-                "recall@1": round(sum(r is not None and r <= 1 for r in ranks) / n, 4),
-                "recall@5": round(sum(r is not None and r <= 5 for r in ranks) / n, 4),
-                "recall@20": round(sum(r is not None and r <= 20 for r in ranks) / n, 4),
-                "mrr": round(sum(1 / r for r in ranks if r) / n, 4),
-                # Retrieval only: the query embedding (same for all three) is left out.
-                "search_p50_ms": round(statistics.median(latencies), 1),
-                "search_p95_ms": round(percentile(latencies, 0.95), 1),
-            }
+                ranks.append(first_positive([p.doc_id for p in found], set(q["positive_ids"])))
+            # Retrieval only: the query embedding (same for all three) is left out.
+            results[name] = asdict(Scores.of(ranks, latencies))
             print(name, results[name], flush=True)
 
     stages = report.stages

@@ -1,4 +1,4 @@
-"""Helpers the benchmarks share: eval-set files, percentiles, result files."""
+"""Helpers the benchmarks share: eval-set files, the model-alone rate, result files."""
 
 from __future__ import annotations
 
@@ -31,11 +31,6 @@ def corpus_lines(set_dir: Path) -> Iterator[str]:
 def questions(set_dir: Path) -> list[dict[str, Any]]:
     with (set_dir / "questions.jsonl").open(encoding="utf-8") as f:
         return [json.loads(line) for line in f]
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
 def write_result(result: dict[str, Any], out: Path | None, default_name: str) -> None:

@@ -19,14 +19,11 @@ from pathlib import Path
 from common import questions, write_result
 
 from qa import Assistant
+from qa.evaluate import Scores, first_positive
 from qa.fusion import Candidate, fuse
 from qa.language import detect_language
 
 DEPTH = 40
-
-
-def recall(ranks: list[int | None], k: int) -> float:
-    return round(sum(r is not None and r <= k for r in ranks) / len(ranks), 4)
 
 
 def main() -> None:
@@ -64,11 +61,12 @@ def main() -> None:
         for name, k, lw, nw, ss in settings:
             ranks = []
             for cands, positives in per_question:
-                docs = list(dict.fromkeys(p.doc_id for p in fuse(cands, 20, k, lw, nw, ss)))
-                ranks.append(next((i + 1 for i, d in enumerate(docs) if d in positives), None))
+                ranked = fuse(cands, 20, k, lw, nw, ss)
+                ranks.append(first_positive([p.doc_id for p in ranked], positives))
+            scores = Scores.of(ranks, [])
             row = rows.setdefault(name, {})
-            row[f"{set_dir.name} R@1"] = recall(ranks, 1)
-            row[f"{set_dir.name} R@5"] = recall(ranks, 5)
+            row[f"{set_dir.name} R@1"] = scores.recall_at_1
+            row[f"{set_dir.name} R@5"] = scores.recall_at_5
     for name, row in rows.items():
         print(f"{name:32s} " + "  ".join(f"{k} {v:.3f}" for k, v in row.items()))
     write_result({"depth": DEPTH, "settings": rows}, args.out, "fusion.json")

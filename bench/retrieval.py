@@ -12,14 +12,15 @@ and search latency p50/p95.
 from __future__ import annotations
 
 import argparse
-import statistics
 import tempfile
 import time
+from dataclasses import asdict
 from pathlib import Path
 
-from common import corpus_lines, model_alone, percentile, questions, write_result
+from common import corpus_lines, model_alone, questions, write_result
 
 from qa import Assistant, load_settings
+from qa.evaluate import Scores, first_positive
 
 
 def limited_corpus(set_dir: Path, limit: int | None, out: Path) -> Path:
@@ -68,27 +69,18 @@ def main() -> None:
             t = time.perf_counter()
             passages = qa.search(q["question"], 20)
             latencies.append((time.perf_counter() - t) * 1000)
-            docs = list(dict.fromkeys(p.doc_id for p in passages))
-            positives = set(q["positive_ids"])
-            ranks.append(next((i + 1 for i, d in enumerate(docs) if d in positives), None))
+            ranks.append(first_positive([p.doc_id for p in passages], set(q["positive_ids"])))
 
-    n = len(ranks)
     result = {
         "set": args.set_dir.name,
         "embed": qa.embed_name,
         "sentence_index": sentences,
         "documents": report.added,
         "chunks": report.chunks,
-        "questions": n,
-        "recall@1": round(sum(r is not None and r <= 1 for r in ranks) / n, 4),
-        "recall@5": round(sum(r is not None and r <= 5 for r in ranks) / n, 4),
-        "recall@20": round(sum(r is not None and r <= 20 for r in ranks) / n, 4),
-        "mrr": round(sum(1 / r for r in ranks if r) / n, 4),
+        **asdict(Scores.of(ranks, latencies)),
         "ingest_chunks_per_s": round(report.chunks / ingest_s, 2),
         "model_chunks_per_s": round(model_rate, 2),
         "ingest_vs_model": round(report.chunks / ingest_s / model_rate, 3),
-        "search_p50_ms": round(statistics.median(latencies), 1),
-        "search_p95_ms": round(percentile(latencies, 0.95), 1),
         "date": time.strftime("%Y-%m-%d"),
     }
     kind = "sentences" if sentences else "passages"

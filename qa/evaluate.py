@@ -132,7 +132,8 @@ def _questions(set_dir: Path, limit: int | None) -> list[dict[str, Any]]:
     return out[:limit] if limit else out
 
 
-def _rank(doc_ids: list[str], positives: set[str]) -> int | None:
+def first_positive(doc_ids: list[str], positives: set[str]) -> int | None:
+    """1-based rank of the first positive document among those of `doc_ids`, in order."""
     docs = list(dict.fromkeys(doc_ids))
     return next((i + 1 for i, d in enumerate(docs) if d in positives), None)
 
@@ -152,7 +153,7 @@ def _measure(
         t = time.perf_counter()
         found = retrieve(q["question"])
         latencies.append((time.perf_counter() - t) * 1000)
-        ranks.append(_rank(found, set(q["positive_ids"])))
+        ranks.append(first_positive(found, set(q["positive_ids"])))
         langs.append(str(q.get("lang") or detect_language(q["question"])))
         if on_progress is not None:
             on_progress(name, i + 1, len(asked))
