@@ -102,6 +102,17 @@ class Hit:
     coverage: float = 1.0
 
 
+_SCHEMA = (
+    """CREATE VIRTUAL TABLE IF NOT EXISTS chunks USING fts5(
+        stems, words, chunk_id UNINDEXED, doc_id UNINDEXED, doc_hash UNINDEXED,
+        lang UNINDEXED, tokenize = "unicode61 remove_diacritics 2")""",
+    "CREATE VIRTUAL TABLE IF NOT EXISTS terms USING fts5vocab(chunks, 'col')",
+    "CREATE TABLE IF NOT EXISTS docs(doc_id TEXT PRIMARY KEY, doc_hash TEXT)",
+    "CREATE TABLE IF NOT EXISTS rows(doc_id TEXT, doc_hash TEXT, row INTEGER)",
+    "CREATE INDEX IF NOT EXISTS rows_of_doc ON rows(doc_id, doc_hash)",
+)
+
+
 class Lexical:
     """The FTS5 file of one index."""
 
@@ -118,15 +129,16 @@ class Lexical:
             db.execute("PRAGMA journal_mode=WAL")
             # A lost last commit after a power cut is caught up from Chroma (see above).
             db.execute("PRAGMA synchronous=NORMAL")
-            db.executescript(
-                """
-                CREATE VIRTUAL TABLE IF NOT EXISTS chunks USING fts5(
-                    stems, words, chunk_id UNINDEXED, doc_id UNINDEXED, doc_hash UNINDEXED,
-                    lang UNINDEXED, tokenize = "unicode61 remove_diacritics 2");
-                CREATE VIRTUAL TABLE IF NOT EXISTS terms USING fts5vocab(chunks, 'col');
-                CREATE TABLE IF NOT EXISTS docs(doc_id TEXT PRIMARY KEY, doc_hash TEXT);
-                """
-            )
+            # FTS5 cannot index its UNINDEXED columns: finding a document's rows there
+            # scans every chunk, which made each write cost as much as the index is big.
+            # `rows` locates them; files made before it existed gain it from their rows.
+            with _transaction(db):
+                for statement in _SCHEMA:
+                    db.execute(statement)
+                if db.execute("PRAGMA user_version").fetchone()[0] < 1:
+                    db.execute("DELETE FROM rows")
+                    db.execute("INSERT INTO rows SELECT doc_id, doc_hash, rowid FROM chunks")
+                    db.execute("PRAGMA user_version = 1")
             self._db = db
         return self._db
 
@@ -144,12 +156,11 @@ class Lexical:
         self._chunks = None
         with _transaction(db):
             for doc_id, doc_hash, lang, chunks in docs:
-                db.execute(
-                    "DELETE FROM chunks WHERE doc_id = ? AND doc_hash = ?", (doc_id, doc_hash)
-                )
-                db.executemany(
-                    "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?)",
-                    [
+                # Rows of this very version exist only if an interrupted run wrote them.
+                self._drop(db, "doc_hash = ?", doc_id, doc_hash)
+                for chunk_id, text in chunks:
+                    row = db.execute(
+                        "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?)",
                         (
                             " ".join(stems(text, lang)),
                             text.lower(),
@@ -157,10 +168,9 @@ class Lexical:
                             doc_id,
                             doc_hash,
                             lang,
-                        )
-                        for chunk_id, text in chunks
-                    ],
-                )
+                        ),
+                    ).lastrowid
+                    db.execute("INSERT INTO rows VALUES (?, ?, ?)", (doc_id, doc_hash, row))
 
     def commit(self, docs: Iterable[tuple[str, str]]) -> None:
         """Make these versions, (doc id, hash), the visible ones and drop the others."""
@@ -168,9 +178,7 @@ class Lexical:
         self._chunks = None
         with _transaction(db):
             for doc_id, doc_hash in docs:
-                db.execute(
-                    "DELETE FROM chunks WHERE doc_id = ? AND doc_hash != ?", (doc_id, doc_hash)
-                )
+                self._drop(db, "doc_hash != ?", doc_id, doc_hash)
                 db.execute("INSERT OR REPLACE INTO docs VALUES (?, ?)", (doc_id, doc_hash))
 
     def delete(self, doc_ids: Iterable[str]) -> None:
@@ -179,7 +187,17 @@ class Lexical:
         with _transaction(db):
             for doc_id in doc_ids:
                 db.execute("DELETE FROM docs WHERE doc_id = ?", (doc_id,))
-                db.execute("DELETE FROM chunks WHERE doc_id = ?", (doc_id,))
+                self._drop(db, "1 = ?", doc_id, 1)
+
+    @staticmethod
+    def _drop(db: sqlite3.Connection, version: str, doc_id: str, value: object) -> None:
+        """Delete a document's rows whose hash meets `version` (an SQL test on doc_hash)."""
+        where = f"doc_id = ? AND {version}"
+        db.execute(
+            f"DELETE FROM chunks WHERE rowid IN (SELECT row FROM rows WHERE {where})",
+            (doc_id, value),
+        )
+        db.execute(f"DELETE FROM rows WHERE {where}", (doc_id, value))
 
     # -- reading -------------------------------------------------------------------
 

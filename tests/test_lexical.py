@@ -4,12 +4,14 @@ several languages; then both through a real Chroma store."""
 from __future__ import annotations
 
 import json
+import math
+import sqlite3
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from qa.fusion import Candidate, fuse
+from qa.fusion import LENGTH_DISCOUNT, Candidate, fuse, sentence_signal
 from qa.ingest import ingest_paths
 from qa.lexical import Lexical, anchors, stems
 from qa.store import Store
@@ -89,6 +91,26 @@ def test_an_uncommitted_version_is_replaced_and_a_deleted_document_forgotten(
     assert lexical.same_language("maïs", "fr", 5) == []
 
 
+def test_a_file_from_before_the_row_locator_keeps_working(tmp_path: Path) -> None:
+    # The first release kept no locator: a document's rows were found by scanning.
+    old = sqlite3.connect(tmp_path / "old.sqlite3")
+    old.execute(
+        "CREATE VIRTUAL TABLE chunks USING fts5(stems, words, chunk_id UNINDEXED, "
+        "doc_id UNINDEXED, doc_hash UNINDEXED, lang UNINDEXED)"
+    )
+    old.execute("CREATE TABLE docs(doc_id TEXT PRIMARY KEY, doc_hash TEXT)")
+    old.execute("INSERT INTO chunks VALUES ('ble', 'blé', 'w#0', 'w', 'h1', 'fr')")
+    old.execute("INSERT INTO docs VALUES ('w', 'h1')")
+    old.commit()
+    old.close()
+    lexical = Lexical(tmp_path / "old.sqlite3")
+    lexical.add([("w", "h2", "fr", [("w#1", "Le prix du maïs grimpe.")])])
+    lexical.commit([("w", "h2")])
+    assert lexical.same_language("blé", "fr", 5) == []  # found and dropped through the locator
+    assert [h.chunk_id for h in lexical.same_language("maïs", "fr", 5)] == ["w#1"]
+    lexical.close()
+
+
 def _passage(name: str, score: float) -> Passage:
     return Passage(name, f"{name}#0", name, None, "", "en", name, 0, 1, score)
 
@@ -117,6 +139,20 @@ def test_fusion_lifts_a_lexical_match_and_explains_every_signal() -> None:
         "names": (None, None),
     }
     assert ranked[0].explanation.fused == pytest.approx(1 / 12 + 1 / 11, abs=1e-6)  # type: ignore[union-attr]
+
+
+def test_sentence_signal_counts_a_second_match_but_not_length() -> None:
+    one = sentence_signal([0.80])
+    assert one == pytest.approx(0.80)
+    # A second sentence as close as the best lifts the passage a little…
+    assert sentence_signal([0.80, 0.80]) > one
+    # …a weak one does not count, and many weak ones cost a little: no gain from length.
+    assert sentence_signal([0.80, 0.60]) == pytest.approx(
+        one - LENGTH_DISCOUNT * math.log(2), abs=1e-6
+    )
+    assert sentence_signal([0.80] + [0.50] * 20) < one
+    # A better best sentence still wins over two good ones.
+    assert sentence_signal([0.83]) > sentence_signal([0.80, 0.80])
 
 
 def test_store_search_fuses_lexical_hits_and_rebuilds_a_lost_lexical_index(
