@@ -86,6 +86,8 @@ def main() -> None:
             top = qa.search(q["question"], 1)
             best = top[0].sentence_score if top else None
             cited = [c.doc_id in q["positive_ids"] for c in answer.citations]
+            ranks = {p.chunk_id: r for r, p in enumerate(qa.search(q["question"], 10), 1)}
+            by_n = {c.n: c for c in answer.citations}
             rows.append(
                 {
                     "answerable": q.get("answerable", True),
@@ -96,6 +98,20 @@ def main() -> None:
                     "total_s": total,
                     "mode": answer.mode,
                     "best_sentence": best,
+                    # Why each citation was right or wrong: how it was decided, how well
+                    # its sentence is supported, and where retrieval ranked its passage.
+                    "sentences": [
+                        {
+                            "text": s.text,
+                            "status": s.status,
+                            "support": s.support,
+                            "positive": c.doc_id in q["positive_ids"],
+                            "retrieval_rank": ranks.get(c.chunk_id),
+                        }
+                        for s in answer.sentences
+                        if s.citation is not None and (c := by_n[s.citation])
+                    ],
+                    "answer": answer.text,
                 }
             )
             print(

@@ -9,6 +9,7 @@ calibration between BM25 and cosine, which differ per model and per language.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 
 from qa.types import Explanation, Passage, Signal
@@ -22,18 +23,32 @@ RRF_K = 30
 LEXICAL_WEIGHT = 0.75
 NAMES_WEIGHT = 0.0
 SENTENCE_SHARE = 0.65  # of the dense score: passage cosine and best-sentence cosine
+# The sentence signal is a soft maximum of a passage's sentence cosines (log-mean-exp):
+# a second matching sentence adds a little, as the answer often spans two, while the mean
+# keeps long passages from gaining by length alone. Measured with bench/fusion.py: XQuAD
+# en→es R@1 0.914 → 0.920, en→de, piaf_fr and squad_dev_en within ±0.5 point.
+SOFTNESS = 0.012
+LENGTH_DISCOUNT = 0.004
+
+
+def sentence_signal(cosines: list[float]) -> float:
+    """A passage's sentence score from the cosines of its sentences (at least one)."""
+    top = max(cosines)
+    spread = sum(math.exp((c - top) / SOFTNESS) for c in cosines)
+    return top + SOFTNESS * math.log(spread) - LENGTH_DISCOUNT * math.log(len(cosines))
 
 
 @dataclass(frozen=True)
 class Candidate:
     passage: Passage  # score: the passage's cosine
-    sentence: float | None = None  # cosine of its best sentence, when the index has them
+    sentence: float | None = None  # `sentence_signal`, when the index has sentence vectors
     lexical: float | None = None  # BM25, same language
     names: float | None = None  # BM25 of names and numbers, other languages
     # Share of the question's lexical weight each match covers: a lexical list's first
     # place is worth its full weight only when it matches the whole question.
     lexical_coverage: float = 1.0
     names_coverage: float = 1.0
+    best_sentence: float | None = None  # cosine of its best sentence, shown to users
 
 
 def _ranks(values: list[float | None]) -> list[int | None]:
@@ -111,7 +126,7 @@ def fuse(
         out.append(
             replace(
                 c.passage,
-                sentence_score=None if c.sentence is None else round(c.sentence, 4),
+                sentence_score=None if c.best_sentence is None else round(c.best_sentence, 4),
                 explanation=Explanation(signals, round(fused[i], 6), rank),
             )
         )

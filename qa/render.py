@@ -100,7 +100,7 @@ def print_passages(console: Console, passages: list[Passage], explain: bool = Fa
 
 _SIGNALS = {
     "passage": "passage cosine",
-    "sentence": "best sentence cosine",
+    "sentence": "sentences (soft maximum of cosines)",
     "dense": "passage + sentence",
     "lexical": "BM25, same language",
     "names": "BM25 of names and numbers, other languages",

@@ -24,7 +24,7 @@ from urllib.parse import urlparse
 from qa.chunking import Chunk, headed_text
 from qa.documents import Document
 from qa.errors import IndexNotFoundError, ModelMismatchError, StoreError
-from qa.fusion import NAMES_WEIGHT, Candidate, fuse
+from qa.fusion import NAMES_WEIGHT, Candidate, fuse, sentence_signal
 from qa.lexical import Hit, Lexical
 from qa.types import DocumentInfo, Filters, Passage, date_number
 
@@ -560,17 +560,18 @@ class Store:
                 ) from None
         known = {p.chunk_id for p in pool}
         pool += self._fetch([h for h in same + names if h.chunk_id not in known], vector, filters)
-        best, vectors = self._best_sentences(vector, pool)
+        cosines, vectors = self._sentence_cosines(vector, pool)
         lexical = {h.chunk_id: h for h in same}
         anchors = {h.chunk_id: h for h in names}
         return [
             Candidate(
                 p,
-                best.get(p.chunk_id),
+                sentence_signal(cs) if (cs := cosines.get(p.chunk_id)) else None,
                 lx.score if (lx := lexical.get(p.chunk_id)) else None,
                 nm.score if (nm := anchors.get(p.chunk_id)) else None,
                 lx.coverage if lx else 1.0,
                 nm.coverage if nm else 1.0,
+                max(cs) if cs else None,
             )
             for p in pool
         ], vectors
@@ -646,10 +647,10 @@ class Store:
             out.append(_passage(meta, text, chunk_id, math.exp(cosine - 1.0)))
         return out
 
-    def _best_sentences(
+    def _sentence_cosines(
         self, vector: list[float], pool: list[Passage]
-    ) -> tuple[dict[str, float], dict[tuple[str, int, int], list[float]]]:
-        """Each passage's best sentence cosine, and the sentence vectors by (chunk, span)."""
+    ) -> tuple[dict[str, list[float]], dict[tuple[str, int, int], list[float]]]:
+        """The cosines of each passage's sentences, and their vectors by (chunk, span)."""
         if self._sentences is None or not pool:
             return {}, {}
         import numpy as np
@@ -664,13 +665,13 @@ class Store:
         if not got["ids"]:
             return {}, {}
         scores = np.asarray(got["embeddings"], dtype=np.float32) @ np.asarray(vector, np.float32)
-        best: dict[str, float] = {}
+        cosines: dict[str, list[float]] = {}
         vectors: dict[tuple[str, int, int], list[float]] = {}
         for meta, score, emb in zip(got["metadatas"], scores, got["embeddings"], strict=True):
             cid = str(meta["chunk_id"])
-            best[cid] = max(best.get(cid, -1.0), float(score))
+            cosines.setdefault(cid, []).append(float(score))
             vectors[(cid, int(meta["start"]), int(meta["end"]))] = [float(x) for x in emb]
-        return best, vectors
+        return cosines, vectors
 
     # -- the lexical index -----------------------------------------------------------
 
