@@ -7,8 +7,12 @@ finished by running it again.
 
 from __future__ import annotations
 
+import itertools
+import multiprocessing
 import time
-from collections.abc import Callable, Iterable
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 
 from qa.chunking import Chunk, chunk_document, headed_text
@@ -19,6 +23,11 @@ from qa.types import IngestFailure, IngestReport
 
 Progress = Callable[[int, int], None]
 _WRITE_BATCH = 512  # chunks a store write, at most (memory: one such batch of vectors)
+# Inputs this big split sentences in a worker process (starting one takes ~1 s), sent
+# groups of documents, a few groups ahead of the embedding.
+_PARALLEL_BYTES = 4_000_000
+_PARALLEL_GROUP = 32
+_PARALLEL_AHEAD = 4
 Notice = Callable[[str], None]
 
 
@@ -124,63 +133,132 @@ def _ingest_files(
         if sum(len(p.chunks) for p in waiting) >= max(batch_size, _WRITE_BATCH):
             write()
 
+    # Stores are written by a second thread while this one embeds the next batch: Chroma
+    # and SQLite work outside the GIL. One write in flight at most, so memory holds two
+    # write batches; every write is finished before the writer lock is released.
+    writer = ThreadPoolExecutor(1, thread_name_prefix="qa-write")
+    writing: list[Future[None]] = []
+
+    def settle() -> None:
+        """Wait for the write in flight; the time waited counts as the write stage."""
+        if writing:
+            t = time.perf_counter()
+            writing.pop().result()
+            stages["write"] += time.perf_counter() - t
+
     def write() -> None:
         # Chroma pays per call (a SQLite transaction, an HNSW update): a few hundred
         # chunks a call, not one embedding batch.
-        t = time.perf_counter()
-        store.write(waiting)
-        store.commit(waiting)
-        replaced = sum(p.doc.doc_id in committed for p in waiting)
-        report.updated += replaced
-        report.added += len(waiting) - replaced
-        report.chunks += sum(len(p.chunks) for p in waiting)
-        committed.update((p.doc.doc_id, p.doc.hash) for p in waiting)
+        settle()
+        items = list(waiting)
         waiting.clear()
-        stages["write"] += time.perf_counter() - t
+        replaced = sum(p.doc.doc_id in committed for p in items)
+        report.updated += replaced
+        report.added += len(items) - replaced
+        report.chunks += sum(len(p.chunks) for p in items)
+        committed.update((p.doc.doc_id, p.doc.hash) for p in items)
+        writing.append(writer.submit(_store, store, items))
 
-    for path in files:
-        items = read(path)
-        while True:
-            t = time.perf_counter()
-            item = next(items, None)
-            stages["read"] += time.perf_counter() - t
-            if item is None:
-                break
-            done += item.nbytes
-            result = item.result
-            if isinstance(result, IngestFailure):
-                report.failures.append(result)
-            elif isinstance(result, Document):
-                where = str(result.source)
-                if result.doc_id in seen:
-                    report.failures.append(
-                        IngestFailure(
-                            where,
-                            f"duplicate id {result.doc_id!r} (first at {seen[result.doc_id]})",
-                        )
-                    )
-                    continue
-                seen[result.doc_id] = where
-                if committed.get(result.doc_id) == result.hash:
-                    report.skipped += 1
-                    continue
+    def documents() -> Iterator[Document]:
+        """The documents to index, in input order; failures, duplicates and unchanged
+        documents are reported here and go no further."""
+        nonlocal done
+        for path in files:
+            items = read(path)
+            while True:
                 t = time.perf_counter()
-                chunks = chunk_document(result, chunk_words)
-                stages["chunk"] += time.perf_counter() - t
-                if not chunks:
-                    report.failures.append(IngestFailure(where, "empty: no sentences to index"))
-                    continue
-                batch.add(result, chunks)
-                if batch.size >= batch_size:
-                    flush()
-            if on_progress is not None:
-                on_progress(done, total)
-    if batch.items:
-        flush()
-    if waiting:
-        write()
+                item = next(items, None)
+                stages["read"] += time.perf_counter() - t
+                if item is None:
+                    break
+                done += item.nbytes
+                result = item.result
+                if isinstance(result, IngestFailure):
+                    report.failures.append(result)
+                elif isinstance(result, Document):
+                    where = str(result.source)
+                    if result.doc_id in seen:
+                        report.failures.append(
+                            IngestFailure(
+                                where,
+                                f"duplicate id {result.doc_id!r} (first at {seen[result.doc_id]})",
+                            )
+                        )
+                    elif committed.get(result.doc_id) == result.hash:
+                        seen[result.doc_id] = where
+                        report.skipped += 1
+                    else:
+                        seen[result.doc_id] = where
+                        yield result
+                if on_progress is not None:
+                    on_progress(done, total)
+
+    try:
+        docs = documents()
+        for doc, chunks in _chunked(docs, chunk_words, total >= _PARALLEL_BYTES, stages):
+            if not chunks:
+                report.failures.append(
+                    IngestFailure(str(doc.source), "empty: no sentences to index")
+                )
+                continue
+            batch.add(doc, chunks)
+            if batch.size >= batch_size:
+                flush()
+        if batch.items:
+            flush()
+        if waiting:
+            write()
+        settle()
+    finally:
+        writer.shutdown(wait=True)
     if on_progress is not None:
         on_progress(total, total)
+
+
+def _chunked(
+    docs: Iterator[Document], chunk_words: int, parallel: bool, stages: dict[str, float]
+) -> Iterator[tuple[Document, list[Chunk]]]:
+    """Each document with its chunks, in order.
+
+    Sentence splitting is pure Python (pysbd, ~8 ms an article) while the embedding
+    leaves part of a second core idle: for a large input a worker process splits the
+    next documents while this one embeds and writes. Seconds spent waiting for it
+    count as the chunk stage.
+    """
+    if not parallel:
+        for doc in docs:
+            t = time.perf_counter()
+            chunks = chunk_document(doc, chunk_words)
+            stages["chunk"] += time.perf_counter() - t
+            yield doc, chunks
+        return
+    # spawn, not fork: this process already runs the threads of torch and Chroma.
+    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+    try:
+        ahead: deque[tuple[list[Document], Future[list[list[Chunk]]]]] = deque()
+        while True:
+            group = list(itertools.islice(docs, _PARALLEL_GROUP))
+            if group:
+                ahead.append((group, pool.submit(_chunk_all, group, chunk_words)))
+            if ahead and (len(ahead) > _PARALLEL_AHEAD or not group):
+                ready, future = ahead.popleft()
+                t = time.perf_counter()
+                chunked = future.result()
+                stages["chunk"] += time.perf_counter() - t
+                yield from zip(ready, chunked, strict=True)
+            elif not group:
+                return
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _store(store: Store, items: list[Pending]) -> None:
+    store.write(items)
+    store.commit(items)
+
+
+def _chunk_all(docs: list[Document], chunk_words: int) -> list[list[Chunk]]:
+    return [chunk_document(doc, chunk_words) for doc in docs]
 
 
 def _size(path: Path) -> int:

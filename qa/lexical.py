@@ -125,7 +125,10 @@ class Lexical:
     def _conn(self) -> sqlite3.Connection:
         if self._db is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            db = sqlite3.connect(self.path, timeout=self._timeout, isolation_level=None)
+            # Ingest writes from its writer thread; one thread at a time uses it.
+            db = sqlite3.connect(
+                self.path, timeout=self._timeout, isolation_level=None, check_same_thread=False
+            )
             db.execute("PRAGMA journal_mode=WAL")
             # A lost last commit after a power cut is caught up from Chroma (see above).
             db.execute("PRAGMA synchronous=NORMAL")

@@ -529,7 +529,9 @@ class Store:
     ) -> list[Passage]:
         """The `k` best committed passages: by cosine (llama-index retriever), by best
         sentence, and, given the question and its language, by lexical match; fused."""
-        candidates, vectors = self.candidates(vector, max(k, _POOL), filters, question, lang)
+        candidates, vectors = self.candidates(
+            vector, max(k, _POOL), filters, question, lang, across=names_weight > 0
+        )
         ranked = fuse(candidates, k, names_weight=names_weight)
         kept = {p.chunk_id for p in ranked}
         self.last_sentence_vectors = {key: v for key, v in vectors.items() if key[0] in kept}
@@ -542,9 +544,11 @@ class Store:
         filters: Filters | None = None,
         question: str | None = None,
         lang: str | None = None,
+        across: bool = True,
     ) -> tuple[list[Candidate], dict[tuple[str, int, int], list[float]]]:
         """Every passage some signal ranks in its first `depth`, with all its signals; and
-        the vectors of their sentences by (chunk id, start, end)."""
+        the vectors of their sentences by (chunk id, start, end). Without `across`, the
+        names-across-languages list is not searched (a second full-text query)."""
         filters = filters or Filters()
         pool = self._dense(vector, depth, filters)
         same: list[Hit] = []
@@ -553,7 +557,8 @@ class Store:
             self._sync_lexical_once()
             try:
                 same = self.lexical.same_language(question, lang, depth)
-                names = self.lexical.across_languages(question, lang, depth)
+                if across:
+                    names = self.lexical.across_languages(question, lang, depth)
             except Exception as e:
                 raise StoreError(
                     f"Cannot search the lexical index {self.lexical.path}: {_first_line(e)}"

@@ -170,8 +170,8 @@ def test_store_search_fuses_lexical_hits_and_rebuilds_a_lost_lexical_index(
     question = "When did Merkel travel to Madrid?"
     vector = words_model.query(question)
 
-    def names_hits(s: Store) -> dict[str, int | None]:
-        ranked = s.search(vector, 8, None, question, "en")
+    def names_hits(s: Store, weight: float = 0.5) -> dict[str, int | None]:
+        ranked = s.search(vector, 8, None, question, "en", names_weight=weight)
         return {
             p.doc_id: next(x.rank for x in p.explanation.signals if x.name == "names")  # type: ignore[union-attr]
             for p in ranked
@@ -179,6 +179,8 @@ def test_store_search_fuses_lexical_hits_and_rebuilds_a_lost_lexical_index(
 
     assert names_hits(store)["de-visit"] == 1
     assert names_hits(store)["de-tax"] is None
+    # Off (the default weight), the names query is not even run.
+    assert set(names_hits(store, 0.0).values()) == {None}
     # The lexical file is derived data: lost, it is rebuilt from Chroma on the next search.
     store.lexical.close()
     for path in store.lexical.path.parent.glob(store.lexical.path.name + "*"):

@@ -183,3 +183,24 @@ def test_search_filters_by_date_and_source(isolated: Path, words_model: Any) -> 
     assert ids(source="LEMONDE") == ["old"]
     with pytest.raises(Exception, match="--since takes a date like 2020"):
         Filters(since="last week")
+
+
+def test_a_large_input_splits_sentences_in_a_worker_process_with_the_same_result(
+    isolated: Path, words_model: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import qa.ingest
+
+    articles = {f"w{i}": f"{ARTICLES[f'a{i % 6}']} Extra line {i}." for i in range(40)}
+    src = isolated / "big.jsonl"
+    write_jsonl(src, articles)
+    serial = Store(isolated / "serial")
+    one = run(serial, words_model, src, batch=5)
+    monkeypatch.setattr(qa.ingest, "_PARALLEL_BYTES", 0)  # every input counts as large
+    monkeypatch.setattr(qa.ingest, "_PARALLEL_GROUP", 3)
+    worker = Store(isolated / "worker")
+    two = run(worker, words_model, src, batch=5)
+    assert (two.added, two.chunks, two.failures) == (one.added, one.chunks, one.failures)
+    assert two.added == 40 and two.chunks > 40
+    for doc_id in articles:
+        spans = [(p.chunk_id, p.start, p.end) for p in serial.document_text(doc_id)]
+        assert [(p.chunk_id, p.start, p.end) for p in worker.document_text(doc_id)] == spans
