@@ -27,6 +27,7 @@ class Scored:
     score: float
     floor: float
     vector: np.ndarray
+    rank: int = 0  # of its passage in the retrieved list, 0 first
 
 
 def score_sentences(
@@ -37,20 +38,21 @@ def score_sentences(
 ) -> list[Scored]:
     """Sentences of the passages that clear `floor(passage)`, best match first."""
     candidates = [
-        (p, q, floor(p))
-        for p in passages
+        (p, q, floor(p), rank)
+        for rank, p in enumerate(passages)
         if p.score >= floor(p)
         for q in p.sentence_texts()
         if len(q.text.split()) >= _MIN_WORDS
     ]
     if not candidates:
         return []
-    vectors = embed([" ".join(q.text.split()) for _, q, _ in candidates])
+    vectors = embed([" ".join(q.text.split()) for _, q, _, _ in candidates])
     scores = vectors @ query
     order = np.argsort(-scores, kind="stable")
     return [
-        Scored(candidates[i][0], candidates[i][1], float(scores[i]), candidates[i][2], vectors[i])
+        Scored(p, q, float(scores[i]), f, vectors[i], rank)
         for i in order
+        for p, q, f, rank in [candidates[i]]
     ]
 
 
@@ -78,13 +80,14 @@ def select_sentences(scored: list[Scored], limit: int) -> list[Scored]:
 def shown_passages(scored: list[Scored], budget: int) -> list[tuple[Passage, list[Quote]]]:
     """What a generator is shown: the `budget` best sentences, grouped by passage.
 
-    Passages keep their retrieval order and sentences their reading order, so the
-    prompt reads like the articles; trimming keeps the prompt, and the wait for the
-    first token, short.
+    Passages keep their retrieval order (verification prefers the first of passages
+    that support a claim equally) and sentences their reading order, so the prompt
+    reads like the articles; trimming keeps the prompt, and the wait for the first
+    token, short.
     """
     best = scored[:budget]
     order: dict[str, tuple[Passage, list[Quote]]] = {}
-    for s in sorted(best, key=lambda s: -s.passage.score):
+    for s in sorted(best, key=lambda s: s.rank):
         order.setdefault(s.passage.chunk_id, (s.passage, []))[1].append(s.quote)
     return [(p, sorted(quotes, key=lambda q: q.start)) for p, quotes in order.values()]
 

@@ -137,7 +137,11 @@ class Assistant:
                 self.store.check_model(self.embed_name)
             s = self.settings
             self._model = load_embedding(
-                self.embed_name, device=s.device, threads=s.threads, batch_size=s.batch_size
+                self.embed_name,
+                device=s.device,
+                threads=s.threads,
+                batch_size=s.batch_size,
+                processes=s.processes,
             )
         return self._model
 

@@ -36,6 +36,14 @@ DeviceOpt = Annotated[
         "--device", help="cpu, cuda, cuda:1, mps: where an st: model embeds [env QA_DEVICE]."
     ),
 ]
+ProcessesOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--processes",
+        min=1,
+        help="Embed passages in N processes (minilm and st: models) [env QA_PROCESSES].",
+    ),
+]
 ConfigOpt = Annotated[Path | None, typer.Option("--config", help="A qa.toml file [env QA_CONFIG].")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 KOpt = Annotated[int | None, typer.Option("--k", "-k", help="Passages to retrieve [env QA_K; 5].")]
@@ -126,13 +134,14 @@ def ingest(
     embed: EmbedOpt = None,
     config: ConfigOpt = None,
     device: DeviceOpt = None,
+    processes: ProcessesOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Add or update articles; unchanged ones are skipped, bad ones reported and skipped."""
     from qa.render import LazyProgress, print_report
 
     out, err = _consoles()
-    assistant = _assistant(index, embed, config, device=device)
+    assistant = _assistant(index, embed, config, device=device, processes=processes)
     progress = LazyProgress(err)
     try:
         report = assistant.ingest(paths, progress, lambda m: err.print(f"qa: {m}", soft_wrap=True))
@@ -318,13 +327,14 @@ def evaluate(
         int | None, typer.Option("--questions", min=1, help="The first N questions only.")
     ] = None,
     device: DeviceOpt = None,
+    processes: ProcessesOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Measure retrieval on your labelled questions: recall@1/5/20, MRR, search latency."""
     from qa.render import LazyProgress, print_evaluation
 
     out, err = _consoles()
-    assistant = _assistant(index, embed, config, device=device)
+    assistant = _assistant(index, embed, config, device=device, processes=processes)
     bars: dict[str, LazyProgress] = {}
 
     def progress(stage: str, done: int, total: int) -> None:

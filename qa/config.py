@@ -28,6 +28,7 @@ class Settings:
     embed: str | None = None
     device: str | None = None
     threads: int | None = None
+    processes: int = 1  # passages embedded in this many processes (st: models)
     k: int = 5
     min_score: float | None = None
     chunk_words: int = 120
@@ -109,6 +110,8 @@ def _checked(s: Settings) -> Settings:
         raise ConfigError(f"answer_sentences must be at least 1, not {s.answer_sentences}.")
     if s.batch_size < 1:
         raise ConfigError(f"batch_size must be at least 1, not {s.batch_size}.")
+    if s.processes < 1:
+        raise ConfigError(f"processes must be at least 1, not {s.processes}.")
     return s
 
 

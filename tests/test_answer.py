@@ -83,9 +83,12 @@ def test_a_generator_is_shown_the_best_sentences_grouped_in_reading_order(words_
     a = passage("a", "Cats purr when content. Cats sleep a lot. Weather is mild today.", 0.7)
     b = passage("b", "Cats hunt mice at night. Taxes rise again this year.", 0.9, 300)
     q = query(words_model, "what do cats do")
-    shown = shown_passages(score_sentences(q, [a, b], embedder(words_model), lambda p: 0.0), 3)
+    # Retrieval ranked b first (the list's order, whatever the cosines say).
+    shown = shown_passages(score_sentences(q, [b, a], embedder(words_model), lambda p: 0.0), 3)
     assert [p.chunk_id for p, _ in shown] == ["b", "a"]
     assert [[q.text for q in quotes] for _, quotes in shown] == [
         ["Cats hunt mice at night."],
         ["Cats purr when content.", "Cats sleep a lot."],
     ]
+    again = shown_passages(score_sentences(q, [a, b], embedder(words_model), lambda p: 0.0), 3)
+    assert [p.chunk_id for p, _ in again] == ["a", "b"]

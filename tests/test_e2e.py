@@ -228,3 +228,23 @@ def test_device_reaches_a_sentence_transformers_model(isolated: Path) -> None:
     assert gpu.exit_code == 5
     assert gpu.output.startswith("qa: error: Cannot load the embedding 'minilm' on device 'cuda'")
     assert not (isolated / "gpu-index" / "chroma.sqlite3").exists()
+
+
+def test_several_processes_embed_the_same_vectors_as_one(isolated: Path) -> None:
+    import numpy as np
+
+    from qa.embeddings import load_embedding
+
+    texts = [f"Article {i}: la centrale numéro {i} fermera en {2030 + i}." for i in range(40)]
+    one = np.asarray(load_embedding("minilm").passages(texts))
+    pooled = load_embedding("minilm", processes=2)
+    try:
+        two = np.asarray(pooled.passages(texts))
+        assert np.allclose(one, two, atol=1e-5)
+        assert np.allclose(pooled.query("centrale"), load_embedding("minilm").query("centrale"))
+    finally:
+        pooled.model.close()  # type: ignore[attr-defined]
+    # e5 and use-m3 spread over every core from one process: asking for more is an error.
+    refused = CliRunner().invoke(app, ["ingest", "a.txt", "--embed", "e5", "--processes", "2"])
+    assert refused.exit_code != 0
+    assert "needs a sentence-transformers model" in refused.output

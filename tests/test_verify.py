@@ -82,6 +82,20 @@ def test_split_claims_attaches_markers_to_their_sentence() -> None:
     ]
 
 
+def test_a_preamble_naming_the_passages_is_not_part_of_the_claim() -> None:
+    answer = (
+        "The passage also states that the plant closes in 2025. [2] "
+        "According to passage 1, Kim travels by train. [1] "
+        "States that joined the union paid more. [1] The passage says so."
+    )
+    assert [(c.text, c.markers) for c in split_claims(answer, "en")] == [
+        ("The plant closes in 2025.", (2,)),
+        ("Kim travels by train.", (1,)),
+        ("States that joined the union paid more.", (1,)),  # a claim, not a preamble
+        ("The passage says so.", ()),  # too short to strip: a remark, never verified
+    ]
+
+
 def test_a_right_marker_is_kept(verifier: Verifier, shown: Any) -> None:
     answer = "A physical meeting is a chance for Kim to reassert himself internationally [1]."
     assert judge(verifier, shown, answer) == [("verified", 0)]
@@ -147,3 +161,16 @@ def test_numbers_restated_from_the_question_are_not_held_against_a_claim(
     assert verifier.verify(claim, shown)[0].status == "unsupported"
     asked = verifier.verify(claim, shown, "Where will Kim go by train in 2023 and 2024?")
     assert (asked[0].status, asked[0].passage) == ("added", 2)
+
+
+def test_of_passages_supporting_a_claim_equally_the_higher_ranked_is_cited(
+    verifier: Verifier, shown: Any
+) -> None:
+    # The third passage repeated as the first: retrieval ranked the repeat first.
+    first = shown[2][0]
+    repeat = Passage(**{**first.__dict__, "chunk_id": "repeat"})
+    ranked = [(repeat, shown[2][1]), *shown]
+    claim = "Kim will probably travel by armoured train to Vladivostok, 700 km from Pyongyang."
+    assert judge(verifier, ranked, f"{claim} [4]") == [("moved", 0)]
+    assert judge(verifier, ranked, f"{claim} [1]") == [("verified", 0)]
+    assert judge(verifier, shown, f"{claim} [3]") == [("verified", 2)]  # no tie: kept
