@@ -9,6 +9,10 @@ articles/s and chunks/s, seconds per stage (read, chunk, embed, write), the embe
 model alone on the same texts, peak memory, index size per 1,000 articles; then, at the
 final size, search latency p50/p95 and headline → article recall@1/5/20 for dense,
 lexical and hybrid retrieval. Prints and writes bench/results/archive.<embed>.<N>.json.
+
+    python bench/archive.py ../shared/eval/orangesum_fr --index DIR --search-only
+
+measures only the retrieval part on an index kept from an earlier run.
 """
 
 from __future__ import annotations
@@ -55,6 +59,33 @@ def du(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
+def retrieval(qa: Assistant, set_dir: Path, queries: int) -> dict[str, Any]:
+    """Headline → article recall and search latency, dense, lexical and hybrid."""
+    ids = {d.doc_id for d in qa.documents()}
+    asked = [q for q in questions(set_dir) if set(q["positive_ids"]) & ids][:queries]
+    model = qa._embedding()
+    store = qa.store
+    methods: dict[str, Any] = {
+        "dense": lambda q, v: store.search(v, DEPTH),
+        "lexical": lambda q, v: store.lexical.same_language(q, "fr", DEPTH),
+        "hybrid": lambda q, v: store.search(v, DEPTH, None, q, "fr"),
+    }
+    results: dict[str, Any] = {"queries": len(asked)}
+    for name, run in methods.items():
+        ranks: list[int | None] = []
+        latencies: list[float] = []
+        for q in asked:
+            vector = [float(x) for x in model.query(q["question"])]
+            started = time.perf_counter()
+            found = run(q["question"], vector)
+            latencies.append((time.perf_counter() - started) * 1000)
+            ranks.append(first_positive([p.doc_id for p in found], set(q["positive_ids"])))
+        # Retrieval only: the query embedding (same for all three) is left out.
+        results[name] = asdict(Scores.of(ranks, latencies))
+        print(name, results[name], flush=True)
+    return results
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -67,7 +98,19 @@ def main() -> None:
     ap.add_argument("--queries", type=int, default=1500)
     ap.add_argument("--model-sample", type=int, default=2000)
     ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument(
+        "--search-only", action="store_true", help="measure retrieval on --index, no ingest"
+    )
     args = ap.parse_args()
+    if args.search_only:
+        if args.index is None:
+            raise SystemExit("--search-only needs --index")
+        qa = Assistant(index_dir=args.index, llm="none")
+        found = retrieval(qa, args.set_dir, args.queries)
+        docs = len(qa.documents())
+        result = {"set": args.set_dir.name, "embed": qa.embed_name, "documents": docs, **found}
+        write_result(result, args.out, f"archive-search.{qa.embed_name}.{docs}.json")
+        return
 
     with tempfile.TemporaryDirectory(prefix="qa-archive-") as tmp:
         corpus = Path(tmp) / "archive.jsonl"
@@ -81,29 +124,8 @@ def main() -> None:
         size = du(index)
         alone = model_alone(qa, corpus, args.model_sample)
 
-        ids = {d.doc_id for d in qa.documents()}
-        asked = [q for q in questions(args.set_dir) if set(q["positive_ids"]) & ids]
-        asked = asked[: args.queries]
-        model = qa._embedding()
-        store = qa.store
-        methods: dict[str, Any] = {
-            "dense": lambda q, v: store.search(v, DEPTH),
-            "lexical": lambda q, v: store.lexical.same_language(q, "fr", DEPTH),
-            "hybrid": lambda q, v: store.search(v, DEPTH, None, q, "fr"),
-        }
-        results: dict[str, Any] = {}
-        for name, run in methods.items():
-            ranks: list[int | None] = []
-            latencies: list[float] = []
-            for q in asked:
-                vector = [float(x) for x in model.query(q["question"])]
-                started = time.perf_counter()
-                found = run(q["question"], vector)
-                latencies.append((time.perf_counter() - started) * 1000)
-                ranks.append(first_positive([p.doc_id for p in found], set(q["positive_ids"])))
-            # Retrieval only: the query embedding (same for all three) is left out.
-            results[name] = asdict(Scores.of(ranks, latencies))
-            print(name, results[name], flush=True)
+        results = retrieval(qa, args.set_dir, args.queries)
+        asked = results.pop("queries")
 
     stages = report.stages
     result = {

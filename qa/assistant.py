@@ -12,7 +12,14 @@ from typing import Any
 
 import numpy as np
 
-from qa.answer import cite_extract, cite_verified, score_sentences, select_sentences, shown_passages
+from qa.answer import (
+    Scored,
+    cite_extract,
+    cite_verified,
+    score_sentences,
+    select_sentences,
+    shown_passages,
+)
 from qa.config import DEFAULT_EMBED, Settings, load_settings
 from qa.embeddings import EmbeddingModel, canonical_name, load_embedding
 from qa.errors import GenerationError, QAError
@@ -371,8 +378,50 @@ class Assistant:
             # less often right); otherwise qa abstains.
             best = scored[0]
             if best.score >= best.floor + _CONFIDENT * (1.0 - best.floor):
-                return extract(1)
+                return translated(best) or extract(1)
             return replace(abstain("generated"), sentences=sentences)
+
+        def translated(best: Scored) -> Answer | None:
+            # A quote in another language than the question's is put in the question's
+            # language by the model, and the translation verified against the quote
+            # like any generated sentence; if it does not hold, the quote stands.
+            if llm is None or best.passage.lang == lang:
+                return None
+            from llama_index.core.llms import ChatMessage
+
+            original = " ".join(best.quote.text.split())
+            prompt = self.prompts.render(
+                "translate",
+                sentence=original,
+                source=language_name(best.passage.lang),
+                language=language_name(lang),
+            )
+            reply = _guarded(
+                self.settings.llm,
+                lambda: iter([llm.chat([ChatMessage(role="user", content=prompt)])]),
+            )
+            text = " ".join(str(next(reply).message.content or "").split())
+            # (Not judged by detect_language: a sentence of names reads as any language.)
+            if not text or text == original:
+                return None
+            shown = [(best.passage, [best.quote])]
+            verifier = Verifier(self._sentence_vectors, best.floor)
+            verdicts = verifier.verify(split_claims(f"{text} [1]", lang), shown, question)
+            if not any(v.passage is not None for v in verdicts):
+                return None
+            answer_text, citations, sentences = cite_verified(verdicts, shown)
+            timings["total_ms"] = _ms(t0, time.perf_counter())
+            return Answer(
+                asked,
+                answer_text,
+                False,
+                citations,
+                (),
+                timings,
+                sentences,
+                "generated",
+                standalone,
+            )
 
         if llm is None:
             answer = extract(self.settings.answer_sentences)

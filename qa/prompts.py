@@ -17,6 +17,7 @@ REQUIRED: dict[str, frozenset[str]] = {
     "answer_system": frozenset(),
     "answer": frozenset({"passages", "question", "language"}),
     "condense": frozenset({"history", "question"}),
+    "translate": frozenset({"sentence", "source", "language"}),
 }
 FALLBACK_LANG = "en"
 

@@ -66,3 +66,23 @@ def test_control_sequences_never_reach_the_terminal(hostile_index: Path) -> None
     out = runner.invoke(app, ["search", "sommet", "--index", str(hostile_index), "--json"]).stdout
     assert "\x1b" not in out and "\\u001b[2J" in out
     assert json.loads(out)["passages"][0]["text"].count("\x1b") == 2
+
+
+def test_a_quote_in_another_language_is_translated_and_the_translation_verified(
+    hostile_index: Path,
+) -> None:
+    def declines_then_translates(messages: list[dict[str, Any]]) -> str:
+        if "Translate this sentence" in messages[-1]["content"]:
+            return "Kim Jong-un and Vladimir Putin met in Vladivostok in September."
+        return "NO ANSWER"
+
+    with fake_openai(declines_then_translates) as (url, requests):
+        flags = {"llm": "openai-like", "llm_base_url": url, "llm_model": "fake", "llm_api_key": "k"}
+        qa = Assistant(index_dir=hostile_index, settings=load_settings(flags))
+        answer = qa.ask("Where did Kim and Putin meet?")
+    assert "from French into English" in requests[-1]["messages"][-1]["content"]
+    assert answer.text == "Kim Jong-un and Vladimir Putin met in Vladivostok in September. [1]"
+    assert answer.mode == "generated" and not answer.abstained
+    (sentence,) = answer.sentences
+    assert sentence.source is not None and sentence.source_lang == "fr"
+    assert sentence.source.text.startswith("Kim Jong-un et Vladimir Poutine se sont rencontrés")
