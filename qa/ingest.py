@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import multiprocessing
+import signal
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -233,7 +234,9 @@ def _chunked(
             yield doc, chunks
         return
     # spawn, not fork: this process already runs the threads of torch and Chroma.
-    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+    pool = ProcessPoolExecutor(
+        1, mp_context=multiprocessing.get_context("spawn"), initializer=_leave_interrupts
+    )
     try:
         ahead: deque[tuple[list[Document], Future[list[list[Chunk]]]]] = deque()
         while True:
@@ -255,6 +258,12 @@ def _chunked(
 def _store(store: Store, items: list[Pending]) -> None:
     store.write(items)
     store.commit(items)
+
+
+def _leave_interrupts() -> None:
+    # Ctrl-C reaches the whole process group: the ingest process stops the worker itself,
+    # and the user sees one line, not the worker's traceback too.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _chunk_all(docs: list[Document], chunk_words: int) -> list[list[Chunk]]:

@@ -55,6 +55,9 @@ def articles(path: Path, prefix: str, n: int) -> Path:
     return path
 
 
+WORKER_CLI = "import qa.ingest, qa.cli; qa.ingest._PARALLEL_BYTES = 0; qa.cli.main()"
+
+
 def qa_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}
     env.update({"QA_LLM": "none", "QA_EMBED": "use-m3", "QA_BATCH_SIZE": "8", **extra})
@@ -62,9 +65,12 @@ def qa_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def qa_proc(*args: str, env: dict[str, str]) -> subprocess.Popen[str]:
+def qa_proc(*args: str, env: dict[str, str], worker: bool = False) -> subprocess.Popen[str]:
+    # The real CLI; `worker`: with every input counted as large, so sentences are split
+    # in the worker process.
+    cli = ["-c", WORKER_CLI] if worker else ["-m", "qa"]
     return subprocess.Popen(
-        [sys.executable, "-m", "qa", *args],
+        [sys.executable, *cli, *args],
         env=env,
         text=True,
         stdout=subprocess.PIPE,
@@ -163,16 +169,17 @@ def test_a_server_killed_mid_ingest_then_rerun_gives_every_document_once(isolate
         server.wait(timeout=20)
 
 
+@pytest.mark.parametrize("worker", [False, True], ids=["in-process", "worker"])
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT])
 def test_an_ingest_killed_mid_way_is_finished_by_running_it_again(
-    isolated: Path, sig: signal.Signals
+    isolated: Path, sig: signal.Signals, worker: bool
 ) -> None:
     from qa import Assistant
 
     index = isolated / "index"
     env = qa_env(QA_INDEX_DIR=str(index))
     src = articles(isolated / "a.jsonl", "a", 300)
-    ingest = qa_proc("ingest", str(src), env=env)
+    ingest = qa_proc("ingest", str(src), env=env, worker=worker)
     wait_for_commits(ingest, Assistant(index_dir=index, embed="use-m3", llm="none"), 16)
     ingest.send_signal(sig)
     _, err = ingest.communicate(timeout=60)
