@@ -56,28 +56,17 @@ def score_sentences(
     ]
 
 
-def _close_to_best(scored: list[Scored]) -> float:
-    """The lowest score close to the best sentence's: within a quarter of the room between
-    its floor and 1, a margin that follows the model's cosine scale."""
-    return scored[0].score - (1.0 - scored[0].floor) / 4
-
-
-def near_passages(scored: list[Scored]) -> set[str]:
-    """Chunk ids of the passages that have a sentence close to the best one: the passages
-    about the question, as opposed to the rest of its articles."""
-    lowest = _close_to_best(scored) if scored else 0.0
-    return {s.passage.chunk_id for s in scored if s.score >= lowest}
-
-
 def select_sentences(scored: list[Scored], limit: int) -> list[Scored]:
     """The sentences an extractive answer quotes, most relevant first.
 
-    Each must clear its passage's floor and be close to the best one. Repeats (a
-    headline and its echo in the body) are quoted once.
+    Each must clear its passage's floor and be close to the best one: within a quarter
+    of the room between the floor and 1, a margin that follows the model's cosine scale.
+    Repeats (a headline and its echo in the body) are quoted once.
     """
     if not scored:
         return []
-    lowest = _close_to_best(scored)
+    best = scored[0]
+    lowest = best.score - (1.0 - best.floor) / 4
     chosen: list[Scored] = []
     for s in scored:
         if len(chosen) == limit or s.score < lowest:

@@ -16,7 +16,6 @@ from qa.answer import (
     Scored,
     cite_extract,
     cite_verified,
-    near_passages,
     score_sentences,
     select_sentences,
     shown_passages,
@@ -457,12 +456,7 @@ class Assistant:
             if not raw or NO_ANSWER in raw.upper():
                 return declined()
             verifier = Verifier(self._sentence_vectors, min(self._floor(lang)(p) for p, _ in shown))
-            # Claims may rest only on the passages about the question: on XQuAD en→es the
-            # wrong citations were claims the rest of the article supports (its other
-            # paragraphs, ranked second or lower), true but beside the question.
-            near = near_passages(scored)
-            citable = {i for i, (p, _) in enumerate(shown) if p.chunk_id in near}
-            verdicts = verifier.verify(split_claims(raw, lang), shown, question, citable)
+            verdicts = verifier.verify(split_claims(raw, lang), shown, question)
             text, citations, sentences = cite_verified(verdicts, shown)
             timings["verify_ms"] = _ms(t4, time.perf_counter())
             if not citations:

@@ -144,25 +144,14 @@ class Verifier:
         self.margin = margin * scale
 
     def verify(
-        self,
-        claims: list[Claim],
-        shown: list[tuple[Passage, list[Quote]]],
-        question: str = "",
-        citable: set[int] | None = None,
+        self, claims: list[Claim], shown: list[tuple[Passage, list[Quote]]], question: str = ""
     ) -> list[Verdict]:
         """A verdict per claim. `shown[i]` is passage `[i + 1]` and the sentences shown of it.
 
         Numbers the question itself states ("Super Bowl 50") are not claims of the answer.
-        Only the passages in `citable` (all when None) may support a claim: the model sees
-        some context around the answer, but a sentence resting only on it is a side fact.
         """
         asked_numbers, _ = anchors(question)
-        sources = [
-            (i, q)
-            for i, (_, quotes) in enumerate(shown)
-            if citable is None or i in citable
-            for q in quotes
-        ]
+        sources = [(i, q) for i, (_, quotes) in enumerate(shown) for q in quotes]
         if not claims:
             return []
         if not sources:

@@ -174,13 +174,3 @@ def test_of_passages_supporting_a_claim_equally_the_higher_ranked_is_cited(
     assert judge(verifier, ranked, f"{claim} [4]") == [("moved", 0)]
     assert judge(verifier, ranked, f"{claim} [1]") == [("verified", 0)]
     assert judge(verifier, shown, f"{claim} [3]") == [("verified", 2)]  # no tie: kept
-
-
-def test_a_claim_resting_only_on_a_passage_beside_the_question_is_dropped(
-    verifier: Verifier, shown: Any
-) -> None:
-    claim = "Kim will probably travel by armoured train to Vladivostok, 700 km from Pyongyang."
-    verdicts = verifier.verify(split_claims(f"{claim} [3]", "en"), shown, citable={0, 1})
-    assert [(v.status, v.passage) for v in verdicts] == [("unsupported", None)]
-    kept = verifier.verify(split_claims(f"{claim} [3]", "en"), shown, citable={0, 1, 2})
-    assert [(v.status, v.passage) for v in kept] == [("verified", 2)]
