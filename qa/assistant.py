@@ -32,6 +32,7 @@ from qa.store import Store
 from qa.types import (
     Answer,
     AnswerSentence,
+    Citation,
     DocumentInfo,
     Filters,
     Health,
@@ -381,6 +382,14 @@ class Assistant:
                 return translated(best) or extract(1)
             return replace(abstain("generated"), sentences=sentences)
 
+        def written(
+            text: str, citations: tuple[Citation, ...], sentences: tuple[AnswerSentence, ...]
+        ) -> Answer:
+            timings["total_ms"] = _ms(t0, time.perf_counter())
+            return Answer(
+                asked, text, False, citations, (), timings, sentences, "generated", standalone
+            )
+
         def translated(best: Scored) -> Answer | None:
             # A quote in another language than the question's is put in the question's
             # language by the model, and the translation verified against the quote
@@ -409,19 +418,7 @@ class Assistant:
             verdicts = verifier.verify(split_claims(f"{text} [1]", lang), shown, question)
             if not any(v.passage is not None for v in verdicts):
                 return None
-            answer_text, citations, sentences = cite_verified(verdicts, shown)
-            timings["total_ms"] = _ms(t0, time.perf_counter())
-            return Answer(
-                asked,
-                answer_text,
-                False,
-                citations,
-                (),
-                timings,
-                sentences,
-                "generated",
-                standalone,
-            )
+            return written(*cite_verified(verdicts, shown))
 
         if llm is None:
             answer = extract(self.settings.answer_sentences)
@@ -461,10 +458,7 @@ class Assistant:
             timings["verify_ms"] = _ms(t4, time.perf_counter())
             if not citations:
                 return declined(sentences)
-            timings["total_ms"] = _ms(t0, time.perf_counter())
-            return Answer(
-                asked, text, False, citations, (), timings, sentences, "generated", standalone
-            )
+            return written(text, citations, sentences)
 
         return AnswerStream(tokens(), finish)
 

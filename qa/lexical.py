@@ -165,7 +165,7 @@ class Lexical:
         with _transaction(db):
             for doc_id, doc_hash, lang, chunks in docs:
                 # Rows of this very version exist only if an interrupted run wrote them.
-                self._drop(db, "doc_hash = ?", doc_id, doc_hash)
+                self._drop(db, doc_id, "AND doc_hash = ?", doc_hash)
                 for chunk_id, text in chunks:
                     row = db.execute(
                         "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?)",
@@ -186,7 +186,7 @@ class Lexical:
         self._chunks = None
         with _transaction(db):
             for doc_id, doc_hash in docs:
-                self._drop(db, "doc_hash != ?", doc_id, doc_hash)
+                self._drop(db, doc_id, "AND doc_hash != ?", doc_hash)
                 db.execute("INSERT OR REPLACE INTO docs VALUES (?, ?)", (doc_id, doc_hash))
 
     def delete(self, doc_ids: Iterable[str]) -> None:
@@ -195,17 +195,14 @@ class Lexical:
         with _transaction(db):
             for doc_id in doc_ids:
                 db.execute("DELETE FROM docs WHERE doc_id = ?", (doc_id,))
-                self._drop(db, "1 = ?", doc_id, 1)
+                self._drop(db, doc_id)
 
     @staticmethod
-    def _drop(db: sqlite3.Connection, version: str, doc_id: str, value: object) -> None:
-        """Delete a document's rows whose hash meets `version` (an SQL test on doc_hash)."""
-        where = f"doc_id = ? AND {version}"
-        db.execute(
-            f"DELETE FROM chunks WHERE rowid IN (SELECT row FROM rows WHERE {where})",
-            (doc_id, value),
-        )
-        db.execute(f"DELETE FROM rows WHERE {where}", (doc_id, value))
+    def _drop(db: sqlite3.Connection, doc_id: str, version: str = "", *values: str) -> None:
+        """Delete a document's rows; `version` narrows them by hash ("AND doc_hash = ?")."""
+        where, args = f"doc_id = ? {version}", (doc_id, *values)
+        db.execute(f"DELETE FROM chunks WHERE rowid IN (SELECT row FROM rows WHERE {where})", args)
+        db.execute(f"DELETE FROM rows WHERE {where}", args)
 
     # -- reading -------------------------------------------------------------------
 
