@@ -83,10 +83,10 @@ def main() -> None:
                 first = first or time.perf_counter() - t
             answer = stream.answer
             total = time.perf_counter() - t
-            top = qa.search(q["question"], 1)
-            best = top[0].sentence_score if top else None
+            found = qa.search(q["question"], 10)
+            best = found[0].sentence_score if found else None
             cited = [c.doc_id in q["positive_ids"] for c in answer.citations]
-            ranks = {p.chunk_id: r for r, p in enumerate(qa.search(q["question"], 10), 1)}
+            ranks = {p.chunk_id: (r, p) for r, p in enumerate(found, 1)}
             by_n = {c.n: c for c in answer.citations}
             rows.append(
                 {
@@ -98,6 +98,7 @@ def main() -> None:
                     "total_s": total,
                     "mode": answer.mode,
                     "best_sentence": best,
+                    "best_score": found[0].score if found else None,
                     # Why each citation was right or wrong: how it was decided, how well
                     # its sentence is supported, and where retrieval ranked its passage.
                     "sentences": [
@@ -106,7 +107,11 @@ def main() -> None:
                             "status": s.status,
                             "support": s.support,
                             "positive": c.doc_id in q["positive_ids"],
-                            "retrieval_rank": ranks.get(c.chunk_id),
+                            "retrieval_rank": ranks[c.chunk_id][0] if c.chunk_id in ranks else None,
+                            # How close its passage came to the top one, by the fused
+                            # score and by its best sentence's cosine with the question.
+                            "passage_score": c.score,
+                            "passage_sentence_score": c.sentence_score,
                         }
                         for s in answer.sentences
                         if s.citation is not None and (c := by_n[s.citation])

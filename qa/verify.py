@@ -37,6 +37,30 @@ _PREAMBLE = re.compile(
     r"indique|précise|mentionne|affirme)(?: that| que| qu')?\s*)?",
     re.I,
 )
+# "X because Y": the reason, and whether X only restates the question (see `judged`).
+_BECAUSE = re.compile(
+    r",?\s+(?:because|parce que|parce qu['’]|car|puisque|weil|denn|porque|ya que)\s+", re.I
+)
+_RESTATES = 0.6  # share of the words of X (3 letters or more) that the question has
+
+
+def judged(claim: str, question: str) -> str:
+    """The part of a claim that verification matches against the sources.
+
+    "Kim would meet Putin in person because he wants to reassert his position" answers
+    "Why would Kim meet Putin in person?": the words before "because" restate the
+    question, and matched whole the claim finds the sentence that says Kim would go,
+    not the one that gives the reason. So a reason after a restated question is judged
+    alone; any other claim is judged whole.
+    """
+    match = _BECAUSE.search(claim)
+    if not match or not question:
+        return claim
+    asked = {_fold(w) for w in _WORDS.findall(question) if len(w) >= 3}
+    head = [_fold(w) for w in _WORDS.findall(claim[: match.start()]) if len(w) >= 3]
+    reason = claim[match.end() :]
+    restated = len(head) >= 2 and sum(w in asked for w in head) >= _RESTATES * len(head)
+    return reason if restated and len(reason.split()) >= 3 else claim
 
 
 def is_claim(text: str) -> bool:
@@ -156,7 +180,8 @@ class Verifier:
             return []
         if not sources:
             return [Verdict(c, "unsupported", None, None, 0.0) for c in claims]
-        vectors = np.asarray(self.embed([c.text for c in claims] + [q.text for _, q in sources]))
+        texts = [judged(c.text, question) for c in claims]
+        vectors = np.asarray(self.embed(texts + [q.text for _, q in sources]))
         claim_vecs, source_vecs = vectors[: len(claims)], vectors[len(claims) :]
         cosine = claim_vecs @ source_vecs.T
         source_anchors = [anchors(q.text) for _, q in sources]
@@ -165,7 +190,7 @@ class Verifier:
             if not is_claim(claim.text):
                 verdicts.append(Verdict(claim, "unsupported", None, None, 0.0))
                 continue
-            numbers, names = anchors(claim.text)
+            numbers, names = anchors(texts[ci])
             numbers -= asked_numbers
             support = np.array(
                 [

@@ -9,7 +9,7 @@ import pytest
 
 from qa.answer import cite_verified
 from qa.types import Passage, Quote
-from qa.verify import Claim, Verifier, split_claims
+from qa.verify import Claim, Verifier, judged, split_claims
 
 SOURCES = [
     [
@@ -174,3 +174,24 @@ def test_of_passages_supporting_a_claim_equally_the_higher_ranked_is_cited(
     assert judge(verifier, ranked, f"{claim} [4]") == [("moved", 0)]
     assert judge(verifier, ranked, f"{claim} [1]") == [("verified", 0)]
     assert judge(verifier, shown, f"{claim} [3]") == [("verified", 2)]  # no tie: kept
+
+
+def test_a_reason_after_a_restated_question_is_judged_alone(verifier: Verifier, shown: Any) -> None:
+    # The Kim seed's answer: matched whole, the claim found the sentence that says Kim
+    # would go in person, a passage retrieval ranked first, instead of the reason.
+    going = "Kim Jong-un se rendrait personnellement pour rencontrer Vladimir Poutine."
+    first = Passage(**{**shown[2][0].__dict__, "chunk_id": "going", "text": going})
+    ranked = [(first, [Quote(0, len(going), going)]), *shown]
+    answer = (
+        "Kim Jong-un would meet Putin in person because he wants to reassert his position "
+        "on the international stage. [1]"
+    )
+    question = "Why would Kim meet Putin in person?"
+    (verdict,) = verifier.verify(split_claims(answer, "en"), ranked, question)
+    assert (verdict.status, verdict.passage) == ("moved", 1)
+    assert verdict.quote is not None and "scène internationale" in verdict.quote.text
+    # Without the question nothing is restated: the claim is judged whole.
+    assert judged(answer, "") == answer
+    assert judged("Kim went because he was invited there.", question) == (
+        "Kim went because he was invited there."
+    )
