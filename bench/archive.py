@@ -41,18 +41,21 @@ def convert(set_dir: Path, limit: int | None, out: Path) -> int:
         for line in corpus_lines(set_dir):
             if limit is not None and n >= limit:
                 break
-            a = json.loads(line)
-            body = "\n\n".join(x for x in (a.get("heading"), a.get("text")) if x)
-            row = {
-                "id": a["id"],
-                "title": a.get("orig_title") or a.get("title") or "",
-                "text": body,
-                "date": a.get("date"),
-                "lang": a.get("lang") or "fr",
-            }
-            w.write(json.dumps(row, ensure_ascii=False) + "\n")
+            w.write(json.dumps(as_read(json.loads(line)), ensure_ascii=False) + "\n")
             n += 1
     return n
+
+
+def as_read(article: dict[str, Any]) -> dict[str, Any]:
+    """An orangesum article as qa JSONL: headline as title, lead + body as text, date."""
+    body = "\n\n".join(x for x in (article.get("heading"), article.get("text")) if x)
+    return {
+        "id": article["id"],
+        "title": article.get("orig_title") or article.get("title") or "",
+        "text": body,
+        "date": article.get("date"),
+        "lang": article.get("lang") or "fr",
+    }
 
 
 def du(path: Path) -> int:
