@@ -60,9 +60,14 @@ def print_answer(console: Console, answer: Answer, show_sources: bool = True) ->
     console.print(
         Panel(Text(safe(answer.text)), border_style=style, title=title, title_align="left")
     )
-    dropped = sum(s.status == "unsupported" for s in answer.sentences)
-    if dropped and not answer.abstained:
-        note = f"({dropped} sentence(s) of the draft left out: no passage supports them)"
+    unsupported = sum(s.status == "unsupported" for s in answer.sentences)
+    off_topic = sum(s.status == "off-topic" for s in answer.sentences)
+    if (unsupported or off_topic) and not answer.abstained:
+        reasons = [
+            f"{unsupported} that no passage supports" if unsupported else "",
+            f"{off_topic} resting on passages off the question" if off_topic else "",
+        ]
+        note = f"(sentences of the draft left out: {', '.join(r for r in reasons if r)})"
         console.print(Text(note, style="dim"))
     if show_sources:
         if answer.abstained:

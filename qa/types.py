@@ -139,7 +139,9 @@ class AnswerSentence:
     """One sentence of an answer and the evidence for it.
 
     status: "quoted" (extractive), "verified", "moved" (the model cited the wrong
-    passage), "added" (the model cited none), "unsupported" (dropped from the answer).
+    passage), "added" (the model cited none), "unsupported" or "off-topic" (dropped from
+    the answer: no passage supports it, or only one that matches the question clearly
+    less well than the first).
     `source` is the passage sentence that supports it, in the passage's language.
     """
 

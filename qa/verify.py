@@ -86,6 +86,8 @@ class Verdict:
 
     status: "verified" (kept as cited), "moved" (marker pointed elsewhere, now to the
     supporting passage), "added" (uncited, now cited), "unsupported" (dropped).
+    "off-topic" (supported only by a passage that matches the question clearly less
+    well than the one retrieval put first: dropped).
     `passage` is an index into the shown passages; `quote` the supporting sentence.
     """
 
@@ -159,6 +161,7 @@ class Verifier:
         name_bonus: float = 0.1,
         number_penalty: float = 0.5,
         margin: float = 0.1,
+        topic_margin: float = 0.03,
     ):
         self.embed = embed
         scale = 1.0 - floor
@@ -166,13 +169,22 @@ class Verifier:
         self.name_bonus = name_bonus * scale
         self.number_penalty = number_penalty * scale
         self.margin = margin * scale
+        self.topic_margin = topic_margin * scale
 
     def verify(
-        self, claims: list[Claim], shown: list[tuple[Passage, list[Quote]]], question: str = ""
+        self,
+        claims: list[Claim],
+        shown: list[tuple[Passage, list[Quote]]],
+        question: str = "",
+        top_score: float | None = None,
     ) -> list[Verdict]:
         """A verdict per claim. `shown[i]` is passage `[i + 1]` and the sentences shown of it.
 
         Numbers the question itself states ("Super Bowl 50") are not claims of the answer.
+        `top_score`, the cosine of the passage retrieval ranked first, makes claims that
+        rest on a passage matching the question clearly less well off-topic: a small
+        model wanders from the answer to true side facts of the next paragraphs (on
+        XQuAD en→es, 10 of 13 wrong citations named a passage ranked second or lower).
         """
         asked_numbers, _ = anchors(question)
         sources = [(i, q) for i, (_, quotes) in enumerate(shown) for q in quotes]
@@ -200,7 +212,14 @@ class Verifier:
                     for si, (s_numbers, s_names) in enumerate(source_anchors)
                 ]
             )
-            verdicts.append(self._judge(claim, support, sources, len(shown)))
+            verdict = self._judge(claim, support, sources, len(shown))
+            if (
+                verdict.passage is not None
+                and top_score is not None
+                and shown[verdict.passage][0].score < top_score - self.topic_margin
+            ):
+                verdict = Verdict(claim, "off-topic", None, None, verdict.support)
+            verdicts.append(verdict)
         return verdicts
 
     def _judge(

@@ -195,3 +195,19 @@ def test_a_reason_after_a_restated_question_is_judged_alone(verifier: Verifier, 
     assert judged("Kim went because he was invited there.", question) == (
         "Kim went because he was invited there."
     )
+
+
+def test_a_claim_resting_on_a_passage_off_the_question_is_dropped(
+    verifier: Verifier, shown: Any
+) -> None:
+    # Every shown passage has cosine 0.8; the one retrieval put first is set above it.
+    claim = split_claims("Kim may travel by armoured train to Vladivostok. [3]", "en")
+    near = 0.8 + verifier.topic_margin / 2
+    far = 0.8 + verifier.topic_margin * 2
+    (kept,) = verifier.verify(claim, shown, "", near)
+    assert (kept.status, kept.passage) == ("verified", 2)
+    (dropped,) = verifier.verify(claim, shown, "", far)
+    assert (dropped.status, dropped.passage, dropped.quote) == ("off-topic", None, None)
+    assert dropped.support == kept.support
+    text, citations, _ = cite_verified([dropped], shown)
+    assert (text, citations) == ("", ())
