@@ -99,6 +99,18 @@ def test_cli_json_with_the_openai_like_backend(
     assert data["sentences"][0]["source"]["text"].startswith("Kim lui-même rechercherait")
 
 
+def test_cli_says_which_sentences_of_the_draft_were_left_out(
+    kim_index: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with fake_openai(scripted) as (url, _):
+        monkeypatch.setenv("QA_LLM", "openai-like")
+        monkeypatch.setenv("QA_LLM_BASE_URL", url)
+        monkeypatch.setenv("QA_LLM_MODEL", "fake-model")
+        result = CliRunner().invoke(app, ["ask", KIM, "--index", str(kim_index)])
+    assert result.exit_code == 0, result.output
+    assert "(sentences of the draft left out: 1 that no passage supports)" in result.stdout
+
+
 def test_an_unreachable_server_is_one_clear_error(kim_index: Path) -> None:
     env = {"QA_LLM": "openai-like", "QA_LLM_BASE_URL": "http://127.0.0.1:9/v1", "QA_LLM_MODEL": "m"}
     result = CliRunner().invoke(app, ["ask", KIM, "--index", str(kim_index)], env=env)
