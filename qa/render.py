@@ -56,7 +56,11 @@ def stream_answer(console: Console, stream: AnswerStream) -> Answer:
 
 def print_answer(console: Console, answer: Answer, show_sources: bool = True) -> None:
     style = "yellow" if answer.abstained else "green"
-    title = "answer" if answer.mode == "extractive" else "answer (verified)"
+    # "verified" names what the program checked: the citations of a generated answer.
+    if answer.abstained:
+        title = "no answer"
+    else:
+        title = "answer" if answer.mode == "extractive" else "answer (verified)"
     console.print(
         Panel(Text(safe(answer.text)), border_style=style, title=title, title_align="left")
     )

@@ -107,8 +107,14 @@ def test_cli_says_which_sentences_of_the_draft_were_left_out(
         monkeypatch.setenv("QA_LLM_BASE_URL", url)
         monkeypatch.setenv("QA_LLM_MODEL", "fake-model")
         result = CliRunner().invoke(app, ["ask", KIM, "--index", str(kim_index)])
+        cake = "Why is chocolate cake popular in Russia and Korea?"
+        declined = CliRunner().invoke(app, ["ask", cake, "--index", str(kim_index)])
     assert result.exit_code == 0, result.output
+    assert "answer (verified)" in result.stdout
     assert "(sentences of the draft left out: 1 that no passage supports)" in result.stdout
+    # An abstention is not shown as a verified answer.
+    assert declined.exit_code == 0, declined.output
+    assert "─ no answer ─" in declined.stdout and "verified" not in declined.stdout
 
 
 def test_an_unreachable_server_is_one_clear_error(kim_index: Path) -> None:
