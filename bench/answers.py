@@ -108,8 +108,9 @@ def main() -> None:
                             "support": s.support,
                             "positive": c.doc_id in q["positive_ids"],
                             "retrieval_rank": ranks[c.chunk_id][0] if c.chunk_id in ranks else None,
-                            # How close its passage came to the top one, by the fused
-                            # score and by its best sentence's cosine with the question.
+                            # How close its passage came to the top one ("best_score",
+                            # "best_sentence"): its cosine with the question, and its
+                            # best sentence's.
                             "passage_score": c.score,
                             "passage_sentence_score": c.sentence_score,
                         }

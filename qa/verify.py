@@ -85,7 +85,7 @@ class Verdict:
     """What verification decided for one claim.
 
     status: "verified" (kept as cited), "moved" (marker pointed elsewhere, now to the
-    supporting passage), "added" (uncited, now cited), "unsupported" (dropped).
+    supporting passage), "added" (uncited, now cited), "unsupported" (dropped),
     "off-topic" (supported only by a passage that matches the question clearly less
     well than the one retrieval put first: dropped).
     `passage` is an index into the shown passages; `quote` the supporting sentence.
