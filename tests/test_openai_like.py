@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import Result
 from typer.testing import CliRunner
 
 from qa import Assistant
@@ -84,14 +85,19 @@ def test_a_follow_up_is_condensed_before_retrieval(kim_index: Path) -> None:
     )
 
 
-def test_cli_json_with_the_openai_like_backend(
-    kim_index: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def ask_cli(index: Path, monkeypatch: pytest.MonkeyPatch, *commands: list[str]) -> list[Result]:
+    """`qa ask` with each argument list, the backend chosen by QA_* variables."""
     with fake_openai(scripted) as (url, _):
         monkeypatch.setenv("QA_LLM", "openai-like")
         monkeypatch.setenv("QA_LLM_BASE_URL", url)
         monkeypatch.setenv("QA_LLM_MODEL", "fake-model")
-        result = CliRunner().invoke(app, ["ask", KIM, "--index", str(kim_index), "--json"])
+        return [CliRunner().invoke(app, ["ask", *c, "--index", str(index)]) for c in commands]
+
+
+def test_cli_json_with_the_openai_like_backend(
+    kim_index: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (result,) = ask_cli(kim_index, monkeypatch, [KIM, "--json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["mode"] == "generated"
@@ -102,13 +108,8 @@ def test_cli_json_with_the_openai_like_backend(
 def test_cli_says_which_sentences_of_the_draft_were_left_out(
     kim_index: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with fake_openai(scripted) as (url, _):
-        monkeypatch.setenv("QA_LLM", "openai-like")
-        monkeypatch.setenv("QA_LLM_BASE_URL", url)
-        monkeypatch.setenv("QA_LLM_MODEL", "fake-model")
-        result = CliRunner().invoke(app, ["ask", KIM, "--index", str(kim_index)])
-        cake = "Why is chocolate cake popular in Russia and Korea?"
-        declined = CliRunner().invoke(app, ["ask", cake, "--index", str(kim_index)])
+    cake = "Why is chocolate cake popular in Russia and Korea?"
+    result, declined = ask_cli(kim_index, monkeypatch, [KIM], [cake])
     assert result.exit_code == 0, result.output
     assert "answer (verified)" in result.stdout
     assert "(sentences of the draft left out: 1 that no passage supports)" in result.stdout
