@@ -88,8 +88,10 @@ def main() -> None:
             cited = [c.doc_id in q["positive_ids"] for c in answer.citations]
             ranks = {p.chunk_id: (r, p) for r, p in enumerate(found, 1)}
             by_n = {c.n: c for c in answer.citations}
+            positive_ranks = [r for r, p in enumerate(found, 1) if p.doc_id in q["positive_ids"]]
             rows.append(
                 {
+                    "question": q["question"],
                     "answerable": q.get("answerable", True),
                     "abstained": answer.abstained,
                     "gold": contains_gold(answer.text, q),
@@ -99,6 +101,7 @@ def main() -> None:
                     "mode": answer.mode,
                     "best_sentence": best,
                     "best_score": found[0].score if found else None,
+                    "positive_rank": positive_ranks[0] if positive_ranks else None,
                     # Why each citation was right or wrong: how it was decided, how well
                     # its sentence is supported, and where retrieval ranked its passage.
                     "sentences": [
@@ -113,6 +116,7 @@ def main() -> None:
                             # best sentence's.
                             "passage_score": c.score,
                             "passage_sentence_score": c.sentence_score,
+                            "source": s.source.text if s.source else None,
                         }
                         for s in answer.sentences
                         if s.citation is not None and (c := by_n[s.citation])

@@ -46,7 +46,51 @@ def headed_text(title: str, text: str) -> str:
 def _segmenter(lang: str) -> Any:
     import pysbd
 
-    return pysbd.Segmenter(language=lang if lang in _PYSBD_LANGUAGES else "en", clean=False)
+    segmenter = pysbd.Segmenter(language=lang if lang in _PYSBD_LANGUAGES else "en", clean=False)
+    segmenter.language_module = _once_per_abbreviation(segmenter.language_module)
+    return segmenter
+
+
+def _once_per_abbreviation(language: Any) -> Any:
+    """pysbd's rules for `language`, with its abbreviation pass made linear.
+
+    For every word that starts like an abbreviation ("co" in "contre", "comme"…), pysbd
+    rewrites the whole line with the same substitution again: a third of its time on
+    news text. A substitution only turns a period into a marker, and such a change can
+    only remove matches of the others, never add one; so a second run of the same one
+    on the same line changes nothing and is skipped. The sentences are the same.
+    """
+    from pysbd.abbreviation_replacer import AbbreviationReplacer
+
+    base = getattr(language, "AbbreviationReplacer", AbbreviationReplacer)
+    # Languages with their own rules for this pass (German, Arabic…) keep pysbd's.
+    if any(
+        getattr(base, name) is not getattr(AbbreviationReplacer, name)
+        for name in (
+            "search_for_abbreviations_in_string",
+            "scan_for_replacements",
+            "replace_period_of_abbr",
+        )
+    ):
+        return language
+
+    class Replacer(base):  # type: ignore[misc, valid-type]
+        def search_for_abbreviations_in_string(self, text: str) -> str:
+            self._applied: set[str] = set()
+            return str(super().search_for_abbreviations_in_string(text))
+
+        def scan_for_replacements(self, txt: str, am: str, ind: int, char_array: list[str]) -> str:
+            # pysbd substitutes unless the next word is capitalised (prepositive: always).
+            char = char_array[ind] if ind < len(char_array) else ""
+            prepositive = am.strip().lower() in self.lang.Abbreviation.PREPOSITIVE_ABBREVIATIONS
+            if str(char).isupper() and not prepositive:
+                return txt
+            if am.strip() in self._applied:
+                return txt
+            self._applied.add(am.strip())
+            return str(super().scan_for_replacements(txt, am, ind, char_array))
+
+    return type(language.__name__, (language,), {"AbbreviationReplacer": Replacer})
 
 
 def split_sentences(text: str, lang: str) -> list[tuple[int, int]]:
