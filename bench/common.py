@@ -40,18 +40,19 @@ def write_result(result: dict[str, Any], out: Path | None, default_name: str) ->
     path.write_text(json.dumps(result, indent=2) + "\n")
 
 
-def model_alone(qa: Assistant, corpus: Path, sample: int) -> float:
+def model_alone(qa: Assistant, corpus: Path, sample: int, sentences: bool | None = None) -> float:
     """Chunks/s of the index's embedding model alone on the first `sample` chunks of
-    `corpus` (and their sentences, when the index embeds them), batched as ingest does:
-    the rate ingest could reach unaided, measured in the same run."""
+    `corpus` (and their sentences, when the index embeds them or `sentences` says so),
+    batched as ingest does: the rate ingest could reach unaided, measured in the same run."""
     import time
 
     from qa.chunking import chunk_document, headed_text
     from qa.documents import Document, read
     from qa.ingest import sentence_spans
 
-    info = qa.store.info()
-    sentences = bool(info and info.sentences)
+    if sentences is None:
+        info = qa.store.info()
+        sentences = bool(info and info.sentences)
     texts: list[str] = []
     n = 0
     for item in read(corpus):
