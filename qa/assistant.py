@@ -453,7 +453,9 @@ class Assistant:
             if not raw or NO_ANSWER in raw.upper():
                 return declined()
             verifier = Verifier(self._sentence_vectors, min(self._floor(lang)(p) for p, _ in shown))
-            verdicts = verifier.verify(split_claims(raw, lang), shown, question, passages[0].score)
+            verdicts = verifier.verify(
+                split_claims(raw, lang), shown, question, passages[0].score, lang
+            )
             text, citations, sentences = cite_verified(verdicts, shown)
             timings["verify_ms"] = _ms(t4, time.perf_counter())
             if not citations:

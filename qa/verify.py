@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from qa.chunking import split_sentences
+from qa.lexical import stems
 from qa.types import Passage, Quote
 
 _MARKER = re.compile(r"\[\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]")
@@ -177,6 +178,7 @@ class Verifier:
         shown: list[tuple[Passage, list[Quote]]],
         question: str = "",
         top_score: float | None = None,
+        lang: str | None = None,
     ) -> list[Verdict]:
         """A verdict per claim. `shown[i]` is passage `[i + 1]` and the sentences shown of it.
 
@@ -185,6 +187,11 @@ class Verifier:
         rest on a passage matching the question clearly less well off-topic: a small
         model wanders from the answer to true side facts of the next paragraphs (on
         XQuAD en→es, 10 of 13 wrong citations named a passage ranked second or lower).
+
+        `lang`, the answer's language, lets a sentence in that same language support a
+        claim only if it has one of the words the claim adds to the question (stems, no
+        function words): the part that answers must be in the source, not only its
+        topic. Across languages only meaning, names and numbers can tell.
         """
         asked_numbers, _ = anchors(question)
         sources = [(i, q) for i, (_, quotes) in enumerate(shown) for q in quotes]
@@ -197,6 +204,11 @@ class Verifier:
         claim_vecs, source_vecs = vectors[: len(claims)], vectors[len(claims) :]
         cosine = claim_vecs @ source_vecs.T
         source_anchors = [anchors(q.text) for _, q in sources]
+        asked_stems = set(stems(question, lang)) if lang else set()
+        source_stems = [
+            set(stems(q.text, lang)) if lang and shown[i][0].lang == lang else None
+            for i, q in sources
+        ]
         verdicts = []
         for ci, claim in enumerate(claims):
             if not is_claim(claim.text):
@@ -204,12 +216,17 @@ class Verifier:
                 continue
             numbers, names = anchors(texts[ci])
             numbers -= asked_numbers
+            added = set(stems(texts[ci], lang)) - asked_stems if lang else set()
             support = np.array(
                 [
                     cosine[ci, si]
                     + self.name_bonus * min(2, len(names & s_names))
                     - self.number_penalty * len(numbers - s_numbers)
-                    for si, (s_numbers, s_names) in enumerate(source_anchors)
+                    if not added or s_stems is None or added & s_stems
+                    else -1.0
+                    for si, ((s_numbers, s_names), s_stems) in enumerate(
+                        zip(source_anchors, source_stems, strict=True)
+                    )
                 ]
             )
             verdict = self._judge(claim, support, sources, len(shown))

@@ -211,3 +211,21 @@ def test_a_claim_resting_on_a_passage_off_the_question_is_dropped(
     assert dropped.support == kept.support
     text, citations, _ = cite_verified([dropped], shown)
     assert (text, citations) == ("", ())
+
+
+def test_in_the_answer_s_own_language_the_source_must_have_what_the_claim_adds(
+    verifier: Verifier, shown: Any
+) -> None:
+    # piaf_fr: "D'où provient la pastille noire ?" answered "La pastille noire provient du
+    # sel." was verified against an unrelated French sentence: e5 puts every pair of
+    # French sentences near 0.8. The words a claim adds to the question must be there.
+    question = "Que rechercherait Kim en Russie ?"
+    invented = split_claims("Kim rechercherait des avions de chasse russes. [1]", "fr")
+    assert verifier.verify(invented, shown, question)[0].status == "verified"
+    assert verifier.verify(invented, shown, question, None, "fr")[0].status == "unsupported"
+    stated = split_claims("Kim rechercherait la technologie satellitaire russe. [1]", "fr")
+    (verdict,) = verifier.verify(stated, shown, question, None, "fr")
+    assert (verdict.status, verdict.passage) == ("verified", 0)
+    # Across languages (an English answer), meaning, names and numbers decide as before.
+    english = split_claims("Kim would seek Russian fighter jets. [1]", "en")
+    assert verifier.verify(english, shown, question, None, "en")[0].status == "verified"
