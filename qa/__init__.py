@@ -19,9 +19,9 @@ for _name, _value in {
     "HF_HUB_DISABLE_PROGRESS_BARS": "1",
     "TOKENIZERS_PARALLELISM": "false",
     # OpenBLAS threads spin for about 2^28 cycles after each call before they sleep.
-    # use-m3's forward pass is many small products, so the second thread spent 4 ms of
-    # CPU a chunk spinning (11.5 against 7.5 ms) and was slower for it (173 against
-    # 188 chunks/s, 2 cores); during an ingest the splitter and the writer need that CPU.
+    # use-m3's forward pass is many small products, so its second thread burnt about
+    # 4 ms of CPU a chunk spinning (12 against 8 ms, 2 cores) for no speed (0-9% faster
+    # without it); during an ingest the splitter and the writer need that CPU.
     "OPENBLAS_THREAD_TIMEOUT": "4",
 }.items():
     os.environ.setdefault(_name, _value)

@@ -216,9 +216,10 @@ def test_a_claim_resting_on_a_passage_off_the_question_is_dropped(
 def test_in_the_answer_s_own_language_the_source_must_have_what_the_claim_adds(
     verifier: Verifier, shown: Any
 ) -> None:
-    # piaf_fr: "D'où provient la pastille noire ?" answered "La pastille noire provient du
-    # sel." was verified against an unrelated French sentence: e5 puts every pair of
-    # French sentences near 0.8. The words a claim adds to the question must be there.
+    # piaf_fr: "OUI, le frère de Napoléon Ier parvint à tenir durablement la capitale
+    # espagnole." was verified against a French sentence about rumours in Madrid: e5 puts
+    # any two French sentences on one subject near 0.8. What a claim adds to the question
+    # must be in the source.
     question = "Que rechercherait Kim en Russie ?"
     invented = split_claims("Kim rechercherait des avions de chasse russes. [1]", "fr")
     assert verifier.verify(invented, shown, question)[0].status == "verified"
