@@ -82,12 +82,11 @@ def _once_per_abbreviation(language: Any) -> Any:
         def scan_for_replacements(self, txt: str, am: str, ind: int, char_array: list[str]) -> str:
             # pysbd substitutes unless the next word is capitalised (prepositive: always).
             char = char_array[ind] if ind < len(char_array) else ""
-            prepositive = am.strip().lower() in self.lang.Abbreviation.PREPOSITIVE_ABBREVIATIONS
-            if str(char).isupper() and not prepositive:
+            abbreviation = am.strip()
+            prepositive = abbreviation.lower() in self.lang.Abbreviation.PREPOSITIVE_ABBREVIATIONS
+            if (str(char).isupper() and not prepositive) or abbreviation in self._applied:
                 return txt
-            if am.strip() in self._applied:
-                return txt
-            self._applied.add(am.strip())
+            self._applied.add(abbreviation)
             return str(super().scan_for_replacements(txt, am, ind, char_array))
 
     return type(language.__name__, (language,), {"AbbreviationReplacer": Replacer})
