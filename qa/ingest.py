@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import itertools
 import multiprocessing
+import os
 import signal
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -235,7 +237,10 @@ def _chunked(
         return
     # spawn, not fork: this process already runs the threads of torch and Chroma.
     pool = ProcessPoolExecutor(
-        1, mp_context=multiprocessing.get_context("spawn"), initializer=_leave_interrupts
+        1,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_start_worker,
+        initargs=(os.getpid(),),
     )
     try:
         ahead: deque[tuple[list[Document], Future[list[list[Chunk]]]]] = deque()
@@ -260,10 +265,20 @@ def _store(store: Store, items: list[Pending]) -> None:
     store.commit(items)
 
 
-def _leave_interrupts() -> None:
+def _start_worker(parent: int) -> None:
     # Ctrl-C reaches the whole process group: the ingest process stops the worker itself,
     # and the user sees one line, not the worker's traceback too.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
+
+
+def _exit_with(parent: int) -> None:
+    # A worker holds both ends of its task queue, so it never sees end-of-file when the
+    # ingest process is killed (SIGKILL, OOM): it would wait forever, holding the
+    # terminal's pipes. Orphaned, it is adopted by another process.
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(1)
 
 
 def _chunk_all(docs: list[Document], chunk_words: int) -> list[list[Chunk]]:

@@ -55,9 +55,6 @@ def articles(path: Path, prefix: str, n: int) -> Path:
     return path
 
 
-WORKER_CLI = "import qa.ingest, qa.cli; qa.ingest._PARALLEL_BYTES = 0; qa.cli.main()"
-
-
 def qa_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}
     env.update({"QA_LLM": "none", "QA_EMBED": "use-m3", "QA_BATCH_SIZE": "8", **extra})
@@ -66,11 +63,15 @@ def qa_env(**extra: str) -> dict[str, str]:
 
 
 def qa_proc(*args: str, env: dict[str, str], worker: bool = False) -> subprocess.Popen[str]:
-    # The real CLI; `worker`: with every input counted as large, so sentences are split
-    # in the worker process.
-    cli = ["-c", WORKER_CLI] if worker else ["-m", "qa"]
+    # The real CLI, writing every 32 chunks so that documents are committed all along the
+    # run and a kill lands mid-way (by default the first write of these small inputs would
+    # be their last); `worker`: every input counted as large, so sentences are split in
+    # the worker process.
+    prelude = "import qa.ingest, qa.cli; qa.ingest._WRITE_BATCH = 32"
+    if worker:
+        prelude += "; qa.ingest._PARALLEL_BYTES = 0"
     return subprocess.Popen(
-        [sys.executable, *cli, *args],
+        [sys.executable, "-c", f"{prelude}; qa.cli.main()", *args],
         env=env,
         text=True,
         stdout=subprocess.PIPE,
@@ -184,6 +185,7 @@ def test_an_ingest_killed_mid_way_is_finished_by_running_it_again(
     ingest.send_signal(sig)
     _, err = ingest.communicate(timeout=60)
     assert ingest.returncode != 0 and "Traceback" not in err
+    assert counts(index)[0] < 300, "the ingest ended before the signal: nothing was tested"
     if sig == signal.SIGINT:
         assert err.endswith("qa: interrupted; run the same command again to finish.\n")
     rerun = qa_run("ingest", str(src), env=env)
