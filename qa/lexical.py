@@ -85,6 +85,11 @@ def stems(text: str, lang: str) -> list[str]:
     return [_stem(w, lang) for w in _WORD.findall(text.lower()) if w not in stop]
 
 
+def terms(text: str, lang: str) -> str:
+    """A chunk's text as the lexical index stores it: its stems, space-separated."""
+    return " ".join(stems(text, lang))
+
+
 def anchors(question: str) -> list[str]:
     """The words of a question that mean the same in any language: numbers and names
     (capitalised words other than the first)."""
@@ -157,20 +162,20 @@ class Lexical:
 
     # -- writing -------------------------------------------------------------------
 
-    def add(self, docs: Iterable[tuple[str, str, str, list[tuple[str, str]]]]) -> None:
-        """Index versions of documents, each (doc id, hash, language, [(chunk id, text)]);
-        invisible until `commit`."""
+    def add(self, docs: Iterable[tuple[str, str, str, list[tuple[str, str, str]]]]) -> None:
+        """Index versions of documents, each (doc id, hash, language, [(chunk id, text,
+        `terms` of the text)]); invisible until `commit`."""
         db = self._conn()
         self._chunks = None
         with _transaction(db):
             for doc_id, doc_hash, lang, chunks in docs:
                 # Rows of this very version exist only if an interrupted run wrote them.
                 self._drop(db, doc_id, "AND doc_hash = ?", doc_hash)
-                for chunk_id, text in chunks:
+                for chunk_id, text, stemmed in chunks:
                     row = db.execute(
                         "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?)",
                         (
-                            " ".join(stems(text, lang)),
+                            stemmed,
                             text.lower(),
                             chunk_id,
                             doc_id,

@@ -25,7 +25,7 @@ from qa.chunking import Chunk, headed_text
 from qa.documents import Document
 from qa.errors import IndexNotFoundError, ModelMismatchError, StoreError
 from qa.fusion import NAMES_WEIGHT, Candidate, fuse, sentence_signal
-from qa.lexical import Hit, Lexical
+from qa.lexical import Hit, Lexical, terms
 from qa.types import DocumentInfo, Filters, Passage, date_number
 
 _EMBED_KEY = "qa_embed"
@@ -48,6 +48,7 @@ class Pending:
     doc: Document
     chunks: list[Chunk]
     vectors: list[list[float]]
+    terms: list[str]  # each chunk's `lexical.terms`
     spans: list[tuple[str, int, int]]  # sentences as (chunk id, start, end)
     span_vectors: list[list[float]]
 
@@ -410,7 +411,10 @@ class Store:
                     item.doc.doc_id,
                     item.doc.hash,
                     item.doc.lang,
-                    [(c.chunk_id, headed_text(item.doc.title, c.text)) for c in item.chunks],
+                    [
+                        (c.chunk_id, headed_text(item.doc.title, c.text), t)
+                        for c, t in zip(item.chunks, item.terms, strict=True)
+                    ],
                 )
                 for item in batch
             )
@@ -719,17 +723,18 @@ class Store:
                 got = self._chunks.get(
                     where={"doc_id": {"$in": batch}}, include=["metadatas", "documents"]
                 )
-                by_doc: dict[str, list[tuple[str, str]]] = {}
+                by_doc: dict[str, list[tuple[str, str, str]]] = {}
                 langs: dict[str, str] = {}
                 for chunk_id, meta, text in zip(
                     got["ids"], got["metadatas"], got["documents"], strict=True
                 ):
                     doc_id = str(meta["doc_id"])
                     if committed.get(doc_id) == meta["doc_hash"]:
+                        lang = langs[doc_id] = str(meta.get("lang", ""))
+                        headed = headed_text(str(meta.get("title", "")), text)
                         by_doc.setdefault(doc_id, []).append(
-                            (chunk_id, headed_text(str(meta.get("title", "")), text))
+                            (chunk_id, headed, terms(headed, lang))
                         )
-                        langs[doc_id] = str(meta.get("lang", ""))
                 self.lexical.add(
                     (doc_id, committed[doc_id], langs[doc_id], rows)
                     for doc_id, rows in by_doc.items()

@@ -13,7 +13,7 @@ import pytest
 
 from qa.fusion import LENGTH_DISCOUNT, Candidate, fuse, sentence_signal
 from qa.ingest import ingest_paths
-from qa.lexical import Lexical, anchors, stems
+from qa.lexical import Lexical, anchors, stems, terms
 from qa.store import Store
 from qa.types import Passage
 
@@ -27,13 +27,14 @@ PASSAGES = {
     ("en-rail", "en"): "The rail strike disrupted regional trains on Monday morning.",
     ("en-match", "en"): "The final was played in Rome in front of sixty thousand fans.",
 }
+WHEAT = "Le prix du maïs grimpe à Rouen."
 
 
 @pytest.fixture
 def lexical(tmp_path: Path) -> Lexical:
     lex = Lexical(tmp_path / "lexical.sqlite3")
     for (doc_id, lang), text in PASSAGES.items():
-        lex.add([(doc_id, "h1", lang, [(f"{doc_id}#0", text)])])
+        lex.add([(doc_id, "h1", lang, [(f"{doc_id}#0", text, terms(text, lang))])])
         lex.commit([(doc_id, "h1")])
     return lex
 
@@ -80,7 +81,7 @@ def test_anchors_keep_names_numbers_and_acronyms_but_not_the_first_word() -> Non
 def test_an_uncommitted_version_is_replaced_and_a_deleted_document_forgotten(
     lexical: Lexical,
 ) -> None:
-    lexical.add([("fr-wheat", "h2", "fr", [("fr-wheat#1", "Le prix du maïs grimpe à Rouen.")])])
+    lexical.add([("fr-wheat", "h2", "fr", [("fr-wheat#1", WHEAT, terms(WHEAT, "fr"))])])
     assert lexical.committed()["fr-wheat"] == "h1"
     lexical.commit([("fr-wheat", "h2")])
     hits = lexical.same_language("maïs Rouen", "fr", 5)
@@ -104,7 +105,7 @@ def test_a_file_from_before_the_row_locator_keeps_working(tmp_path: Path) -> Non
     old.commit()
     old.close()
     lexical = Lexical(tmp_path / "old.sqlite3")
-    lexical.add([("w", "h2", "fr", [("w#1", "Le prix du maïs grimpe.")])])
+    lexical.add([("w", "h2", "fr", [("w#1", WHEAT, terms(WHEAT, "fr"))])])
     lexical.commit([("w", "h2")])
     assert lexical.same_language("blé", "fr", 5) == []  # found and dropped through the locator
     assert [h.chunk_id for h in lexical.same_language("maïs", "fr", 5)] == ["w#1"]
