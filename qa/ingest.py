@@ -264,7 +264,10 @@ def _chunked(
             elif not group:
                 return
     finally:
-        pool.shutdown(wait=False, cancel_futures=True)
+        # Waiting (for at most the group in hand) leaves no executor thread to interpreter
+        # exit: Python 3.11 wakes such threads there unlocked, racing their own teardown
+        # ("TypeError: 'NoneType' object cannot be interpreted as an integer" after Ctrl-C).
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _store(store: Store, items: list[Pending]) -> None:
