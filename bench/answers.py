@@ -5,7 +5,8 @@
 
 Ingests the corpus into a temporary index, answers N questions through `Assistant.ask_stream`
 and reports: answers containing a gold answer (either list), citation precision (a cited
-passage belongs to a positive document), abstention on unanswerable questions, false
+passage belongs to a positive document; beside it, the share of cited passages that contain a
+gold answer), abstention on unanswerable questions, false
 abstention on answerable ones, time to first token and total time p50.
 
 Unanswerable questions: a question line may say `"answerable": false`. Sets without such
@@ -86,6 +87,9 @@ def main() -> None:
             found = qa.search(q["question"], 10)
             best = found[0].sentence_score if found else None
             cited = [c.doc_id in q["positive_ids"] for c in answer.citations]
+            # A second lens on the same citations: sets label one paragraph per question,
+            # and a sibling paragraph of the same article often states the answer too.
+            holds = [contains_gold(c.text, q) for c in answer.citations]
             ranks = {p.chunk_id: (r, p) for r, p in enumerate(found, 1)}
             by_n = {c.n: c for c in answer.citations}
             positive_ranks = [r for r, p in enumerate(found, 1) if p.doc_id in q["positive_ids"]]
@@ -96,6 +100,7 @@ def main() -> None:
                     "abstained": answer.abstained,
                     "gold": contains_gold(answer.text, q),
                     "cited": cited,
+                    "cited_holds_gold": holds,
                     "first_token_s": first,
                     "total_s": total,
                     "mode": answer.mode,
@@ -133,6 +138,7 @@ def main() -> None:
     answerable = [r for r in rows if r["answerable"]]
     unanswerable = [r for r in rows if not r["answerable"]]
     citations = [c for r in answerable for c in r["cited"]]
+    holding = [h for r in answerable for h in r["cited_holds_gold"]]
     firsts = [r["first_token_s"] for r in rows if r["first_token_s"] is not None]
     result = {
         "set": args.set_dir.name,
@@ -142,6 +148,7 @@ def main() -> None:
         "unanswerable": len(unanswerable),
         "gold_in_answer": round(sum(r["gold"] for r in answerable) / len(answerable), 3),
         "citation_precision": round(sum(citations) / len(citations), 3) if citations else None,
+        "cited_passage_holds_gold": round(sum(holding) / len(holding), 3) if holding else None,
         "abstention_on_unanswerable": (
             round(sum(r["abstained"] for r in unanswerable) / len(unanswerable), 3)
             if unanswerable

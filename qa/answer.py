@@ -77,6 +77,26 @@ def select_sentences(scored: list[Scored], limit: int) -> list[Scored]:
     return chosen
 
 
+# When the model declines, a best sentence this far (a share of the room between the floor
+# and 1) above the floor answers anyway, quoted. On 100 + 20 XQuAD en→es questions, 74% of
+# the answerable ones clear it and 10% of the unanswerable (README, "Answers").
+_CONFIDENT = 0.2
+
+
+def confident_sentence(scored: list[Scored]) -> Scored | None:
+    """The sentence quoted when a generator declines, or None: qa abstains.
+
+    Only one (the runners-up are less often right), and it must match the question
+    closely. Of such sentences, the one in the passage retrieval ranked highest: the
+    fused ranking finds the answering passage more often than one sentence's cosine
+    does (on squad_dev_en, 3 of 5 wrong quotes came from the second passage while the
+    first answered).
+    """
+    confident = [s for s in scored if s.score >= s.floor + _CONFIDENT * (1.0 - s.floor)]
+    # `scored` is best first, and min() keeps the first of equals.
+    return min(confident, key=lambda s: s.rank) if confident else None
+
+
 def shown_passages(scored: list[Scored], budget: int) -> list[tuple[Passage, list[Quote]]]:
     """What a generator is shown: the `budget` best sentences, grouped by passage.
 

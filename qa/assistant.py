@@ -16,6 +16,7 @@ from qa.answer import (
     Scored,
     cite_extract,
     cite_verified,
+    confident_sentence,
     score_sentences,
     select_sentences,
     shown_passages,
@@ -54,10 +55,6 @@ _RECENT = re.compile(
     re.I,
 )
 _RECENCY = 0.25  # at most a quarter of the room between the floor and 1
-# When the model declines, a best sentence this far (a share of the room between the floor
-# and 1) above the floor answers anyway, quoted. On 100 + 20 XQuAD en→es questions, 74% of
-# the answerable ones clear it and 10% of the unanswerable (README, "Answers").
-_CONFIDENT = 0.2
 # Embedding models read ~512 tokens and tokenising a pasted page costs seconds: a
 # question is read up to here (about two paragraphs).
 _QUESTION_CHARS = 1000
@@ -365,8 +362,8 @@ class Assistant:
                 iter(()), lambda: abstain("extractive" if llm is None else "generated")
             )
 
-        def extract(limit: int) -> Answer:
-            text, citations, sentences = cite_extract(select_sentences(scored, limit))
+        def extract(selected: list[Scored]) -> Answer:
+            text, citations, sentences = cite_extract(selected)
             timings["total_ms"] = _ms(t0, time.perf_counter())
             return Answer(
                 asked, text, False, citations, (), timings, sentences, "extractive", standalone
@@ -374,12 +371,10 @@ class Assistant:
 
         def declined(sentences: tuple[AnswerSentence, ...] = ()) -> Answer:
             # The model declined, or wrote nothing the passages support. Whether the
-            # articles answer is the program's call: a sentence that matches the
-            # question this closely is quoted instead (only it: the runners-up are
-            # less often right); otherwise qa abstains.
-            best = scored[0]
-            if best.score >= best.floor + _CONFIDENT * (1.0 - best.floor):
-                return translated(best) or extract(1)
+            # articles answer is the program's call: a quote, or an abstention.
+            best = confident_sentence(scored)
+            if best is not None:
+                return translated(best) or extract([best])
             return replace(abstain("generated"), sentences=sentences)
 
         def written(
@@ -421,7 +416,7 @@ class Assistant:
             return written(*cite_verified(verdicts, shown))
 
         if llm is None:
-            answer = extract(self.settings.answer_sentences)
+            answer = extract(select_sentences(scored, self.settings.answer_sentences))
             return AnswerStream(iter([answer.text]), lambda: answer)
 
         shown = shown_passages(scored, self.settings.context_sentences)

@@ -188,10 +188,13 @@ class Verifier:
         model wanders from the answer to true side facts of the next paragraphs (on
         XQuAD en→es, 10 of 13 wrong citations named a passage ranked second or lower).
 
-        `lang`, the answer's language, lets a sentence in that same language support a
-        claim only if it has one of the words the claim adds to the question (stems, no
-        function words): the part that answers must be in the source, not only its
-        topic. Across languages only meaning, names and numbers can tell.
+        `lang`, the answer's language (the question's), drops claims that add no word to
+        the question, and lets a sentence in that same language support a claim only if
+        it has most of the words the claim adds to the question (stems, no function
+        words): the part that answers must be in the source, not only its topic. One
+        shared word was not enough: on piaf_fr, wrong citations shared a third or a half
+        of them, right ones nearly all. Across languages only meaning, names and numbers
+        can tell.
         """
         asked_numbers, _ = anchors(question)
         sources = [(i, q) for i, (_, quotes) in enumerate(shown) for q in quotes]
@@ -211,18 +214,20 @@ class Verifier:
         ]
         verdicts = []
         for ci, claim in enumerate(claims):
-            if not is_claim(claim.text):
+            added = set(stems(texts[ci], lang)) - asked_stems if lang else set()
+            # A sentence that adds no word to the question ("The expression set called
+            # is.") answers nothing, however close to a source it reads.
+            if not is_claim(claim.text) or (lang and not added):
                 verdicts.append(Verdict(claim, "unsupported", None, None, 0.0))
                 continue
             numbers, names = anchors(texts[ci])
             numbers -= asked_numbers
-            added = set(stems(texts[ci], lang)) - asked_stems if lang else set()
             support = np.array(
                 [
                     cosine[ci, si]
                     + self.name_bonus * min(2, len(names & s_names))
                     - self.number_penalty * len(numbers - s_numbers)
-                    if not added or s_stems is None or added & s_stems
+                    if s_stems is None or 2 * len(added & s_stems) > len(added)
                     else -1.0
                     for si, ((s_numbers, s_names), s_stems) in enumerate(
                         zip(source_anchors, source_stems, strict=True)

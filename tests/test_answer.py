@@ -5,8 +5,15 @@ from typing import Any
 
 import numpy as np
 
-from qa.answer import cite_extract, score_sentences, select_sentences, shown_passages
-from qa.types import Passage
+from qa.answer import (
+    Scored,
+    cite_extract,
+    confident_sentence,
+    score_sentences,
+    select_sentences,
+    shown_passages,
+)
+from qa.types import Passage, Quote
 
 
 def passage(chunk_id: str, text: str, score: float, start: int = 0) -> Passage:
@@ -92,3 +99,18 @@ def test_a_generator_is_shown_the_best_sentences_grouped_in_reading_order(words_
     ]
     again = shown_passages(score_sentences(q, [a, b], embedder(words_model), lambda p: 0.0), 3)
     assert [p.chunk_id for p, _ in again] == ["a", "b"]
+
+
+def test_a_declined_question_quotes_a_confident_sentence_of_the_highest_ranked_passage() -> None:
+    first, second = passage("a", "Miller forced two fumbles.", 0.8), passage("b", "x.", 0.9)
+
+    def scored(p: Passage, score: float, rank: int) -> Scored:
+        return Scored(p, Quote(0, 1, p.text), score, 0.8, np.zeros(2), rank)
+
+    # Best first, as score_sentences returns them; with the floor at 0.8, a sentence is
+    # confident from 0.84.
+    top, runner_up, weak = scored(second, 0.95, 1), scored(first, 0.85, 0), scored(first, 0.83, 0)
+    assert confident_sentence([top, runner_up, weak]) is runner_up
+    assert confident_sentence([top, weak]) is top
+    assert confident_sentence([weak]) is None
+    assert confident_sentence([]) is None

@@ -227,6 +227,31 @@ def test_in_the_answer_s_own_language_the_source_must_have_what_the_claim_adds(
     stated = split_claims("Kim rechercherait la technologie satellitaire russe. [1]", "fr")
     (verdict,) = verifier.verify(stated, shown, question, None, "fr")
     assert (verdict.status, verdict.passage) == ("verified", 0)
+    # One shared word is not enough: most of what the claim adds must be there (piaf_fr:
+    # "… versés en une fois et remboursables même en cas d'échec, sous garantie bpifrance"
+    # was verified against a sentence whose only such word was "garantie").
+    mostly_invented = split_claims(
+        "Kim rechercherait la technologie des avions de chasse japonais. [1]", "fr"
+    )
+    assert verifier.verify(mostly_invented, shown, question)[0].status == "verified"
+    assert verifier.verify(mostly_invented, shown, question, None, "fr")[0].status == (
+        "unsupported"
+    )
     # Across languages (an English answer), meaning, names and numbers decide as before.
     english = split_claims("Kim would seek Russian fighter jets. [1]", "en")
     assert verifier.verify(english, shown, question, None, "en")[0].status == "verified"
+
+
+def test_a_sentence_that_adds_nothing_to_the_question_is_not_an_answer(
+    verifier: Verifier, shown: Any
+) -> None:
+    # XQuAD en→es: "The expression set called is. [1]" was verified against a Spanish
+    # sentence on the question's subject. In any language pair, an answer sentence must
+    # add a word to the question.
+    question = "Why would Kim meet Putin in person?"
+    echo = split_claims("Kim would meet Putin in person. [2]", "en")
+    assert verifier.verify(echo, shown, question)[0].passage is not None
+    assert verifier.verify(echo, shown, question, None, "en")[0].status == "unsupported"
+    answer = split_claims("Kim would meet Putin to reassert himself on the world stage. [1]", "en")
+    (verdict,) = verifier.verify(answer, shown, question, None, "en")
+    assert (verdict.status, verdict.passage) == ("verified", 0)
