@@ -5,9 +5,9 @@
 
 Ingests the corpus into a temporary index, answers N questions through `Assistant.ask_stream`
 and reports: answers containing a gold answer (either list), citation precision (a cited
-passage belongs to a positive document; beside it, the share of cited passages that contain a
-gold answer), abstention on unanswerable questions, false
-abstention on answerable ones, time to first token and total time p50.
+passage belongs to a positive document; beside it, the share of cited passages that contain
+a gold answer), abstention on unanswerable questions, false abstention on answerable ones,
+time to first token and total time p50.
 
 Unanswerable questions: a question line may say `"answerable": false`. Sets without such
 lines get them made: `--unanswerable K` leaves the positive documents of K questions out of
