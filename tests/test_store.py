@@ -204,3 +204,38 @@ def test_a_large_input_splits_sentences_in_a_worker_process_with_the_same_result
     for doc_id in articles:
         spans = [(p.chunk_id, p.start, p.end) for p in serial.document_text(doc_id)]
         assert [(p.chunk_id, p.start, p.end) for p in worker.document_text(doc_id)] == spans
+
+
+def test_chunks_written_with_their_text_as_chroma_documents_read_the_same(
+    isolated: Path, words_model: Any
+) -> None:
+    """Indexes written before chunk text moved into the node record keep working."""
+    src = isolated / "news.jsonl"
+    write_jsonl(src, ARTICLES)
+    store = Store(isolated / "index")
+    run(store, words_model, src)
+    question = "Where is place3 and who is person3?"
+    vector = words_model.query(question)
+    before = [(p.chunk_id, p.text) for p in store.search(vector, 3, question=question, lang="en")]
+    texts = {p.chunk_id: p.text for d in ARTICLES for p in store.document_text(d)}
+    assert before and all(text for _, text in before)
+
+    # The earlier layout: text as the Chroma document, the node record's text empty.
+    got = store._chunks.get(include=["metadatas", "embeddings"])
+    old = []
+    for meta in got["metadatas"]:
+        node = json.loads(meta["_node_content"])
+        node["text"] = ""
+        old.append(dict(meta, _node_content=json.dumps(node)))
+    store._chunks.update(
+        ids=got["ids"],
+        embeddings=got["embeddings"],
+        metadatas=old,
+        documents=[texts[i] for i in got["ids"]],
+    )
+    store.lexical.path.unlink()
+
+    reopened = Store(isolated / "index")
+    after = [(p.chunk_id, p.text) for p in reopened.search(vector, 3, question=question, lang="en")]
+    assert after == before
+    assert {p.chunk_id: p.text for d in ARTICLES for p in reopened.document_text(d)} == texts
