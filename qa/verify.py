@@ -134,6 +134,12 @@ def _fold(word: str) -> str:
     return unicodedata.normalize("NFKD", word).encode("ascii", "ignore").decode().lower()
 
 
+def _previous(passage: Passage, quote: Quote) -> str:
+    """The sentence of `passage` just before `quote`, or ""."""
+    before = [q for q in passage.sentence_texts() if q.end <= quote.start]
+    return before[-1].text if before else ""
+
+
 def anchors(text: str) -> tuple[set[str], set[str]]:
     """Numbers (separators dropped) and capitalised names past the first word, folded."""
     numbers = {re.sub(r"[.,]", "", n) for n in _NUMBER.findall(text)}
@@ -193,8 +199,9 @@ class Verifier:
         it has most of the words the claim adds to the question (stems, no function
         words): the part that answers must be in the source, not only its topic. One
         shared word was not enough: on piaf_fr, wrong citations shared a third or a half
-        of them, right ones nearly all. Across languages only meaning, names and numbers
-        can tell.
+        of them, right ones nearly all. There the source, or the sentence before it, must
+        also share one of the question's words the claim repeats (what it is about).
+        Across languages only meaning, names and numbers can tell.
         """
         asked_numbers, _ = anchors(question)
         sources = [(i, q) for i, (_, quotes) in enumerate(shown) for q in quotes]
@@ -212,9 +219,20 @@ class Verifier:
             set(stems(q.text, lang)) if lang and shown[i][0].lang == lang else None
             for i, q in sources
         ]
+        context_stems = [
+            set(stems(_previous(shown[i][0], q), lang)) if lang and own is not None else set()
+            for (i, q), own in zip(sources, source_stems, strict=True)
+        ]
         verdicts = []
         for ci, claim in enumerate(claims):
-            added = set(stems(texts[ci], lang)) - asked_stems if lang else set()
+            said = set(stems(texts[ci], lang)) if lang else set()
+            added = said - asked_stems
+            # The question's words the claim repeats name what it is about: a source with
+            # none of them, nor the sentence before it (what "it" or "he" refers back
+            # to), is about something else ("La pastille noire provient du sel" rested on
+            # a sentence about salt imported from France). One is enough: a model
+            # rewords the question ("est devenu capitaine" for "promu capitaine").
+            subject = said & asked_stems
             # A sentence that adds no word to the question ("The expression set called
             # is.") answers nothing, however close to a source it reads.
             if not is_claim(claim.text) or (lang and not added):
@@ -227,10 +245,14 @@ class Verifier:
                     cosine[ci, si]
                     + self.name_bonus * min(2, len(names & s_names))
                     - self.number_penalty * len(numbers - s_numbers)
-                    if s_stems is None or 2 * len(added & s_stems) > len(added)
+                    if s_stems is None
+                    or (
+                        2 * len(added & s_stems) > len(added)
+                        and (not subject or bool(subject & (s_stems | before)))
+                    )
                     else -1.0
-                    for si, ((s_numbers, s_names), s_stems) in enumerate(
-                        zip(source_anchors, source_stems, strict=True)
+                    for si, ((s_numbers, s_names), s_stems, before) in enumerate(
+                        zip(source_anchors, source_stems, context_stems, strict=True)
                     )
                 ]
             )

@@ -28,6 +28,13 @@ def write_jsonl(path: Path, articles: dict[str, str]) -> None:
     )
 
 
+def news(isolated: Path) -> tuple[Path, Store]:
+    """ARTICLES as a JSONL file, and a store for a new index."""
+    src = isolated / "news.jsonl"
+    write_jsonl(src, ARTICLES)
+    return src, Store(isolated / "index")
+
+
 def run(store: Store, model: EmbeddingModel, *paths: Path, batch: int = 2) -> Any:
     return ingest_paths(list(paths), store, model, chunk_words=12, batch_size=batch)
 
@@ -40,9 +47,7 @@ def counts(store: Store) -> tuple[int, int]:
 def test_reingest_unchanged_does_nothing_and_changed_replaces(
     isolated: Path, words_model: Any
 ) -> None:
-    src = isolated / "news.jsonl"
-    write_jsonl(src, ARTICLES)
-    store = Store(isolated / "index")
+    src, store = news(isolated)
     first = run(store, words_model, src)
     assert (first.added, first.updated, first.skipped, first.failed) == (6, 0, 0, 0)
     n_docs, n_chunks = counts(store)
@@ -63,9 +68,7 @@ def test_reingest_unchanged_does_nothing_and_changed_replaces(
 
 
 def test_remove_deletes_document_and_chunks(isolated: Path, words_model: Any) -> None:
-    src = isolated / "news.jsonl"
-    write_jsonl(src, ARTICLES)
-    store = Store(isolated / "index")
+    src, store = news(isolated)
     run(store, words_model, src)
     before = store.chunk_count()
     removed_chunks = {d.doc_id: d.chunks for d in store.documents()}["a0"]
@@ -95,9 +98,7 @@ def test_an_interrupted_ingest_is_finished_by_running_it_again(
     isolated: Path, words_model: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("qa.ingest._WRITE_BATCH", 1)  # write each embedding batch at once
-    src = isolated / "news.jsonl"
-    write_jsonl(src, ARTICLES)
-    store = Store(isolated / "index")
+    src, store = news(isolated)
     with pytest.raises(KeyboardInterrupt):
         run(store, Interrupting(words_model, fail_on_call=3), src)  # type: ignore[arg-type]
     partial = store.documents()
@@ -114,9 +115,7 @@ def test_an_interrupted_ingest_is_finished_by_running_it_again(
 
 
 def test_an_index_refuses_another_embedding_model(isolated: Path, words_model: Any) -> None:
-    src = isolated / "news.jsonl"
-    write_jsonl(src, ARTICLES)
-    store = Store(isolated / "index")
+    src, store = news(isolated)
     run(store, words_model, src)
     other = EmbeddingModel("e5", words_model.model, 0.5)
     with pytest.raises(ModelMismatchError) as e:
@@ -210,9 +209,7 @@ def test_chunks_written_with_their_text_as_chroma_documents_read_the_same(
     isolated: Path, words_model: Any
 ) -> None:
     """Indexes written before chunk text moved into the node record keep working."""
-    src = isolated / "news.jsonl"
-    write_jsonl(src, ARTICLES)
-    store = Store(isolated / "index")
+    src, store = news(isolated)
     run(store, words_model, src)
     question = "Where is place3 and who is person3?"
     vector = words_model.query(question)

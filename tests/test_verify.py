@@ -255,3 +255,24 @@ def test_a_sentence_that_adds_nothing_to_the_question_is_not_an_answer(
     answer = split_claims("Kim would meet Putin to reassert himself on the world stage. [1]", "en")
     (verdict,) = verifier.verify(answer, shown, question, None, "en")
     assert (verdict.status, verdict.passage) == ("verified", 0)
+
+
+def test_a_source_must_name_what_the_claim_is_about(verifier: Verifier, shown: Any) -> None:
+    # piaf_fr: "La pastille noire provient du sel." was verified against a sentence on salt
+    # and wine imported from France: it held what the claim adds, not what it is about.
+    # In the answer's own language, the source or the sentence before it (which a pronoun
+    # or an "it" refers back to) must share one of the question's words the claim repeats.
+    trip = "{} un train blindé jusqu’à Vladivostok. [3]"
+    about_putin = split_claims(trip.format("Poutine prendra"), "fr")
+    assert verifier.verify(about_putin, shown, "Comment Poutine se déplace-t-il ?")[0].passage == 2
+    (verdict,) = verifier.verify(
+        about_putin, shown, "Comment Poutine se déplace-t-il ?", None, "fr"
+    )
+    assert verdict.status == "unsupported"
+    about_kim = split_claims(trip.format("Kim prendra"), "fr")
+    (verdict,) = verifier.verify(about_kim, shown, "Comment Kim se déplace-t-il ?", None, "fr")
+    assert (verdict.status, verdict.passage) == ("verified", 2)
+    # "… c'est l'occasion de se réaffirmer": Kim is named in the sentence before.
+    reason = split_claims("Kim veut se réaffirmer sur la scène internationale. [1]", "fr")
+    (verdict,) = verifier.verify(reason, shown, "Que veut Kim ?", None, "fr")
+    assert (verdict.status, verdict.passage) == ("verified", 0)
