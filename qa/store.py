@@ -15,6 +15,7 @@ import math
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -204,6 +205,7 @@ class Store:
         self._docs: Any = None
         self._sentences: Any = None
         self._vector_store: Any = None
+        self._lexical_thread: ThreadPoolExecutor | None = None
         self.last_sentence_vectors: dict[tuple[str, int, int], list[float]] = {}
 
     # -- opening -------------------------------------------------------------------
@@ -572,19 +574,15 @@ class Store:
         the vectors of their sentences by (chunk id, start, end). Without `across`, the
         names-across-languages list is not searched (a second full-text query)."""
         filters = filters or Filters()
-        pool = self._dense(vector, depth, filters)
-        same: list[Hit] = []
-        names: list[Hit] = []
+        self._store()  # opens the index, or says there is none
+        pending = None
         if question and lang:
             self._sync_lexical_once()
-            try:
-                same = self.lexical.same_language(question, lang, depth)
-                if across:
-                    names = self.lexical.across_languages(question, lang, depth)
-            except Exception as e:
-                raise StoreError(
-                    f"Cannot search the lexical index {self.lexical.path}: {_first_line(e)}"
-                ) from None
+            # SQLite and Chroma's Rust core let go of the GIL while they search, so the two
+            # overlap: on the whole archive, 38 ms one after the other, 27 ms side by side.
+            pending = self._searcher().submit(self._lexical_hits, question, lang, depth, across)
+        pool = self._dense(vector, depth, filters)
+        same, names = pending.result() if pending else ([], [])
         known = {p.chunk_id for p in pool}
         pool += self._fetch([h for h in same + names if h.chunk_id not in known], vector, filters)
         cosines, vectors = self._sentence_cosines(vector, pool)
@@ -602,6 +600,25 @@ class Store:
             )
             for p in pool
         ], vectors
+
+    def _searcher(self) -> ThreadPoolExecutor:
+        # One thread: the lexical connection serves one search at a time.
+        if self._lexical_thread is None:
+            self._lexical_thread = ThreadPoolExecutor(1, thread_name_prefix="qa-lexical")
+        return self._lexical_thread
+
+    def _lexical_hits(
+        self, question: str, lang: str, depth: int, across: bool
+    ) -> tuple[list[Hit], list[Hit]]:
+        """Same-language hits, and names across languages when `across`."""
+        try:
+            same = self.lexical.same_language(question, lang, depth)
+            names = self.lexical.across_languages(question, lang, depth) if across else []
+        except Exception as e:
+            raise StoreError(
+                f"Cannot search the lexical index {self.lexical.path}: {_first_line(e)}"
+            ) from None
+        return same, names
 
     def _dense(self, vector: list[float], wanted: int, filters: Filters) -> list[Passage]:
         """The `wanted` committed passages closest to `vector` that `filters` admit."""

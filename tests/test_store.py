@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from qa import ModelMismatchError
+from qa import ModelMismatchError, StoreError
 from qa.embeddings import EmbeddingModel
 from qa.ingest import ingest_paths
 from qa.store import Store
@@ -236,3 +237,20 @@ def test_chunks_written_with_their_text_as_chroma_documents_read_the_same(
     after = [(p.chunk_id, p.text) for p in reopened.search(vector, 3, question=question, lang="en")]
     assert after == before
     assert {p.chunk_id: p.text for d in ARTICLES for p in reopened.document_text(d)} == texts
+
+
+def test_a_lexical_search_failing_in_its_thread_is_one_store_error(
+    isolated: Path, words_model: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    src, store = news(isolated)
+    run(store, words_model, src)
+
+    def malformed(*_: Any) -> None:
+        raise sqlite3.DatabaseError("database disk image is malformed")
+
+    monkeypatch.setattr(store.lexical, "same_language", malformed)
+    question = "Where is place3?"
+    with pytest.raises(StoreError, match=r"lexical index .*: database disk image is malformed"):
+        store.search(words_model.query(question), 3, question=question, lang="en")
+    monkeypatch.undo()
+    assert store.search(words_model.query(question), 3, question=question, lang="en")
