@@ -13,13 +13,13 @@ import fcntl
 import json
 import math
 import re
-import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any
 from urllib.parse import urlparse
 
 from qa.chunking import Chunk, headed_text
@@ -39,7 +39,6 @@ _POOL = 40
 # Chroma needs a vector for every record; document records are looked up by id only.
 _NO_VECTOR = [1.0]
 _PAGE = 5000
-T = TypeVar("T")
 _HIDDEN = ["doc_hash", "position", "sentences", "source", "date", "date_num", "lang", "doc_id"]
 
 
@@ -575,14 +574,20 @@ class Store:
         names-across-languages list is not searched (a second full-text query)."""
         filters = filters or Filters()
         self._store()  # opens the index, or says there is none
-        lexical_hits = None
         if question and lang:
             self._sync_lexical_once()
-            # SQLite and Chroma's Rust core let go of the GIL while they search, so the two
-            # overlap: on the whole archive, 38 ms one after the other, 27 ms side by side.
-            lexical_hits = _beside(lambda: self._lexical_hits(question, lang, depth, across))
-        pool = self._dense(vector, depth, filters)
-        same, names = lexical_hits() if lexical_hits else ([], [])
+        # SQLite and Chroma's Rust core let go of the GIL while they search, so the two
+        # overlap: on the whole archive, 38 ms one after the other, 27 ms side by side. The
+        # pool's thread ends with the search: none is left to race the interpreter's exit
+        # after a Ctrl-C (an executor starts no thread until work is submitted).
+        with ThreadPoolExecutor(1, thread_name_prefix="qa-lexical") as beside:
+            pending = (
+                beside.submit(self._lexical_hits, question, lang, depth, across)
+                if question and lang
+                else None
+            )
+            pool = self._dense(vector, depth, filters)
+            same, names = pending.result() if pending else ([], [])
         known = {p.chunk_id for p in pool}
         pool += self._fetch([h for h in same + names if h.chunk_id not in known], vector, filters)
         cosines, vectors = self._sentence_cosines(vector, pool)
@@ -863,31 +868,6 @@ class Audit:
     @property
     def healthy(self) -> bool:
         return not (self.orphan_chunks or self.short_documents or self.orphan_sentences)
-
-
-def _beside(work: Callable[[], T]) -> Callable[[], T]:
-    """Start `work` in a thread of its own; the returned call waits for its result (or
-    raises its error). The thread ends with the work: none is left behind to race the
-    interpreter's exit after a Ctrl-C, as an idle pool thread would."""
-    outcome: list[Any] = []
-
-    def run() -> None:
-        try:
-            outcome.append((True, work()))
-        except BaseException as e:  # handed to the caller, raised in its thread
-            outcome.append((False, e))
-
-    thread = threading.Thread(target=run, name="qa-lexical")
-    thread.start()
-
-    def result() -> T:
-        thread.join()
-        ok, value = outcome[0]
-        if not ok:
-            raise value
-        return cast(T, value)
-
-    return result
 
 
 def _text(meta: dict[str, Any], document: str | None) -> str:
