@@ -5,8 +5,9 @@ built from ../shared/eval sets, from one pass of retrieval per question.
 
 Each INDEX_DIR holds an index of SET_DIR's corpus (`QA_INDEX_DIR=INDEX_DIR qa ingest
 SET_DIR/corpus.jsonl`). Every question's candidates and signals are computed once; each
-setting (dense only, lexical weights, RRF k) is then scored on them, so the comparison
-is exact and cheap. Prints a table and writes bench/results/fusion.json.
+setting (dense only, lexical weights, RRF k, the companion model's weight) is then scored
+on them, so the comparison is exact and cheap. Prints a table and writes
+bench/results/fusion.json.
 """
 
 from __future__ import annotations
@@ -20,7 +21,15 @@ from common import questions, write_result
 
 from qa import Assistant
 from qa.evaluate import Scores, first_positive
-from qa.fusion import Candidate, fuse
+from qa.fusion import (
+    COMPANION_WEIGHT,
+    LEXICAL_WEIGHT,
+    NAMES_WEIGHT,
+    RRF_K,
+    SENTENCE_SHARE,
+    Candidate,
+    fuse,
+)
 from qa.language import detect_language
 
 DEPTH = 40
@@ -36,14 +45,26 @@ def main() -> None:
     args = ap.parse_args()
     if len(args.pairs) % 2:
         raise SystemExit("give INDEX_DIR SET_DIR pairs")
-    settings = [
-        (f"dense only, sentence share {ss:g}", 60.0, 0.0, 0.0, ss) for ss in (0.5, 0.65, 0.8)
-    ] + [
-        (f"k={k:g} lexical={lw:g} names={nw:g} sentence share {ss:g}", k, lw, nw, ss)
-        for k, lw, nw, ss in itertools.product(
-            (10, 30), (0.75, 1.0), (0.0, 0.1, 0.25, 0.5), (0.65,)
-        )
-    ]
+    settings = (
+        [(f"dense only, sentence share {ss:g}", 60.0, 0.0, 0.0, ss, 0.0) for ss in (0.5, 0.65, 0.8)]
+        + [
+            (f"k={k:g} lexical={lw:g} names={nw:g} sentence share {ss:g}", k, lw, nw, ss, 0.0)
+            for k, lw, nw, ss in itertools.product(
+                (10, 30), (0.75, 1.0), (0.0, 0.1, 0.25, 0.5), (0.65,)
+            )
+        ]
+        + [
+            (
+                f"default, companion weight {cw:g}",
+                RRF_K,
+                LEXICAL_WEIGHT,
+                NAMES_WEIGHT,
+                SENTENCE_SHARE,
+                cw,
+            )
+            for cw in sorted({0.02, COMPANION_WEIGHT, 0.1, 0.2})
+        ]
+    )
     rows: dict[str, dict[str, float]] = {}
     for index_dir, set_dir in zip(args.pairs[::2], args.pairs[1::2], strict=True):
         qa = Assistant(index_dir=index_dir, llm="none")
@@ -55,13 +76,16 @@ def main() -> None:
         for q in asked:
             vector = [float(x) for x in model.query(q["question"])]
             lang = detect_language(q["question"])
-            cands, _ = qa.store.candidates(vector, DEPTH, None, q["question"], lang)
+            second = qa._companion_query(q["question"])
+            cands, _ = qa.store.candidates(
+                vector, DEPTH, None, q["question"], lang, companion=second
+            )
             per_question.append((cands, set(q["positive_ids"])))
         print(f"{set_dir.name}: {len(asked)} questions in {time.perf_counter() - started:.0f} s")
-        for name, k, lw, nw, ss in settings:
+        for name, k, lw, nw, ss, cw in settings:
             ranks = []
             for cands, positives in per_question:
-                ranked = fuse(cands, 20, k, lw, nw, ss)
+                ranked = fuse(cands, 20, k, lw, nw, ss, cw)
                 ranks.append(first_positive([p.doc_id for p in ranked], positives))
             scores = Scores.of(ranks, [])
             row = rows.setdefault(name, {})

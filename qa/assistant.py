@@ -22,7 +22,7 @@ from qa.answer import (
     shown_passages,
 )
 from qa.config import DEFAULT_EMBED, Settings, load_settings
-from qa.embeddings import EmbeddingModel, canonical_name, load_embedding
+from qa.embeddings import COMPANIONS, EmbeddingModel, canonical_name, load_embedding
 from qa.errors import GenerationError, QAError
 from qa.evaluate import Evaluation
 from qa.ingest import Notice, Progress, ingest_paths
@@ -121,6 +121,7 @@ class Assistant:
         self.prompts = Prompts(self.settings.resolved_prompts_dir())
         self.notices: list[str] = []
         self._model: EmbeddingModel | None = None
+        self._second: EmbeddingModel | None = None
         self._llm: Any = None
         self._llm_loaded = False
         self._sentence_cache: OrderedDict[str, np.ndarray] = OrderedDict()
@@ -149,6 +150,15 @@ class Assistant:
                 processes=s.processes,
             )
         return self._model
+
+    def _companion_query(self, question: str) -> list[float] | None:
+        """The question under the index's companion model, when the index has one."""
+        info = self.store.info()
+        if info is None or not info.companion:
+            return None
+        if self._second is None or self._second.name != info.companion:
+            self._second = load_embedding(info.companion, threads=self.settings.threads)
+        return self._second.query(question[:_QUESTION_CHARS])
 
     @property
     def llm(self) -> Any:
@@ -210,6 +220,7 @@ class Assistant:
             on_progress,
             on_notice,
             self.settings.sentence_index,
+            COMPANIONS.get(self.embed_name, "") if self.settings.companion else "",
         )
 
     def ensure_seeded(self, on_progress: Progress | None = None) -> IngestReport | None:
@@ -290,9 +301,10 @@ class Assistant:
         query = [float(x) for x in vector]
         lang = detect_language(question)
         names = self.settings.names_weight
+        second = self._companion_query(question)
         if not _RECENT.search(question):
-            return self.store.search(query, k, filters, question, lang, names)
-        pool = self.store.search(query, 3 * k, filters, question, lang, names)
+            return self.store.search(query, k, filters, question, lang, names, second)
+        pool = self.store.search(query, 3 * k, filters, question, lang, names, second)
         dates = sorted({p.date for p in pool if p.date})
         rank = {d: (i + 1) / len(dates) for i, d in enumerate(dates)}
         bonus = _RECENCY * (1.0 - self._embedding().min_score)

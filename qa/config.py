@@ -47,6 +47,7 @@ class Settings:
     context_window: int = 2048
     server_timeout: float = 30.0
     sentence_index: bool = True
+    companion: bool = True  # a new e5 index embeds chunks with USE-m3 too (COMPANIONS)
     # Weight of names and numbers matched across languages in the fused ranking: 0 by
     # default, since it cost XQuAD R@1 (README, "Retrieval"); --explain shows it anyway.
     names_weight: float = 0.0

@@ -29,7 +29,9 @@ def _index_checks(qa: Assistant, fix: bool) -> tuple[list[Check], list[str]]:
         Check(
             "index",
             True,
-            f"{store.where}: embedding {info.embed}, chunks of {info.chunk_words} words",
+            f"{store.where}: embedding {info.embed}"
+            + (f" with the companion {info.companion}" if info.companion else "")
+            + f", chunks of {info.chunk_words} words",
         )
     ]
     repaired: list[str] = []
@@ -125,6 +127,24 @@ def _model_checks(qa: Assistant) -> list[Check]:
                 ),
             )
         ]
+    from qa.embeddings import COMPANIONS
+
+    info = qa.store.info() if qa.store.exists() else None
+    if info is not None:
+        companion = info.companion
+    else:
+        companion = COMPANIONS.get(embed, "") if qa.settings.companion else ""
+    if companion:
+        package = _EMBED_PACKAGES[companion]
+        checks.append(
+            Check(
+                "companion model",
+                _installed(package),
+                f"{companion} from the {package} package"
+                if _installed(package)
+                else f"{companion} needs the package {package}",
+            )
+        )
     backend = qa.settings.llm
     if backend == "local":
         from qa.llm import GGUF_NAME, _part_path, model_dir

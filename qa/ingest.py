@@ -20,7 +20,7 @@ from pathlib import Path
 
 from qa.chunking import Chunk, chunk_document, headed_text
 from qa.documents import Document, discover, read
-from qa.embeddings import EmbeddingModel
+from qa.embeddings import EmbeddingModel, load_embedding
 from qa.lexical import terms
 from qa.store import MIN_SENTENCE_WORDS, Pending, Store
 from qa.types import IngestFailure, IngestReport
@@ -67,8 +67,12 @@ def ingest_paths(
     on_progress: Progress | None = None,
     on_notice: Notice | None = None,
     sentences: bool = False,
+    companion: str = "",
 ) -> IngestReport:
-    """Ingest every supported file under `paths`; bad inputs become failures, not errors."""
+    """Ingest every supported file under `paths`; bad inputs become failures, not errors.
+
+    `sentences` and `companion` (a second model's name) apply to an index created here;
+    an existing index keeps the choices it was created with."""
     started = time.perf_counter()
     report = IngestReport()
     files, failures = discover(paths)
@@ -77,7 +81,9 @@ def ingest_paths(
         report.seconds = time.perf_counter() - started
         return report
     with store.write_lock(on_notice):
-        _ingest_files(files, store, model, chunk_words, batch_size, on_progress, report, sentences)
+        _ingest_files(
+            files, store, model, chunk_words, batch_size, on_progress, report, sentences, companion
+        )
     report.seconds = time.perf_counter() - started
     return report
 
@@ -91,9 +97,11 @@ def _ingest_files(
     on_progress: Progress | None,
     report: IngestReport,
     sentences: bool,
+    companion: str,
 ) -> None:
-    # An existing index keeps the choice it was created with.
-    with_sentences = store.open_for_write(model.name, chunk_words, sentences).sentences
+    info = store.open_for_write(model.name, chunk_words, sentences, companion)
+    with_sentences = info.sentences
+    second = load_embedding(info.companion) if info.companion else None
     committed = store.committed_hashes()
     total = sum(_size(f) for f in files)
     done = 0
@@ -114,14 +122,16 @@ def _ingest_files(
         for (doc, _, _), doc_spans in zip(batch.items, spans, strict=True):
             texts += [" ".join(doc.text[s:e].split()) for _, s, e in doc_spans]
         t1 = time.perf_counter()
+        chunk_count = sum(len(chunks) for _, chunks, _ in batch.items)
         # One call for chunks and sentences: the model batches them together.
         vectors = model.passages(texts)
+        seconds = second.passages(texts[:chunk_count]) if second else None
         t2 = time.perf_counter()
         stages["chunk"] += t1 - t0
         stages["embed"] += t2 - t1
         pending = []
         chunk_at = 0
-        span_at = sum(len(chunks) for _, chunks, _ in batch.items)
+        span_at = chunk_count
         for (doc, chunks, chunk_terms), doc_spans in zip(batch.items, spans, strict=True):
             pending.append(
                 Pending(
@@ -131,6 +141,7 @@ def _ingest_files(
                     chunk_terms,
                     doc_spans,
                     vectors[span_at : span_at + len(doc_spans)],
+                    seconds[chunk_at : chunk_at + len(chunks)] if seconds else None,
                 )
             )
             chunk_at += len(chunks)

@@ -110,7 +110,8 @@ def print_passages(console: Console, passages: list[Passage], explain: bool = Fa
 _SIGNALS = {
     "passage": "passage cosine",
     "sentence": "sentences (soft maximum of cosines)",
-    "dense": "passage + sentence",
+    "companion": "passage cosine, companion model",
+    "dense": "passage + sentence (+ companion)",
     "lexical": "BM25, same language",
     "names": "BM25 of names and numbers, other languages",
 }

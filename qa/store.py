@@ -5,10 +5,16 @@ ChromaVectorStore) and `<name>-docs` (one record per document). A document's rec
 written only after all its chunks are, and names the content hash those chunks carry:
 it is the commit. Chunks that no record names (an interrupted ingest, the old version
 of a changed document) are never returned and are swept on the next write.
+
+An index built with a companion model (USE-m3 beside e5) keeps each chunk's companion
+vector in the chunk's Chroma record, as int8 in base64: the companion only rescores
+passages already retrieved, so it needs no vector index of its own, and it follows its
+chunk through every write, sweep and server without bookkeeping.
 """
 
 from __future__ import annotations
 
+import base64
 import fcntl
 import json
 import math
@@ -32,6 +38,7 @@ from qa.types import DocumentInfo, Filters, Passage, date_number
 _EMBED_KEY = "qa_embed"
 _CHUNK_KEY = "qa_chunk_words"
 _SENTENCE_KEY = "qa_sentences"
+_COMPANION_KEY = "qa_companion"  # the collection's companion model; in a chunk, its vector
 # Sentences shorter than this (bylines, "Essai nucléaire") carry no answer of their own.
 MIN_SENTENCE_WORDS = 4
 # Passages first retrieved by each signal (cosine, lexical), then fused.
@@ -52,6 +59,7 @@ class Pending:
     terms: list[str]  # each chunk's `lexical.terms`
     spans: list[tuple[str, int, int]]  # sentences as (chunk id, start, end)
     span_vectors: list[list[float]]
+    companion_vectors: list[list[float]] | None = None  # per chunk, when the index has one
 
 
 @dataclass(frozen=True)
@@ -59,6 +67,7 @@ class IndexInfo:
     embed: str
     chunk_words: int
     sentences: bool = False
+    companion: str = ""  # the second model whose passage cosines join the dense score
 
 
 def _client(index_dir: Path, chroma_url: str | None, timeout: float) -> Any:
@@ -241,6 +250,7 @@ class Store:
             str(meta.get(_EMBED_KEY, "")),
             int(meta.get(_CHUNK_KEY, 0)),
             bool(meta.get(_SENTENCE_KEY, False)),
+            str(meta.get(_COMPANION_KEY, "")),
         )
         if info.sentences and self._sentences is None:
             self._sentences = self._open_sentences()
@@ -251,11 +261,13 @@ class Store:
             self._names[2], configuration={"hnsw": {"space": "cosine"}}, embedding_function=None
         )
 
-    def open_for_write(self, embed: str, chunk_words: int, sentences: bool = False) -> IndexInfo:
+    def open_for_write(
+        self, embed: str, chunk_words: int, sentences: bool = False, companion: str = ""
+    ) -> IndexInfo:
         """Create the index for `embed`, or check that the existing one was built with it.
 
-        Whether sentences are embedded too is decided when the index is created and
-        kept: an index is either scored by sentences everywhere or nowhere.
+        Whether sentences are embedded too, and by which companion model chunks are, is
+        decided when the index is created and kept: every chunk is scored alike.
         """
         info = self.info()
         if info is None:
@@ -264,7 +276,12 @@ class Store:
                 self._chunks = client.get_or_create_collection(
                     self._names[0],
                     configuration={"hnsw": {"space": "cosine"}},
-                    metadata={_EMBED_KEY: embed, _CHUNK_KEY: chunk_words, _SENTENCE_KEY: sentences},
+                    metadata={
+                        _EMBED_KEY: embed,
+                        _CHUNK_KEY: chunk_words,
+                        _SENTENCE_KEY: sentences,
+                        _COMPANION_KEY: companion,
+                    },
                     embedding_function=None,
                 )
                 self._docs = client.get_or_create_collection(
@@ -276,7 +293,7 @@ class Store:
                 raise StoreError(
                     f"Cannot create the index at {self.where}: {_first_line(e)}"
                 ) from None
-            return IndexInfo(embed, chunk_words, sentences)
+            return IndexInfo(embed, chunk_words, sentences, companion)
         self.check_model(embed)
         if info.chunk_words != chunk_words:
             raise ModelMismatchError(
@@ -352,9 +369,16 @@ class Store:
         from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
 
         nodes = []
+        extras: list[dict[str, str]] = []
         for item in batch:
             doc = item.doc
-            for chunk, vector in zip(item.chunks, item.vectors, strict=True):
+            companions: list[list[float] | None] = (
+                list(item.companion_vectors)
+                if item.companion_vectors
+                else [None] * len(item.chunks)
+            )
+            for chunk, vector, second in zip(item.chunks, item.vectors, companions, strict=True):
+                extras.append({} if second is None else {_COMPANION_KEY: _pack(second)})
                 metadata = {
                     "doc_id": doc.doc_id,
                     "title": doc.title,
@@ -391,7 +415,7 @@ class Store:
             # Chunk ids carry the content hash, so re-adding after an interruption
             # rewrites identical records instead of duplicating them.
             self._chunks.delete(ids=[n.id_ for n in nodes])
-            self._add_chunks(nodes)
+            self._add_chunks(nodes, extras)
             if spans:
                 self._sentences.upsert(
                     ids=[f"{c}@{start}" for _, (c, start, _) in spans],
@@ -424,13 +448,15 @@ class Store:
                 f"Cannot write to the index at {self.where}: {_first_line(e)}"
             ) from None
 
-    def _add_chunks(self, nodes: list[Any]) -> None:
+    def _add_chunks(self, nodes: list[Any], extras: list[dict[str, str]]) -> None:
         """Write chunks as llama-index node records, text inside the record.
 
         Not through ChromaVectorStore.add: it stores the text as a Chroma document too,
         which Chroma indexes for full-text search, half the cost of a write (1.3 against
         0.7 ms a chunk) for a search qa's own lexical index already does. The retriever
-        reads the text back from the node record when a chunk has no document.
+        reads the text back from the node record when a chunk has no document. `extras`
+        are fields of each record outside the node (the companion vector): the retriever
+        never reads them, and the node record stays llama-index's own.
         """
         from llama_index.core.vector_stores.utils import node_to_metadata_dict
 
@@ -439,7 +465,10 @@ class Store:
             self._chunks.add(
                 ids=[n.id_ for n in page],
                 embeddings=[n.get_embedding() for n in page],
-                metadatas=[node_to_metadata_dict(n, flat_metadata=True) for n in page],
+                metadatas=[
+                    {**node_to_metadata_dict(n, flat_metadata=True), **extra}
+                    for n, extra in zip(page, extras[i : i + _PAGE], strict=True)
+                ],
             )
 
     def commit(self, batch: list[Pending]) -> None:
@@ -549,11 +578,13 @@ class Store:
         question: str | None = None,
         lang: str | None = None,
         names_weight: float = NAMES_WEIGHT,
+        companion: list[float] | None = None,
     ) -> list[Passage]:
         """The `k` best committed passages: by cosine (llama-index retriever), by best
-        sentence, and, given the question and its language, by lexical match; fused."""
+        sentence, by the companion model's cosine (`companion`: the question's vector
+        under it), and, given the question and its language, by lexical match; fused."""
         candidates, vectors = self.candidates(
-            vector, max(k, _POOL), filters, question, lang, across=names_weight > 0
+            vector, max(k, _POOL), filters, question, lang, names_weight > 0, companion
         )
         ranked = fuse(candidates, k, names_weight=names_weight)
         kept = {p.chunk_id for p in ranked}
@@ -568,6 +599,7 @@ class Store:
         question: str | None = None,
         lang: str | None = None,
         across: bool = True,
+        companion: list[float] | None = None,
     ) -> tuple[list[Candidate], dict[tuple[str, int, int], list[float]]]:
         """Every passage some signal ranks in its first `depth`, with all its signals; and
         the vectors of their sentences by (chunk id, start, end). Without `across`, the
@@ -591,6 +623,7 @@ class Store:
         known = {p.chunk_id for p in pool}
         pool += self._fetch([h for h in same + names if h.chunk_id not in known], vector, filters)
         cosines, vectors = self._sentence_cosines(vector, pool)
+        seconds = self._companion_cosines(companion, pool) if companion is not None else {}
         lexical = {h.chunk_id: h for h in same}
         anchors = {h.chunk_id: h for h in names}
         return [
@@ -602,6 +635,7 @@ class Store:
                 lx.coverage if lx else 1.0,
                 nm.coverage if nm else 1.0,
                 max(cs) if cs else None,
+                seconds.get(p.chunk_id),
             )
             for p in pool
         ], vectors
@@ -688,6 +722,24 @@ class Store:
             emb = np.asarray(emb, dtype=np.float32)
             cosine = float(emb @ query / (np.linalg.norm(emb) * np.linalg.norm(query) or 1.0))
             out.append(_passage(meta, text, chunk_id, math.exp(cosine - 1.0)))
+        return out
+
+    def _companion_cosines(self, vector: list[float], pool: list[Passage]) -> dict[str, float]:
+        """chunk id → cosine of `vector` with the chunk's companion vector, where it has one."""
+        import numpy as np
+
+        try:
+            got = self._chunks.get(ids=[p.chunk_id for p in pool], include=["metadatas"])
+        except Exception as e:
+            raise StoreError(f"Cannot search the index at {self.where}: {_first_line(e)}") from None
+        query = np.asarray(vector, np.float32)
+        query /= np.linalg.norm(query) or 1.0
+        out = {}
+        for chunk_id, meta in zip(got["ids"], got["metadatas"], strict=True):
+            packed = meta.get(_COMPANION_KEY)
+            if isinstance(packed, str):
+                v = _unpack(packed)
+                out[chunk_id] = float(v @ query / (np.linalg.norm(v) or 1.0))
         return out
 
     def _sentence_cosines(
@@ -876,6 +928,22 @@ def _text(meta: dict[str, Any], document: str | None) -> str:
     if document is not None:
         return document
     return str(json.loads(str(meta.get("_node_content") or "{}")).get("text", ""))
+
+
+def _pack(vector: list[float]) -> str:
+    """A companion vector as stored: int8 in base64 (cosines cannot tell it from float32:
+    recall on XQuAD was the same to the question)."""
+    import numpy as np
+
+    v = np.asarray(vector, np.float32)
+    scaled = v * (127.0 / (float(np.abs(v).max()) or 1.0))
+    return base64.b64encode(np.round(scaled).astype(np.int8).tobytes()).decode("ascii")
+
+
+def _unpack(packed: str) -> Any:
+    import numpy as np
+
+    return np.frombuffer(base64.b64decode(packed), np.int8).astype(np.float32)
 
 
 def _passage(meta: dict[str, Any], text: str | None, chunk_id: str, score: float | None) -> Passage:

@@ -9,11 +9,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
 from qa import Assistant
+from qa.chunking import headed_text
 from qa.cli import app
+from qa.embeddings import load_embedding
+from qa.fusion import COMPANION_WEIGHT, SENTENCE_SHARE
 
 from .conftest import KIM, ROOT, SEEDS
 
@@ -67,13 +71,55 @@ def test_a_follow_up_is_retrieved_with_the_conversation_in_mind(kim_index: Path)
     assert chat.history == [] and chat.last is None
 
 
-def test_search_ranks_by_passage_and_best_sentence(kim_index: Path) -> None:
-    passages = Assistant(index_dir=kim_index).search(KIM, 4)
-    combined = [p.score + (p.sentence_score or 0.0) for p in passages]
-    assert len(passages) == 4 and combined == sorted(combined, reverse=True)
+def test_search_ranks_by_passage_sentences_and_the_companion_model(kim_index: Path) -> None:
+    qa = Assistant(index_dir=kim_index)
+    assert qa.store.info().companion == "use-m3"  # type: ignore[union-attr]
+    passages = qa.search(KIM, 4)
+    assert len(passages) == 4
     assert all(0.5 < p.score <= 1.0 and p.sentence_score is not None for p in passages)
     # The best passage holds the sentence that says Kim would go in person.
     assert "personnellement" in passages[0].text
+    use = load_embedding("use-m3")
+    question = np.asarray(use.query(KIM))
+    for rank, p in enumerate(passages, 1):
+        assert p.explanation is not None
+        why = {s.name: s.score for s in p.explanation.signals}
+        # No English words to match in French passages: the dense score alone ranks.
+        assert p.explanation.rank == rank and why["lexical"] is None
+        dense = [s.rank for s in p.explanation.signals if s.name == "dense"]
+        assert dense == [rank]
+        # The stored int8 vector scores as the model's own vector of the passage does.
+        vector = np.asarray(use.passages([headed_text(p.title, p.text)])[0])
+        cosine = float(vector @ question / np.linalg.norm(vector) / np.linalg.norm(question))
+        assert why["companion"] == pytest.approx(cosine, abs=0.01)
+        assert why["dense"] == pytest.approx(
+            (1 - SENTENCE_SHARE) * why["passage"]  # type: ignore[operator]
+            + SENTENCE_SHARE * why["sentence"]  # type: ignore[operator]
+            + COMPANION_WEIGHT * why["companion"],  # type: ignore[operator]
+            abs=2e-4,
+        )
+
+
+def test_an_index_created_without_the_companion_keeps_that_choice(
+    isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = [
+        {"id": "a", "title": "Kim", "text": "Kim Jong-un se rendrait en Russie en train blindé."},
+        {"id": "b", "title": "Blé", "text": "Les exportations de blé ukrainien reprennent."},
+    ]
+    (isolated / "a.jsonl").write_text(json.dumps(rows[0]) + "\n")
+    (isolated / "b.jsonl").write_text(json.dumps(rows[1]) + "\n")
+    monkeypatch.setenv("QA_COMPANION", "false")
+    Assistant(index_dir=isolated / "index").ingest([isolated / "a.jsonl"])
+    monkeypatch.delenv("QA_COMPANION")
+    qa = Assistant(index_dir=isolated / "index")
+    qa.ingest([isolated / "b.jsonl"])  # the default asks for a companion; the index says no
+    assert qa.store.info().companion == ""  # type: ignore[union-attr]
+    found = qa.search("How will Kim travel to Russia?", 2)
+    assert [p.doc_id for p in found] == ["a", "b"]
+    for p in found:
+        assert p.explanation is not None
+        assert {s.name: s.score for s in p.explanation.signals}["companion"] is None
 
 
 def test_cli_ask_json_carries_the_documented_fields(kim_index: Path) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -135,11 +136,23 @@ def test_fusion_lifts_a_lexical_match_and_explains_every_signal() -> None:
     assert why == {
         "passage": (0.84, 3),
         "sentence": (0.95, 1),
+        "companion": (None, None),
         "dense": (0.895, 2),
         "lexical": (12.0, 1),
         "names": (None, None),
     }
     assert ranked[0].explanation.fused == pytest.approx(1 / 12 + 1 / 11, abs=1e-6)  # type: ignore[union-attr]
+
+
+def test_the_companion_settles_near_equal_dense_scores_only() -> None:
+    a = Candidate(_passage("a", 0.800), 0.800, companion=0.30)
+    b = Candidate(_passage("b", 0.799), 0.799, companion=0.60)
+    assert [p.doc_id for p in fuse([a, b], 2)] == ["b", "a"]
+    # A clearly better first-model score is not overturned by the companion.
+    c = Candidate(_passage("c", 0.900), 0.900, companion=0.10)
+    assert [p.doc_id for p in fuse([b, c], 2)] == ["c", "b"]
+    # A candidate without a companion score (an index built without one) turns it off.
+    assert [p.doc_id for p in fuse([a, replace(b, companion=None)], 2)] == ["a", "b"]
 
 
 def test_sentence_signal_counts_a_second_match_but_not_length() -> None:
