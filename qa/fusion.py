@@ -35,7 +35,7 @@ LENGTH_DISCOUNT = 0.004
 # hesitates between near-equal cosines the companion settles it. Measured with
 # bench/fusion.py, every weight from 0.02 to 0.2 lifts both XQuAD pairs; at 0.05: en→de
 # R@1 0.903 → 0.911 and R@5 0.990 → 0.993, en→es 0.920 → 0.924 and 0.995 → 0.997,
-# piaf_fr and squad_dev_en within ±0.3 point (README, "Retrieval"). As a rank of its own
+# piaf_fr and squad_dev_en within half a point (README, "Retrieval"). As a rank of its own
 # in the fusion it costs R@1 instead: alone it is the weaker model.
 COMPANION_WEIGHT = 0.05
 
