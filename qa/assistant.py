@@ -156,7 +156,7 @@ class Assistant:
         info = self.store.info()
         if info is None or not info.companion:
             return None
-        if self._second is None or self._second.name != info.companion:
+        if self._second is None:
             self._second = load_embedding(info.companion, threads=self.settings.threads)
         return self._second.query(question[:_QUESTION_CHARS])
 

@@ -6,6 +6,7 @@ import importlib.util
 import os
 from typing import TYPE_CHECKING
 
+from qa.embeddings import COMPANIONS
 from qa.errors import QAError
 from qa.types import Check, Health
 
@@ -127,8 +128,6 @@ def _model_checks(qa: Assistant) -> list[Check]:
                 ),
             )
         ]
-    from qa.embeddings import COMPANIONS
-
     info = qa.store.info() if qa.store.exists() else None
     if info is not None:
         companion = info.companion

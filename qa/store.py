@@ -372,13 +372,11 @@ class Store:
         extras: list[dict[str, str]] = []
         for item in batch:
             doc = item.doc
-            companions: list[list[float] | None] = (
-                list(item.companion_vectors)
-                if item.companion_vectors
-                else [None] * len(item.chunks)
-            )
-            for chunk, vector, second in zip(item.chunks, item.vectors, companions, strict=True):
-                extras.append({} if second is None else {_COMPANION_KEY: _pack(second)})
+            if item.companion_vectors:
+                extras += [{_COMPANION_KEY: _pack(v)} for v in item.companion_vectors]
+            else:
+                extras += [{} for _ in item.chunks]
+            for chunk, vector in zip(item.chunks, item.vectors, strict=True):
                 metadata = {
                     "doc_id": doc.doc_id,
                     "title": doc.title,
