@@ -221,6 +221,7 @@ class Assistant:
             on_notice,
             self.settings.sentence_index,
             COMPANIONS.get(self.embed_name, "") if self.settings.companion else "",
+            self.settings.threads,
         )
 
     def ensure_seeded(self, on_progress: Progress | None = None) -> IngestReport | None:

@@ -68,11 +68,13 @@ def ingest_paths(
     on_notice: Notice | None = None,
     sentences: bool = False,
     companion: str = "",
+    threads: int | None = None,
 ) -> IngestReport:
     """Ingest every supported file under `paths`; bad inputs become failures, not errors.
 
     `sentences` and `companion` (a second model's name) apply to an index created here;
-    an existing index keeps the choices it was created with."""
+    an existing index keeps the choices it was created with. `threads` bounds the
+    companion model as it bounds `model`."""
     started = time.perf_counter()
     report = IngestReport()
     files, failures = discover(paths)
@@ -82,7 +84,16 @@ def ingest_paths(
         return report
     with store.write_lock(on_notice):
         _ingest_files(
-            files, store, model, chunk_words, batch_size, on_progress, report, sentences, companion
+            files,
+            store,
+            model,
+            chunk_words,
+            batch_size,
+            on_progress,
+            report,
+            sentences,
+            companion,
+            threads,
         )
     report.seconds = time.perf_counter() - started
     return report
@@ -98,10 +109,11 @@ def _ingest_files(
     report: IngestReport,
     sentences: bool,
     companion: str,
+    threads: int | None,
 ) -> None:
     info = store.open_for_write(model.name, chunk_words, sentences, companion)
     with_sentences = info.sentences
-    second = load_embedding(info.companion) if info.companion else None
+    second = load_embedding(info.companion, threads=threads) if info.companion else None
     committed = store.committed_hashes()
     total = sum(_size(f) for f in files)
     done = 0
