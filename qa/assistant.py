@@ -29,7 +29,7 @@ from qa.ingest import Notice, Progress, ingest_paths
 from qa.language import detect_language, language_name
 from qa.llm import LLMUnavailable, load_llm
 from qa.prompts import Prompts
-from qa.store import Store
+from qa.store import IndexInfo, Store
 from qa.types import (
     Answer,
     AnswerSentence,
@@ -211,17 +211,22 @@ class Assistant:
         `on_notice` hears, for instance, that another process holds the index and this
         one waits for it.
         """
+        s = self.settings
+        layout = IndexInfo(
+            self.embed_name,
+            s.chunk_words,
+            s.sentence_index,
+            COMPANIONS.get(self.embed_name, "") if s.companion else "",
+        )
         return ingest_paths(
             [Path(p) for p in paths],
             self.store,
             self._embedding(),
-            self.settings.chunk_words,
-            self.settings.batch_size,
+            layout,
+            s.batch_size,
             on_progress,
             on_notice,
-            self.settings.sentence_index,
-            COMPANIONS.get(self.embed_name, "") if self.settings.companion else "",
-            self.settings.threads,
+            s.threads,
         )
 
     def ensure_seeded(self, on_progress: Progress | None = None) -> IngestReport | None:

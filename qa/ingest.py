@@ -21,8 +21,8 @@ from pathlib import Path
 from qa.chunking import Chunk, chunk_document, headed_text
 from qa.documents import Document, discover, read
 from qa.embeddings import EmbeddingModel, load_embedding
-from qa.lexical import terms
-from qa.store import MIN_SENTENCE_WORDS, Pending, Store
+from qa.lexical import Row, row
+from qa.store import MIN_SENTENCE_WORDS, IndexInfo, Pending, Store
 from qa.types import IngestFailure, IngestReport
 
 Progress = Callable[[int, int], None]
@@ -45,16 +45,16 @@ def sentence_spans(doc: Document, chunks: list[Chunk]) -> list[tuple[str, int, i
     ]
 
 
-Prepared = tuple[list[Chunk], list[str]]  # a document's chunks and their lexical terms
+Prepared = tuple[list[Chunk], list[Row]]  # a document's chunks and their lexical rows
 
 
 class _Batch:
     def __init__(self) -> None:
-        self.items: list[tuple[Document, list[Chunk], list[str]]] = []
+        self.items: list[tuple[Document, list[Chunk], list[Row]]] = []
         self.size = 0
 
-    def add(self, doc: Document, chunks: list[Chunk], chunk_terms: list[str]) -> None:
-        self.items.append((doc, chunks, chunk_terms))
+    def add(self, doc: Document, chunks: list[Chunk], rows: list[Row]) -> None:
+        self.items.append((doc, chunks, rows))
         self.size += len(chunks)
 
 
@@ -62,19 +62,17 @@ def ingest_paths(
     paths: Iterable[Path],
     store: Store,
     model: EmbeddingModel,
-    chunk_words: int,
+    layout: IndexInfo,
     batch_size: int,
     on_progress: Progress | None = None,
     on_notice: Notice | None = None,
-    sentences: bool = False,
-    companion: str = "",
     threads: int | None = None,
 ) -> IngestReport:
     """Ingest every supported file under `paths`; bad inputs become failures, not errors.
 
-    `sentences` and `companion` (a second model's name) apply to an index created here;
-    an existing index keeps the choices it was created with. `threads` bounds the
-    companion model as it bounds `model`."""
+    `layout` is the index to create if there is none (`model` is its `embed`); an
+    existing index keeps the choices it was created with. `threads` bounds the companion
+    model as it bounds `model`."""
     started = time.perf_counter()
     report = IngestReport()
     files, failures = discover(paths)
@@ -83,18 +81,9 @@ def ingest_paths(
         report.seconds = time.perf_counter() - started
         return report
     with store.write_lock(on_notice):
-        _ingest_files(
-            files,
-            store,
-            model,
-            chunk_words,
-            batch_size,
-            on_progress,
-            report,
-            sentences,
-            companion,
-            threads,
-        )
+        info = store.open_for_write(layout)
+        second = load_embedding(info.companion, threads=threads) if info.companion else None
+        _ingest_files(files, store, info, model, second, batch_size, on_progress, report)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -102,18 +91,13 @@ def ingest_paths(
 def _ingest_files(
     files: list[Path],
     store: Store,
+    info: IndexInfo,
     model: EmbeddingModel,
-    chunk_words: int,
+    second: EmbeddingModel | None,
     batch_size: int,
     on_progress: Progress | None,
     report: IngestReport,
-    sentences: bool,
-    companion: str,
-    threads: int | None,
 ) -> None:
-    info = store.open_for_write(model.name, chunk_words, sentences, companion)
-    with_sentences = info.sentences
-    second = load_embedding(info.companion, threads=threads) if info.companion else None
     committed = store.committed_hashes()
     total = sum(_size(f) for f in files)
     done = 0
@@ -129,7 +113,7 @@ def _ingest_files(
         t0 = time.perf_counter()
         texts = [headed_text(doc.title, c.text) for doc, chunks, _ in batch.items for c in chunks]
         spans = [
-            sentence_spans(doc, chunks) if with_sentences else [] for doc, chunks, _ in batch.items
+            sentence_spans(doc, chunks) if info.sentences else [] for doc, chunks, _ in batch.items
         ]
         for (doc, _, _), doc_spans in zip(batch.items, spans, strict=True):
             texts += [" ".join(doc.text[s:e].split()) for _, s, e in doc_spans]
@@ -144,13 +128,13 @@ def _ingest_files(
         pending = []
         chunk_at = 0
         span_at = chunk_count
-        for (doc, chunks, chunk_terms), doc_spans in zip(batch.items, spans, strict=True):
+        for (doc, chunks, rows), doc_spans in zip(batch.items, spans, strict=True):
             pending.append(
                 Pending(
                     doc,
                     chunks,
                     vectors[chunk_at : chunk_at + len(chunks)],
-                    chunk_terms,
+                    rows,
                     doc_spans,
                     vectors[span_at : span_at + len(doc_spans)],
                     seconds[chunk_at : chunk_at + len(chunks)] if seconds else None,
@@ -226,15 +210,15 @@ def _ingest_files(
 
     try:
         docs = documents()
-        for doc, (chunks, chunk_terms) in _chunked(
-            docs, chunk_words, total >= _PARALLEL_BYTES, stages
+        for doc, (chunks, rows) in _chunked(
+            docs, info.chunk_words, total >= _PARALLEL_BYTES, stages
         ):
             if not chunks:
                 report.failures.append(
                     IngestFailure(str(doc.source), "empty: no sentences to index")
                 )
                 continue
-            batch.add(doc, chunks, chunk_terms)
+            batch.add(doc, chunks, rows)
             if batch.size >= batch_size:
                 flush()
         if batch.items:
@@ -251,7 +235,7 @@ def _ingest_files(
 def _chunked(
     docs: Iterator[Document], chunk_words: int, parallel: bool, stages: dict[str, float]
 ) -> Iterator[tuple[Document, Prepared]]:
-    """Each document with its chunks and their lexical terms, in order.
+    """Each document with its chunks and their lexical rows, in order.
 
     Sentence splitting and stemming are pure Python (pysbd, ~8 ms an article) while the
     embedding leaves part of a second core idle: for a large input a worker process
@@ -321,7 +305,7 @@ def _exit_with(parent: int) -> None:
 
 def _prepare(doc: Document, chunk_words: int) -> Prepared:
     chunks = chunk_document(doc, chunk_words)
-    return chunks, [terms(headed_text(doc.title, c.text), doc.lang) for c in chunks]
+    return chunks, [row(c.chunk_id, doc.title, c.text, doc.lang) for c in chunks]
 
 
 def _prepare_all(docs: list[Document], chunk_words: int) -> list[Prepared]:

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from qa.chunking import headed_text
+
 _STEMMERS = {
     "en": "english",
     "fr": "french",
@@ -88,6 +90,16 @@ def stems(text: str, lang: str) -> list[str]:
 def terms(text: str, lang: str) -> str:
     """A chunk's text as the lexical index stores it: its stems, space-separated."""
     return " ".join(stems(text, lang))
+
+
+Row = tuple[str, str, str]  # (chunk id, text, `terms` of the text)
+
+
+def row(chunk_id: str, title: str, text: str, lang: str) -> Row:
+    """A chunk as the lexical index holds it: under its headline, as the embedding model
+    reads it, so a headline's words find every passage of its article."""
+    headed = headed_text(title, text)
+    return chunk_id, headed, terms(headed, lang)
 
 
 def anchors(question: str) -> list[str]:
@@ -162,9 +174,9 @@ class Lexical:
 
     # -- writing -------------------------------------------------------------------
 
-    def add(self, docs: Iterable[tuple[str, str, str, list[tuple[str, str, str]]]]) -> None:
-        """Index versions of documents, each (doc id, hash, language, [(chunk id, text,
-        `terms` of the text)]); invisible until `commit`."""
+    def add(self, docs: Iterable[tuple[str, str, str, list[Row]]]) -> None:
+        """Index versions of documents, each (doc id, hash, language, rows); invisible
+        until `commit`."""
         db = self._conn()
         self._chunks = None
         with _transaction(db):

@@ -28,11 +28,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from qa.chunking import Chunk, headed_text
+from qa.chunking import Chunk
 from qa.documents import Document
 from qa.errors import IndexNotFoundError, ModelMismatchError, StoreError
 from qa.fusion import NAMES_WEIGHT, Candidate, fuse, sentence_signal
-from qa.lexical import Hit, Lexical, terms
+from qa.lexical import Hit, Lexical, Row, row
 from qa.types import DocumentInfo, Filters, Passage, date_number
 
 _EMBED_KEY = "qa_embed"
@@ -56,7 +56,7 @@ class Pending:
     doc: Document
     chunks: list[Chunk]
     vectors: list[list[float]]
-    terms: list[str]  # each chunk's `lexical.terms`
+    rows: list[Row]  # each chunk's `lexical.row`
     spans: list[tuple[str, int, int]]  # sentences as (chunk id, start, end)
     span_vectors: list[list[float]]
     companion_vectors: list[list[float]] | None = None  # per chunk, when the index has one
@@ -261,10 +261,9 @@ class Store:
             self._names[2], configuration={"hnsw": {"space": "cosine"}}, embedding_function=None
         )
 
-    def open_for_write(
-        self, embed: str, chunk_words: int, sentences: bool = False, companion: str = ""
-    ) -> IndexInfo:
-        """Create the index for `embed`, or check that the existing one was built with it.
+    def open_for_write(self, wanted: IndexInfo) -> IndexInfo:
+        """Create the index as `wanted`, or check that the existing one was built with the
+        same model and chunk size; the index as it is.
 
         Whether sentences are embedded too, and by which companion model chunks are, is
         decided when the index is created and kept: every chunk is scored alike.
@@ -277,28 +276,29 @@ class Store:
                     self._names[0],
                     configuration={"hnsw": {"space": "cosine"}},
                     metadata={
-                        _EMBED_KEY: embed,
-                        _CHUNK_KEY: chunk_words,
-                        _SENTENCE_KEY: sentences,
-                        _COMPANION_KEY: companion,
+                        _EMBED_KEY: wanted.embed,
+                        _CHUNK_KEY: wanted.chunk_words,
+                        _SENTENCE_KEY: wanted.sentences,
+                        _COMPANION_KEY: wanted.companion,
                     },
                     embedding_function=None,
                 )
                 self._docs = client.get_or_create_collection(
                     self._names[1], embedding_function=None
                 )
-                if sentences:
+                if wanted.sentences:
                     self._sentences = self._open_sentences()
             except Exception as e:
                 raise StoreError(
                     f"Cannot create the index at {self.where}: {_first_line(e)}"
                 ) from None
-            return IndexInfo(embed, chunk_words, sentences, companion)
-        self.check_model(embed)
-        if info.chunk_words != chunk_words:
+            return wanted
+        self.check_model(wanted.embed)
+        if info.chunk_words != wanted.chunk_words:
             raise ModelMismatchError(
                 f"The index at {self.where} was built with chunks of {info.chunk_words} words, "
-                f"not {chunk_words}. Keep chunk_words={info.chunk_words}, or use another --index."
+                f"not {wanted.chunk_words}. Keep chunk_words={info.chunk_words}, or use another "
+                "--index."
             )
         return info
 
@@ -434,10 +434,7 @@ class Store:
                     item.doc.doc_id,
                     item.doc.hash,
                     item.doc.lang,
-                    [
-                        (c.chunk_id, headed_text(item.doc.title, c.text), t)
-                        for c, t in zip(item.chunks, item.terms, strict=True)
-                    ],
+                    item.rows,
                 )
                 for item in batch
             )
@@ -807,7 +804,7 @@ class Store:
                 got = self._chunks.get(
                     where={"doc_id": {"$in": batch}}, include=["metadatas", "documents"]
                 )
-                by_doc: dict[str, list[tuple[str, str, str]]] = {}
+                by_doc: dict[str, list[Row]] = {}
                 langs: dict[str, str] = {}
                 for chunk_id, meta, text in zip(
                     got["ids"], got["metadatas"], got["documents"], strict=True
@@ -815,9 +812,8 @@ class Store:
                     doc_id = str(meta["doc_id"])
                     if committed.get(doc_id) == meta["doc_hash"]:
                         lang = langs[doc_id] = str(meta.get("lang", ""))
-                        headed = headed_text(str(meta.get("title", "")), _text(meta, text))
                         by_doc.setdefault(doc_id, []).append(
-                            (chunk_id, headed, terms(headed, lang))
+                            row(chunk_id, str(meta.get("title", "")), _text(meta, text), lang)
                         )
                 self.lexical.add(
                     (doc_id, committed[doc_id], langs[doc_id], rows)

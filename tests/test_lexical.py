@@ -15,7 +15,7 @@ import pytest
 from qa.fusion import LENGTH_DISCOUNT, Candidate, fuse, sentence_signal
 from qa.ingest import ingest_paths
 from qa.lexical import Lexical, anchors, stems, terms
-from qa.store import Store
+from qa.store import IndexInfo, Store
 from qa.types import Passage
 
 PASSAGES = {
@@ -180,7 +180,7 @@ def test_store_search_fuses_lexical_hits_and_rebuilds_a_lost_lexical_index(
         )
     )
     store = Store(isolated / "index")
-    ingest_paths([src], store, words_model, chunk_words=50, batch_size=4)
+    ingest_paths([src], store, words_model, IndexInfo(words_model.name, 50), 4)
     question = "When did Merkel travel to Madrid?"
     vector = words_model.query(question)
 

@@ -13,7 +13,7 @@ import pytest
 from qa import ModelMismatchError, StoreError
 from qa.embeddings import EmbeddingModel
 from qa.ingest import ingest_paths
-from qa.store import Store, _pack, _unpack
+from qa.store import IndexInfo, Store, _pack, _unpack
 
 ARTICLES = {
     f"a{i}": f"Article {i} about topic{i}. It has a second sentence on subject{i}. "
@@ -38,7 +38,7 @@ def news(isolated: Path) -> tuple[Path, Store]:
 
 
 def run(store: Store, model: EmbeddingModel, *paths: Path, batch: int = 2) -> Any:
-    return ingest_paths(list(paths), store, model, chunk_words=12, batch_size=batch)
+    return ingest_paths(list(paths), store, model, IndexInfo(model.name, 12), batch)
 
 
 def counts(store: Store) -> tuple[int, int]:
