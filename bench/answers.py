@@ -1,13 +1,19 @@
 """Answer benchmark: generated (or extractive) answers on a set of ../shared/eval.
 
     python bench/answers.py ../shared/eval/xquad_en-es --questions 100 [--unanswerable 20]
-        [--corpus N] [--llm local|none]
+        [--corpus N] [--llm local|none] [--index DIR] [--generations FILE]
 
 Ingests the corpus into a temporary index, answers N questions through `Assistant.ask_stream`
 and reports: answers containing a gold answer (either list), citation precision (a cited
 passage belongs to a positive document; beside it, the share of cited passages that contain
 a gold answer), abstention on unanswerable questions, false abstention on answerable ones,
 time to first token and total time p50.
+
+`--index DIR` keeps the index for the next run (ingest then skips what it holds);
+`--generations FILE` records the generator's replies by prompt and replays the ones it
+holds. The local model decodes greedily, so a replay on the same index is the run it
+recorded, and a change of verification is judged on the very same answers in minutes.
+Replayed replies take no time: with them, the timings say nothing of the model.
 
 Unanswerable questions: a question line may say `"answerable": false`. Sets without such
 lines get them made: `--unanswerable K` leaves the positive documents of K questions out of
@@ -22,6 +28,7 @@ import statistics
 import tempfile
 import time
 import unicodedata
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +47,59 @@ def contains_gold(answer: str, q: dict[str, Any]) -> bool:
     return any(fold(g) in fold(answer) for g in golds if g.strip())
 
 
+class Recorded:
+    """A llama-index LLM's replies, recorded by their prompt and replayed from `path`."""
+
+    def __init__(self, path: Path, llm: Any):
+        self.path = path
+        self.llm = llm
+        self.replies: dict[str, list[str]] = json.loads(path.read_text()) if path.is_file() else {}
+        self.replayed = 0
+
+    def _reply(self, key: str, make: Any) -> Iterator[str]:
+        if key in self.replies:
+            self.replayed += 1
+            yield from self.replies[key]
+            return
+        parts = []
+        for part in make():
+            parts.append(part)
+            yield part
+        self.replies[key] = parts
+        self.path.write_text(json.dumps(self.replies))
+
+    @staticmethod
+    def _key(kind: str, messages: Any) -> str:
+        return json.dumps([kind, [(m.role.value, m.content) for m in messages]])
+
+    def stream_chat(self, messages: Any) -> Iterator[Any]:
+        from llama_index.core.llms import ChatMessage, ChatResponse
+
+        def deltas() -> Iterator[str]:
+            return (c.delta or "" for c in self.llm.stream_chat(messages))
+
+        text = ""
+        for delta in self._reply(self._key("stream", messages), deltas):
+            text += delta
+            yield ChatResponse(message=ChatMessage(role="assistant", content=text), delta=delta)
+
+    def chat(self, messages: Any) -> Any:
+        from llama_index.core.llms import ChatMessage, ChatResponse
+
+        reply = self._reply(
+            self._key("chat", messages), lambda: [str(self.llm.chat(messages).message.content)]
+        )
+        return ChatResponse(message=ChatMessage(role="assistant", content="".join(reply)))
+
+    def complete(self, prompt: str) -> Any:
+        from llama_index.core.llms import CompletionResponse
+
+        reply = self._reply(
+            json.dumps(["complete", prompt]), lambda: [self.llm.complete(prompt).text]
+        )
+        return CompletionResponse(text="".join(reply))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -51,6 +111,8 @@ def main() -> None:
     ap.add_argument("--llm", default="local")
     ap.add_argument("--embed", default="e5")
     ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument("--index", type=Path, default=None, help="keep the index here")
+    ap.add_argument("--generations", type=Path, default=None, help="record and replay")
     args = ap.parse_args()
 
     corpus = [json.loads(line) for line in corpus_lines(args.set_dir)][: args.corpus]
@@ -71,11 +133,17 @@ def main() -> None:
     ]
 
     rows = []
+    recorded = None
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "corpus.jsonl"
+        index = args.index or Path(tmp) / "index"
+        # Beside a kept index, at a path that stays: a document's source is part of it.
+        path = index.parent / f"{index.name}.corpus.jsonl"
         path.write_text("".join(json.dumps(c) + "\n" for c in corpus if c["id"] not in left_out))
-        qa = Assistant(index_dir=Path(tmp) / "index", embed=args.embed, llm=args.llm)
+        qa = Assistant(index_dir=index, embed=args.embed, llm=args.llm)
         print(f"ingest: {qa.ingest([path]).summary()}", flush=True)
+        if args.generations and qa.llm is not None:
+            recorded = Recorded(args.generations, qa.llm)
+            qa.llm = recorded
         for i, q in enumerate(sample, start=1):
             t = time.perf_counter()
             stream = qa.ask_stream(q["question"])
@@ -157,6 +225,7 @@ def main() -> None:
         "false_abstention": round(sum(r["abstained"] for r in answerable) / len(answerable), 3),
         "first_token_p50_s": round(statistics.median(firsts), 2) if firsts else None,
         "total_p50_s": round(statistics.median(r["total_s"] for r in rows), 2),
+        "replayed_generations": recorded.replayed if recorded else 0,
         "date": time.strftime("%Y-%m-%d"),
     }
     result["rows"] = rows

@@ -124,6 +124,7 @@ class Assistant:
         self._second: EmbeddingModel | None = None
         self._llm: Any = None
         self._llm_loaded = False
+        self._llm_name = self.settings.llm  # names the generator in its errors
         self._sentence_cache: OrderedDict[str, np.ndarray] = OrderedDict()
 
     # -- models --------------------------------------------------------------------
@@ -170,6 +171,12 @@ class Assistant:
             except LLMUnavailable as e:
                 self.notices.append(f"{e} Answering with quoted sentences instead.")
         return self._llm
+
+    @llm.setter
+    def llm(self, llm: Any) -> None:
+        """Answer with this llama-index LLM (any of its integrations), or None: quotes."""
+        self._llm, self._llm_loaded = llm, True
+        self._llm_name = type(llm).__name__ if llm is not None else "none"
 
     def _floor(self, question_lang: str) -> Callable[[Passage], float]:
         """The relevance floor for a passage, given the question's language."""
@@ -342,7 +349,7 @@ class Assistant:
             for a in history[-3:]
         )
         prompt = self.prompts.render("condense", history=turns, question=question)
-        reply = next(_guarded(self.settings.llm, lambda: iter([self.llm.complete(prompt)])))
+        reply = next(_guarded(self._llm_name, lambda: iter([self.llm.complete(prompt)])))
         rewritten = str(reply.text).strip().splitlines()
         return rewritten[0].strip() if rewritten and rewritten[0].strip() else question
 
@@ -419,7 +426,7 @@ class Assistant:
                 language=language_name(lang),
             )
             reply = _guarded(
-                self.settings.llm,
+                self._llm_name,
                 lambda: iter([llm.chat([ChatMessage(role="user", content=prompt)])]),
             )
             text = " ".join(str(next(reply).message.content or "").split())
@@ -453,7 +460,7 @@ class Assistant:
                     ),
                 ),
             ]
-            for chunk in _guarded(self.settings.llm, lambda: llm.stream_chat(messages)):
+            for chunk in _guarded(self._llm_name, lambda: llm.stream_chat(messages)):
                 if chunk.delta:
                     if not draft:
                         timings["first_token_ms"] = _ms(t0, time.perf_counter())

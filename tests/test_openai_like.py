@@ -10,7 +10,7 @@ import pytest
 from click.testing import Result
 from typer.testing import CliRunner
 
-from qa import Assistant
+from qa import Assistant, GenerationError
 from qa.cli import app
 
 from .conftest import KIM
@@ -123,3 +123,20 @@ def test_an_unreachable_server_is_one_clear_error(kim_index: Path) -> None:
     result = CliRunner().invoke(app, ["ask", KIM, "--index", str(kim_index)], env=env)
     assert result.exit_code == 9
     assert result.stderr == "qa: error: The openai-like model failed to answer: Connection error.\n"
+
+
+def test_any_llama_index_llm_can_be_handed_to_the_assistant(kim_index: Path) -> None:
+    from llama_index.llms.openai_like import OpenAILike
+
+    with fake_openai(scripted) as (url, requests):
+        qa = Assistant(index_dir=kim_index, llm="none")
+        qa.llm = OpenAILike(model="mine", api_base=url, api_key="k", is_chat_model=True)
+        answer = qa.ask(KIM)
+    assert requests[0]["model"] == "mine"
+    assert answer.mode == "generated" and [s.status for s in answer.sentences] == [
+        "moved",
+        "unsupported",
+    ]
+    qa.llm = OpenAILike(model="m", api_base="http://127.0.0.1:9/v1", api_key="k", max_retries=0)
+    with pytest.raises(GenerationError, match="^The OpenAILike model failed to answer"):
+        qa.ask(KIM)
