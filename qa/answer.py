@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from qa.types import AnswerSentence, Citation, Passage, Quote
-from qa.verify import Verdict
+from qa.verify import Verdict, asks_count, names_all, states_count
 
 _MIN_WORDS = 4
 _SAME = 0.97  # cosine above which two sentences say the same (a headline and its repeat)
@@ -83,16 +83,27 @@ def select_sentences(scored: list[Scored], limit: int) -> list[Scored]:
 _CONFIDENT = 0.2
 
 
-def confident_sentence(scored: list[Scored]) -> Scored | None:
+def confident_sentence(
+    scored: list[Scored], question: str = "", lang: str | None = None
+) -> Scored | None:
     """The sentence quoted when a generator declines, or None: qa abstains.
 
     Only one (the runners-up are less often right), and it must match the question
     closely. Of such sentences, the one in the passage retrieval ranked highest: the
     fused ranking finds the answering passage more often than one sentence's cosine
     does (on squad_dev_en, 3 of 5 wrong quotes came from the second passage while the
-    first answered).
+    first answered). It must answer as verification asks a source to: a number to a
+    question after a count or a year, and in the question's language (`lang`), a passage
+    naming everything the question names.
     """
-    confident = [s for s in scored if s.score >= s.floor + _CONFIDENT * (1.0 - s.floor)]
+    counting = asks_count(question)
+    confident = [
+        s
+        for s in scored
+        if s.score >= s.floor + _CONFIDENT * (1.0 - s.floor)
+        and (not counting or states_count(s.quote.text, question))
+        and (lang is None or s.passage.lang != lang or names_all(s.passage, question, lang))
+    ]
     # `scored` is best first, and min() keeps the first of equals.
     return min(confident, key=lambda s: s.rank) if confident else None
 

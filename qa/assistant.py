@@ -397,7 +397,7 @@ class Assistant:
         def declined(sentences: tuple[AnswerSentence, ...] = ()) -> Answer:
             # The model declined, or wrote nothing the passages support. Whether the
             # articles answer is the program's call: a quote, or an abstention.
-            best = confident_sentence(scored)
+            best = confident_sentence(scored, question, lang)
             if best is not None:
                 return translated(best) or extract([best])
             return replace(abstain("generated"), sentences=sentences)

@@ -114,3 +114,6 @@ def test_a_declined_question_quotes_a_confident_sentence_of_the_highest_ranked_p
     assert confident_sentence([top, weak]) is top
     assert confident_sentence([weak]) is None
     assert confident_sentence([]) is None
+    # To a question after a count, only a sentence stating a number is quoted.
+    assert confident_sentence([top, runner_up], "How many fumbles did Miller force?") is runner_up
+    assert confident_sentence([top], "How many fumbles did Miller force?") is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -9,7 +10,15 @@ import pytest
 
 from qa.answer import cite_verified
 from qa.types import Passage, Quote
-from qa.verify import Claim, Verifier, judged, split_claims
+from qa.verify import (
+    Claim,
+    Verifier,
+    asks_count,
+    judged,
+    names_all,
+    split_claims,
+    states_count,
+)
 
 SOURCES = [
     [
@@ -276,3 +285,83 @@ def test_a_source_must_name_what_the_claim_is_about(verifier: Verifier, shown: A
     reason = split_claims("Kim veut se réaffirmer sur la scène internationale. [1]", "fr")
     (verdict,) = verifier.verify(reason, shown, "Que veut Kim ?", None, "fr")
     assert (verdict.status, verdict.passage) == ("verified", 0)
+
+
+def test_a_question_after_a_count_is_answered_only_by_a_sentence_stating_a_number(
+    verifier: Verifier, shown: Any
+) -> None:
+    # piaf_fr: "Combien de colonies américaines…?" was answered by a sentence on the war
+    # of independence that gives no number; squad: "What year did Sigismund move his
+    # court?" by one on Warsaw becoming the capital, no year in it.
+    subs = split_claims("Kim seeks Russian nuclear-powered submarines. [1]", "en")
+    (verdict,) = verifier.verify(subs, shown, "What does Kim seek from Russia?")
+    assert (verdict.status, verdict.passage) == ("verified", 0)
+    (verdict,) = verifier.verify(subs, shown, "How many submarines does Kim seek?")
+    assert verdict.status == "unsupported"
+    far = split_claims("Vladivostok is about 700 kilometres from Pyongyang. [3]", "en")
+    (verdict,) = verifier.verify(far, shown, "How many kilometres is Vladivostok from Pyongyang?")
+    assert (verdict.status, verdict.passage) == ("verified", 2)
+
+
+def test_what_asks_for_a_count_and_what_states_one() -> None:
+    assert asks_count("How many fumbles did Von Miller force?")
+    assert asks_count("En quelle année Leroy de Saint-Arnaud est-il devenu capitaine ?")
+    assert asks_count("¿Cuántos puntos anotaron?") and asks_count("Wie viele Tore?")
+    assert not asks_count("When did Tesla patent the motor?")
+    assert states_count("Miller recorded two forced fumbles.", "How many fumbles?")
+    assert states_count("Les treize colonies.", "Combien de colonies ?")
+    assert states_count("Un record de 15–1 pour dix équipes.", "Combien d'équipes à 15-1 ?")
+    # An article, a number the question states, or no number at all: no count.
+    assert not states_count("La guerre est un des processus de la révolution.", "Combien ?")
+    assert not states_count("The Panthers had a 15–1 record.", "How many teams went 15-1?")
+    assert not states_count("Warsaw became the capital.", "What year did the court move?")
+
+
+def test_in_the_answer_s_language_a_passage_must_name_what_the_question_names(
+    verifier: Verifier, shown: Any
+) -> None:
+    # piaf_fr: "Qui est Edward Antill ?" was answered from a passage on Edward Baker, and
+    # "Quand ZIS a-t-il fabriqué…" from one on a chainsaw maker. The headline counts: a
+    # passage deep in an article names its subject there.
+    about = split_claims("Kim recherche des sous-marins à propulsion nucléaire. [1]", "fr")
+    (verdict,) = verifier.verify(about, shown, "Que recherche Kim selon Breuker ?", None, "fr")
+    assert verdict.status == "unsupported"
+    (verdict,) = verifier.verify(about, shown, "Que recherche Kim ?", None, "fr")
+    assert (verdict.status, verdict.passage) == ("verified", 0)
+    # Across languages names may be spelled otherwise (Warsaw, Varsovia): not required.
+    (verdict,) = verifier.verify(
+        split_claims("Kim seeks nuclear-powered submarines. [1]", "en"),
+        shown,
+        "What does Kim seek according to Breuker?",
+        None,
+        "en",
+    )
+    assert (verdict.status, verdict.passage) == ("verified", 0)
+    (passage, _), *_ = shown
+    assert names_all(passage, "Que veut Kim ?", "fr")
+    assert not names_all(passage, "Que veut Moon ?", "fr")
+    assert names_all(replace(passage, title="Moon Jae-in"), "Que veut Moon ?", "fr")
+    assert names_all(passage, "Que cherche-t-il en Russie ?", "fr")  # "russe"
+
+
+def test_past_the_first_sentence_an_answer_rests_on_the_passages_it_began_with(
+    verifier: Verifier, shown: Any
+) -> None:
+    # piaf_fr: "Pourquoi l'Elaphomyces n'est-il pas consommé ?" was answered, then padded
+    # with three true side facts of the next passage ("Elaphomyces est un genre de
+    # champignons…"). A later sentence may rest only on a passage already cited.
+    answer = split_claims(
+        "Kim seeks Russian satellite technology. [1] It is also a chance to reassert "
+        "himself on the international stage. [1] Kim may travel by armoured train to "
+        "Vladivostok. [3]",
+        "en",
+    )
+    verdicts = verifier.verify(answer, shown, "What does Kim want from Russia?", 0.8)
+    assert [(v.status, v.passage) for v in verdicts] == [
+        ("verified", 0),
+        ("verified", 0),
+        ("off-topic", None),
+    ]
+    # Alone, the last claim rests on its passage: nothing came before it.
+    (alone,) = verifier.verify(answer[2:], shown, "What does Kim want from Russia?", 0.8)
+    assert (alone.status, alone.passage) == ("verified", 2)
