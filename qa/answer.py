@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from qa.types import AnswerSentence, Citation, Passage, Quote
-from qa.verify import Verdict, asks_count, names_all, states_count
+from qa.verify import Verdict, answerable_by
 
 _MIN_WORDS = 4
 _SAME = 0.97  # cosine above which two sentences say the same (a headline and its repeat)
@@ -96,13 +96,11 @@ def confident_sentence(
     question after a count or a year, and in the question's language (`lang`), a passage
     naming everything the question names.
     """
-    counting = asks_count(question)
+    can_answer = answerable_by(question, lang)
     confident = [
         s
         for s in scored
-        if s.score >= s.floor + _CONFIDENT * (1.0 - s.floor)
-        and (not counting or states_count(s.quote.text, question))
-        and (lang is None or s.passage.lang != lang or names_all(s.passage, question, lang))
+        if s.score >= s.floor + _CONFIDENT * (1.0 - s.floor) and can_answer(s.passage, s.quote.text)
     ]
     # `scored` is best first, and min() keeps the first of equals.
     return min(confident, key=lambda s: s.rank) if confident else None

@@ -115,6 +115,25 @@ def names_all(passage: Passage, question: str, lang: str) -> bool:
     return all(any(w.startswith(key) for w in held) for key in keys)
 
 
+def answerable_by(question: str, lang: str | None) -> Callable[[Passage, str], bool]:
+    """Whether a source sentence of a passage can answer `question` at all, whatever is
+    claimed: one stating a number when the question asks how many ("Combien de
+    colonies…?" was answered by a sentence on the colonies giving none), and, in the
+    answer's own language `lang`, one whose passage names everything the question names
+    (`names_all`). Verification and the quote after a decline ask the same."""
+    counting = asks_count(question)
+    named: dict[str, bool] = {}
+
+    def check(passage: Passage, sentence: str) -> bool:
+        if lang and passage.lang == lang and passage.chunk_id not in named:
+            named[passage.chunk_id] = names_all(passage, question, lang)
+        return named.get(passage.chunk_id, True) and (
+            not counting or states_count(sentence, question)
+        )
+
+    return check
+
+
 def is_claim(text: str) -> bool:
     """Whether a sentence states something: not a remark on the passages, not a loop."""
     words = [w.lower() for w in _WORDS.findall(text)]
@@ -277,15 +296,8 @@ class Verifier:
             set(stems(_previous(shown[i][0], q), lang)) if lang and own is not None else set()
             for (i, q), own in zip(sources, source_stems, strict=True)
         ]
-        # Whatever the claim, a source answers only if it states a number when the question
-        # asks how many ("Combien de colonies…?" was answered by a sentence on the colonies
-        # giving none) and, in the answer's own language, if its passage names everything
-        # the question names (see `names_all`).
-        counting = asks_count(question)
-        named = [not lang or p.lang != lang or names_all(p, question, lang) for p, _ in shown]
-        answers = [
-            named[i] and (not counting or states_count(q.text, question)) for i, q in sources
-        ]
+        can_answer = answerable_by(question, lang)
+        answers = [can_answer(shown[i][0], q.text) for i, q in sources]
         verdicts = []
         for ci, claim in enumerate(claims):
             said = set(stems(texts[ci], lang)) if lang else set()
