@@ -27,24 +27,14 @@ import json
 import statistics
 import tempfile
 import time
-import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from common import corpus_lines, questions, write_result
+from common import corpus_lines, sample, write_result
 
 from qa import Assistant
-
-
-def fold(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
-    return " ".join(text.split())
-
-
-def contains_gold(answer: str, q: dict[str, Any]) -> bool:
-    golds = list(q.get("answers", [])) + list(q.get("answers_passage_lang", []))
-    return any(fold(g) in fold(answer) for g in golds if g.strip())
+from qa.evaluate_answers import ask_timed, contains_gold
 
 
 class Recorded:
@@ -113,24 +103,17 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=None)
     ap.add_argument("--index", type=Path, default=None, help="keep the index here")
     ap.add_argument("--generations", type=Path, default=None, help="record and replay")
+    ap.add_argument(
+        "--split",
+        choices=("tune", "report"),
+        default=None,
+        help="questions of even (tune) or odd (report) articles only",
+    )
     args = ap.parse_args()
 
     corpus = [json.loads(line) for line in corpus_lines(args.set_dir)][: args.corpus]
     ids = {c["id"] for c in corpus}
-    pool = [q for q in questions(args.set_dir) if set(q["positive_ids"]) & ids]
-    # Spread the sample over the set, answerable and unanswerable alike.
-    step = max(1, len(pool) // (args.questions + args.unanswerable))
-    sample = pool[::step][: args.questions + args.unanswerable]
-    made = sample[args.questions :]
-    for q in made:
-        q["answerable"] = False
-    left_out = {d for q in made for d in q["positive_ids"]}
-    # A document left out for one question must not be the answer of a kept one.
-    sample = [
-        q
-        for q in sample
-        if q.get("answerable", True) is False or not set(q["positive_ids"]) & left_out
-    ]
+    chosen, left_out = sample(args.set_dir, ids, args.questions, args.unanswerable, args.split)
 
     rows = []
     recorded = None
@@ -141,17 +124,14 @@ def main() -> None:
         path.write_text("".join(json.dumps(c) + "\n" for c in corpus if c["id"] not in left_out))
         qa = Assistant(index_dir=index, embed=args.embed, llm=args.llm)
         print(f"ingest: {qa.ingest([path]).summary()}", flush=True)
+        # A kept index may hold what an earlier sample indexed and this one leaves out.
+        removed = sum(qa.remove(doc_id) for doc_id in sorted(left_out))
+        print(f"left out: {len(left_out)} documents ({removed} removed from the kept index)")
         if args.generations and qa.llm is not None:
             recorded = Recorded(args.generations, qa.llm)
             qa.llm = recorded
-        for i, q in enumerate(sample, start=1):
-            t = time.perf_counter()
-            stream = qa.ask_stream(q["question"])
-            first = None
-            for _ in stream:
-                first = first or time.perf_counter() - t
-            answer = stream.answer
-            total = time.perf_counter() - t
+        for i, q in enumerate(chosen, start=1):
+            answer, first, total = ask_timed(qa, q["question"])
             found = qa.search(q["question"], 10)
             best = found[0].sentence_score if found else None
             cited = [c.doc_id in q["positive_ids"] for c in answer.citations]
@@ -198,7 +178,7 @@ def main() -> None:
                 }
             )
             print(
-                f"{i}/{len(sample)} abstained={answer.abstained} gold={rows[-1]['gold']} "
+                f"{i}/{len(chosen)} abstained={answer.abstained} gold={rows[-1]['gold']} "
                 f"cited={cited} {total:.1f}s | {answer.text[:100]!r}",
                 flush=True,
             )

@@ -33,6 +33,57 @@ def questions(set_dir: Path) -> list[dict[str, Any]]:
         return [json.loads(line) for line in f]
 
 
+def article_of(passage_id: str) -> str:
+    """ "piaf-012-03" → "piaf-012": a set's passages are numbered within their article."""
+    return passage_id.rsplit("-", 1)[0]
+
+
+def split_of(passage_id: str) -> str:
+    """ "tune" for even-numbered articles, "report" for odd ones: thresholds and the
+    scorer are fitted on the first, every reported figure comes from the second."""
+    digits = "".join(ch for ch in article_of(passage_id).rsplit("-", 1)[-1] if ch.isdigit())
+    return "tune" if digits and int(digits) % 2 == 0 else "report"
+
+
+def sample(
+    set_dir: Path, corpus_ids: set[str], answerable: int, unanswerable: int, split: str | None
+) -> tuple[list[dict[str, Any]], set[str]]:
+    """Questions spread over a set, and the corpus ids to leave out of the index.
+
+    A set whose questions say `"answerable": false` (SQuAD 2.0) gives its own
+    unanswerable questions, their paragraphs indexed. Other sets get them made: the
+    positive documents of `unanswerable` questions are left out of the index, so nothing
+    retrieved can answer those. `split` keeps the questions of one split only.
+    """
+    pool = [
+        q
+        for q in questions(set_dir)
+        if set(q["positive_ids"]) & corpus_ids
+        and (split is None or split_of(q["positive_ids"][0]) == split)
+    ]
+
+    def spread(items: list[dict[str, Any]], n: int) -> list[dict[str, Any]]:
+        return items[:: max(1, len(items) // n)][:n] if n else []
+
+    if any("answerable" in q for q in pool):
+        kept = spread([q for q in pool if q.get("answerable", True)], answerable)
+        return kept + spread(
+            [q for q in pool if not q.get("answerable", True)], unanswerable
+        ), set()
+    chosen = spread(pool, answerable + unanswerable)
+    made = chosen[answerable:]
+    for q in made:
+        q["answerable"] = False
+    left_out = {d for q in made for d in q["positive_ids"]}
+    # A document left out for one question must not be the answer of a kept one.
+    kept = [
+        q
+        for q in chosen
+        if q.get("answerable", True) is False or not set(q["positive_ids"]) & left_out
+    ]
+    return kept, left_out
+
+
 def write_result(result: dict[str, Any], out: Path | None, default_name: str) -> None:
     print(json.dumps(result, indent=2))
     path = out or ROOT / "bench" / "results" / default_name

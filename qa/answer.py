@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from qa.judge import Judge, Judgement
 from qa.types import AnswerSentence, Citation, Passage, Quote
 from qa.verify import Verdict, answerable_by
 
@@ -175,3 +176,56 @@ def cite_verified(
             for v in verdicts
         ]
     )
+
+
+def judge_passages(
+    judge: Judge,
+    question: str,
+    query: np.ndarray,
+    scored: list[Scored],
+    shown: list[tuple[Passage, list[Quote]]],
+) -> Judgement:
+    """The judge's reading of the shown passages, and the scorer's of every sentence."""
+    return judge.judge(
+        question,
+        query,
+        [
+            (s.passage.chunk_id, s.quote.start, " ".join(s.quote.text.split()), s.vector)
+            for s in scored
+        ],  # fmt: skip
+        [(p.chunk_id, [(q.start, q.text) for q in quotes]) for p, quotes in shown],
+    )
+
+
+def _rate(judgement: Judgement, s: Scored) -> float:
+    return judgement.rate(s.passage.chunk_id, s.quote.start)
+
+
+def judged_quotes(scored: list[Scored], judgement: Judgement, limit: int) -> list[Scored]:
+    """The sentences an extractive answer quotes: those the scorer finds answer the
+    question, best first, repeats left out. Each must answer on its own (a quote is a
+    claim), and come close to the best one."""
+    ranked = sorted(scored, key=lambda s: -_rate(judgement, s))
+    if not ranked:
+        return []
+    floor = max(judgement.thresholds.answerable, _rate(judgement, ranked[0]) / 2)
+    chosen: list[Scored] = []
+    for s in ranked:
+        if len(chosen) == limit or _rate(judgement, s) < floor:
+            break
+        if any(float(s.vector @ c.vector) > _SAME for c in chosen):
+            continue
+        chosen.append(s)
+    return chosen
+
+
+def judged_best(
+    scored: list[Scored], shown: list[tuple[Passage, list[Quote]]], judgement: Judgement
+) -> Scored | None:
+    """The sentence quoted when a generator declines: of the passage the judge finds
+    answers best, the sentence the scorer rates highest (its closest on a tie)."""
+    if judgement.best is None:
+        return None
+    chosen = shown[judgement.best][0].chunk_id
+    own = [s for s in scored if s.passage.chunk_id == chosen]
+    return max(own, key=lambda s: _rate(judgement, s)) if own else None

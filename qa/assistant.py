@@ -17,6 +17,9 @@ from qa.answer import (
     cite_extract,
     cite_verified,
     confident_sentence,
+    judge_passages,
+    judged_best,
+    judged_quotes,
     score_sentences,
     select_sentences,
     shown_passages,
@@ -26,6 +29,7 @@ from qa.embeddings import COMPANIONS, EmbeddingModel, canonical_name, load_embed
 from qa.errors import GenerationError, QAError
 from qa.evaluate import Evaluation
 from qa.ingest import Notice, Progress, ingest_paths
+from qa.judge import GeneratorReader, Judge, Judgement, Scorer
 from qa.language import detect_language, language_name
 from qa.llm import LLMUnavailable, load_llm
 from qa.prompts import Prompts
@@ -41,7 +45,7 @@ from qa.types import (
     Passage,
     Quote,
 )
-from qa.verify import NO_ANSWER, Verifier, split_claims
+from qa.verify import NO_ANSWER, Verdict, Verifier, split_claims
 
 # How much the previous turn weighs in a follow-up's retrieval when no generator can
 # rewrite the question: enough to resolve "and Breuker?", little enough for a new topic.
@@ -126,6 +130,8 @@ class Assistant:
         self._llm_loaded = False
         self._llm_name = self.settings.llm  # names the generator in its errors
         self._sentence_cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._judge: tuple[Any, Judge] | None = None
+        self._scorer: Scorer | None = None
 
     # -- models --------------------------------------------------------------------
 
@@ -177,6 +183,39 @@ class Assistant:
         """Answer with this llama-index LLM (any of its integrations), or None: quotes."""
         self._llm, self._llm_loaded = llm, True
         self._llm_name = type(llm).__name__ if llm is not None else "none"
+
+    def _judge_for(self, llm: Any) -> Judge | None:
+        """The judge: the scorer, with the generator as a second reader when it is the
+        local model (remote ones expose no token probabilities). None for indexes of
+        other embedding models than e5, which the scorer was not fitted on."""
+        scorer = self._fitted_scorer()
+        if scorer is None:
+            return None
+        if self._judge is None or self._judge[0] is not llm:
+            if llm is not None and GeneratorReader.supports(llm):
+                system = self.prompts.render("judge_system")
+
+                def template(question: str, passage: str) -> str:
+                    return self.prompts.render("judge_one", question=question, passage=passage)
+
+                reader = GeneratorReader(llm, system, template)
+
+                def claim_template(claim: str, source: str) -> str:
+                    return self.prompts.render("check_claim", claim=claim, source=source)
+
+                checker = GeneratorReader(llm, self.prompts.render("check_system"), claim_template)
+                self._judge = (llm, Judge(scorer, reader, checker))
+            else:
+                self._judge = (llm, Judge(scorer))
+        return self._judge[1]
+
+    def _fitted_scorer(self) -> Scorer | None:
+        """The judge's scorer: fitted on e5's vectors, so for e5 indexes only."""
+        if self.embed_name != "e5":
+            return None
+        if self._scorer is None:
+            self._scorer = Scorer.load()
+        return self._scorer
 
     def _floor(self, question_lang: str) -> Callable[[Passage], float]:
         """The relevance floor for a passage, given the question's language."""
@@ -386,6 +425,7 @@ class Assistant:
             return AnswerStream(
                 iter(()), lambda: abstain("extractive" if llm is None else "generated")
             )
+        asking = standalone or question
 
         def extract(selected: list[Scored]) -> Answer:
             text, citations, sentences = cite_extract(selected)
@@ -394,10 +434,51 @@ class Assistant:
                 asked, text, False, citations, (), timings, sentences, "extractive", standalone
             )
 
+        judge = self._judge_for(llm)
+        if llm is None:
+            if judge is None:
+                answer = extract(select_sentences(scored, self.settings.answer_sentences))
+            else:
+                # The judge decides whether the articles answer, and what is quoted.
+                read = judge_passages(
+                    judge, asking, vector, scored, shown_passages(scored, len(scored))
+                )
+                timings["judge_ms"] = _ms(t3, time.perf_counter())
+                if not read.answerable():
+                    return AnswerStream(iter(()), lambda: abstain("extractive"))
+                answer = extract(judged_quotes(scored, read, self.settings.answer_sentences))
+            return AnswerStream(iter([answer.text]), lambda: answer)
+
+        candidates = shown_passages(scored, self.settings.context_sentences)
+        shown = candidates
+        judgement: Judgement | None = None
+        if judge is not None:
+            reader = judge
+            judgement = next(
+                _guarded(
+                    self._llm_name,
+                    lambda: iter([judge_passages(reader, asking, vector, scored, candidates)]),
+                )
+            )
+            timings["judge_ms"] = _ms(t3, time.perf_counter())
+            if not judgement.answerable():
+                return AnswerStream(iter(()), lambda: abstain("generated"))
+            # The generator sees only the passages the judge accepts: less to read, a
+            # sooner first token, and nothing off the question to wander into.
+            shown = [candidates[i] for i in sorted(judgement.accepted())]
+
         def declined(sentences: tuple[AnswerSentence, ...] = ()) -> Answer:
             # The model declined, or wrote nothing the passages support. Whether the
-            # articles answer is the program's call: a quote, or an abstention.
-            best = confident_sentence(scored, question, lang)
+            # articles answer is the judge's call: a quote of the passage it chose, or
+            # an abstention.
+            if judgement is not None:
+                best = judged_best(scored, candidates, judgement)
+                if best is not None and not all(
+                    holding([(best.passage.chunk_id, best.quote.start, best.quote.text, "")])
+                ):
+                    best = None
+            else:
+                best = confident_sentence(scored, question, lang)
             if best is not None:
                 return translated(best) or extract([best])
             return replace(abstain("generated"), sentences=sentences)
@@ -414,7 +495,7 @@ class Assistant:
             # A quote in another language than the question's is put in the question's
             # language by the model, and the translation verified against the quote
             # like any generated sentence; if it does not hold, the quote stands.
-            if llm is None or best.passage.lang == lang:
+            if best.passage.lang == lang:
                 return None
             from llama_index.core.llms import ChatMessage
 
@@ -433,33 +514,27 @@ class Assistant:
             # (Not judged by detect_language: a sentence of names reads as any language.)
             if not text or text == original:
                 return None
-            shown = [(best.passage, [best.quote])]
+            one = [(best.passage, [best.quote])]
             verifier = Verifier(self._sentence_vectors, best.floor)
-            verdicts = verifier.verify(split_claims(f"{text} [1]", lang), shown, question)
+            verdicts = verifier.verify(split_claims(f"{text} [1]", lang), one, question)
             if not any(v.passage is not None for v in verdicts):
                 return None
-            return written(*cite_verified(verdicts, shown))
+            return written(*cite_verified(verdicts, one))
 
-        if llm is None:
-            answer = extract(select_sentences(scored, self.settings.answer_sentences))
-            return AnswerStream(iter([answer.text]), lambda: answer)
+        def holding(claims: list[tuple[str, int, str, str]]) -> list[bool]:
+            # (A quote is its own claim: an empty claim text is the source itself.)
+            claims = [(c, s, src, text or src) for c, s, src, text in claims]
+            if judge is None or judgement is None or not claims:
+                return [True] * len(claims)
+            ruling, read = judge, judgement
+            return next(
+                _guarded(self._llm_name, lambda: iter([ruling.claims_hold(read, asking, claims)]))
+            )
 
-        shown = shown_passages(scored, self.settings.context_sentences)
         draft: list[str] = []
+        messages = self._answer_messages(shown, asking, lang)
 
         def tokens() -> Iterator[str]:
-            from llama_index.core.llms import ChatMessage
-
-            blocks = passage_blocks(shown)
-            messages = [
-                ChatMessage(role="system", content=self.prompts.render("answer_system")),
-                ChatMessage(
-                    role="user",
-                    content=self.prompts.render(
-                        "answer", passages=blocks, question=question, language=language_name(lang)
-                    ),
-                ),
-            ]
             for chunk in _guarded(self._llm_name, lambda: llm.stream_chat(messages)):
                 if chunk.delta:
                     if not draft:
@@ -470,12 +545,27 @@ class Assistant:
         def finish() -> Answer:
             t4 = time.perf_counter()
             raw = "".join(draft).strip()
-            if not raw or NO_ANSWER in raw.upper():
+            if not raw or " ".join(re.sub(r"[\W\d_]+", " ", raw).split()).upper() == NO_ANSWER:
                 return declined()
             verifier = Verifier(self._sentence_vectors, min(self._floor(lang)(p) for p, _ in shown))
             verdicts = verifier.verify(
                 split_claims(raw, lang), shown, question, passages[0].score, lang
             )
+            if judgement is not None:
+                # A claim is verified only if the sentence it rests on answers the
+                # question: true sentences on the same subject, and instructions planted
+                # in an article, are not answers.
+                resting = [i for i, v in enumerate(verdicts) if v.quote is not None]
+                claims = [
+                    (shown[v.passage][0].chunk_id, v.quote.start, v.quote.text, v.claim.text)
+                    for v in (verdicts[i] for i in resting)
+                    if v.passage is not None and v.quote is not None
+                ]
+                verdicts = list(verdicts)
+                for i, ok in zip(resting, holding(claims), strict=True):
+                    if not ok:
+                        v = verdicts[i]
+                        verdicts[i] = Verdict(v.claim, "off-topic", None, None, v.support)
             text, citations, sentences = cite_verified(verdicts, shown)
             timings["verify_ms"] = _ms(t4, time.perf_counter())
             if not citations:
@@ -483,6 +573,22 @@ class Assistant:
             return written(text, citations, sentences)
 
         return AnswerStream(tokens(), finish)
+
+    def _answer_messages(
+        self, shown: list[tuple[Passage, list[Quote]]], question: str, lang: str
+    ) -> list[Any]:
+        """The chat the generator answers: system prompt, then the numbered passages and
+        the question as quoted data in the user turn."""
+        from llama_index.core.llms import ChatMessage
+
+        values = {"passages": passage_blocks(shown), "question": question}
+        return [
+            ChatMessage(role="system", content=self.prompts.render("answer_system")),
+            ChatMessage(
+                role="user",
+                content=self.prompts.render("answer", language=language_name(lang), **values),
+            ),
+        ]
 
 
 def _guarded(backend: str, start: Callable[[], Iterator[Any]]) -> Iterator[Any]:

@@ -328,13 +328,31 @@ def evaluate(
     ] = None,
     device: DeviceOpt = None,
     processes: ProcessesOpt = None,
+    answers: Annotated[
+        bool,
+        typer.Option(
+            "--answers",
+            help="Measure answers instead: gold in answer, citation precision, abstention "
+            '(questions marked "answerable": false), false abstention, time.',
+        ),
+    ] = False,
+    llm: LlmOpt = None,
+    no_llm: NoLlmOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Measure retrieval on your labelled questions: recall@1/5/20, MRR, search latency."""
-    from qa.render import LazyProgress, print_evaluation
+    """Measure retrieval on your labelled questions: recall@1/5/20, MRR, search latency;
+    with --answers, the answers themselves."""
+    from qa.render import LazyProgress, print_answer_evaluation, print_evaluation
 
     out, err = _consoles()
-    assistant = _assistant(index, embed, config, device=device, processes=processes)
+    assistant = _assistant(
+        index,
+        embed,
+        config,
+        device=device,
+        processes=processes,
+        llm="none" if no_llm else llm,
+    )
     bars: dict[str, LazyProgress] = {}
 
     def progress(stage: str, done: int, total: int) -> None:
@@ -345,18 +363,36 @@ def evaluate(
         bars[stage](done, total)
 
     try:
-        result = assistant.evaluate(
-            set_dir,
-            corpus=corpus,
-            use_index=use_index,
-            anchor=anchor,
-            limit=questions,
-            on_progress=progress,
-        )
+        if answers:
+            from qa.evaluate_answers import evaluate_answers
+
+            graded = evaluate_answers(
+                assistant,
+                set_dir,
+                corpus=corpus,
+                use_index=use_index,
+                limit=questions,
+                on_progress=progress,
+            )
+        else:
+            result = assistant.evaluate(
+                set_dir,
+                corpus=corpus,
+                use_index=use_index,
+                anchor=anchor,
+                limit=questions,
+                on_progress=progress,
+            )
     finally:
         for bar in bars.values():
             bar.close()
-    if as_json:
+    _notices(assistant)
+    if answers:
+        if as_json:
+            _json(graded.to_dict())
+        else:
+            print_answer_evaluation(out, graded)
+    elif as_json:
         _json(result.to_dict())
     else:
         print_evaluation(out, result)

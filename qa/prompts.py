@@ -16,6 +16,10 @@ REQUIRED: dict[str, frozenset[str]] = {
     "no_answer": frozenset({"question"}),
     "answer_system": frozenset(),
     "answer": frozenset({"passages", "question", "language"}),
+    "judge_system": frozenset(),
+    "judge_one": frozenset({"question", "passage"}),
+    "check_system": frozenset(),
+    "check_claim": frozenset({"source", "claim"}),
     "condense": frozenset({"history", "question"}),
     "translate": frozenset({"sentence", "source", "language"}),
 }

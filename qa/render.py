@@ -14,6 +14,7 @@ from rich.text import Text
 
 from qa import Answer, AnswerStream, Citation, DocumentInfo, Explanation, IngestReport, Passage
 from qa.evaluate import Evaluation
+from qa.evaluate_answers import AnswerEvaluation
 
 # Article text is untrusted: escape sequences in it must never reach the terminal raw.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -56,11 +57,14 @@ def stream_answer(console: Console, stream: AnswerStream) -> Answer:
 
 def print_answer(console: Console, answer: Answer, show_sources: bool = True) -> None:
     style = "yellow" if answer.abstained else "green"
-    # "verified" names what the program checked: the citations of a generated answer.
+    # "verified" names what the program checked: every kept sentence of a generated
+    # answer, judged to answer the question and supported by the sentence it cites.
     if answer.abstained:
         title = "no answer"
+    elif answer.mode == "extractive":
+        title = "answer (quoted)"
     else:
-        title = "answer" if answer.mode == "extractive" else "answer (verified)"
+        title = "answer (verified)"
     console.print(
         Panel(Text(safe(answer.text)), border_style=style, title=title, title_align="left")
     )
@@ -79,17 +83,33 @@ def print_answer(console: Console, answer: Answer, show_sources: bool = True) ->
                 console.print(Text("Closest passages (not relevant enough to cite):", style="dim"))
                 print_passages(console, list(answer.closest)[:3])
         else:
-            print_citations(console, answer.citations)
+            print_citations(console, answer.citations, answer)
 
 
-def print_citations(console: Console, citations: tuple[Citation, ...]) -> None:
+def print_citations(
+    console: Console, citations: tuple[Citation, ...], answer: Answer | None = None
+) -> None:
+    """Each cited passage, its quoted sentences highlighted, and under it each claim of
+    the answer that cites it beside the very sentence it rests on."""
     for c in citations:
         console.print(_heading(c, f"[{c.n}] "))
         console.print(quoted(c, c.quotes), style="dim", highlight=False)
-        for q in c.quotes:
-            console.print(
-                Text("  » " + safe(" ".join(q.text.split())), style="yellow"), highlight=False
-            )
+        claims = [s for s in (answer.sentences if answer else ()) if s.citation == c.n]
+        if answer is not None and answer.mode != "extractive" and claims:
+            for s in claims:
+                line = Text("  " + safe(s.text), style="green")
+                line.append(f"  ({s.status})", style="dim")
+                console.print(line, highlight=False)
+                if s.source is not None:
+                    console.print(
+                        Text("    » " + safe(" ".join(s.source.text.split())), style="yellow"),
+                        highlight=False,
+                    )
+        else:
+            for q in c.quotes:
+                console.print(
+                    Text("  » " + safe(" ".join(q.text.split())), style="yellow"), highlight=False
+                )
         console.print()
 
 
@@ -178,6 +198,27 @@ def print_evaluation(console: Console, e: Evaluation) -> None:
                 style="dim",
             )
         )
+
+
+def print_answer_evaluation(console: Console, e: AnswerEvaluation) -> None:
+    table = Table(
+        "", "questions", "unanswerable", "gold in answer", "citation precision",
+        "abstention", "false abstention", "first token p50 s", "total p50 s",
+        title=f"{e.set_name}: answers by {e.llm}",
+    )  # fmt: skip
+
+    def cell(x: float | None, digits: int = 3) -> str:
+        return "–" if x is None else f"{x:.{digits}f}"
+
+    for label, s in [("all", e.overall)] + [
+        (f"  {lang}", s) for lang, s in e.by_language.items()
+    ] * (len(e.by_language) > 1):
+        table.add_row(
+            label, str(s.questions), str(s.unanswerable), cell(s.gold_in_answer),
+            cell(s.citation_precision), cell(s.abstention), cell(s.false_abstention),
+            cell(s.first_token_p50_s, 2), cell(s.total_p50_s, 2),
+        )  # fmt: skip
+    console.print(table)
 
 
 class LazyProgress:

@@ -95,7 +95,7 @@ def _command(chat: Chat, console: Console, line: str) -> bool:
         if last is None or not last.citations:
             console.print(Text("No sources yet: ask a question first.", style="dim"))
         else:
-            print_citations(console, last.citations)
+            print_citations(console, last.citations, last)
     elif name == "/open":
         if last is None or not last.citations:
             console.print(Text("No sources yet: ask a question first.", style="dim"))

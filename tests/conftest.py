@@ -84,3 +84,40 @@ def kim_index(seeded_index: Path, tmp_path: Path) -> Path:
     copy = tmp_path / "index"
     shutil.copytree(seeded_index, copy)
     return copy
+
+
+@pytest.fixture(scope="session")
+def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the local model's GGUF is assembled, once for the whole run."""
+    return tmp_path_factory.mktemp("models")
+
+
+@pytest.fixture(scope="session")
+def local_llm(model_dir: Path) -> Any:
+    """The real local generator (llama.cpp), loaded once and handed to assistants."""
+    from qa.config import load_settings
+    from qa.llm import load_llm
+
+    return load_llm(load_settings({"model_dir": model_dir}))
+
+
+class ScriptedWriter:
+    """The real local model as judge, with a scripted answer as its writing: how a test
+    makes the generator write a given wrong claim."""
+
+    def __init__(self, llm: Any, text: str):
+        self._model = llm._model
+        self.messages_to_prompt = llm.messages_to_prompt
+        self.text = text
+
+    def stream_chat(self, messages: Any) -> Any:
+        from llama_index.core.llms import ChatMessage, ChatResponse
+
+        yield ChatResponse(
+            message=ChatMessage(role="assistant", content=self.text), delta=self.text
+        )
+
+    def chat(self, messages: Any) -> Any:
+        from llama_index.core.llms import ChatMessage, ChatResponse
+
+        return ChatResponse(message=ChatMessage(role="assistant", content=self.text))

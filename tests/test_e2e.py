@@ -294,3 +294,38 @@ def test_several_processes_embed_the_same_vectors_as_one(isolated: Path) -> None
     refused = CliRunner().invoke(app, ["ingest", "a.txt", "--embed", "e5", "--processes", "2"])
     assert refused.exit_code != 0
     assert "needs a sentence-transformers model" in refused.output
+
+
+def test_cli_eval_answers_measures_answers_and_abstention(isolated: Path) -> None:
+    seed = (SEEDS / "kim-jong-un-russia.fr.txt").read_text(encoding="utf-8")
+    title, _, body = seed.partition("\n\n")
+    set_dir = isolated / "myset"
+    set_dir.mkdir()
+    corpus = [{"id": "kim", "title": title, "text": body, "lang": "fr"}]
+    questions = [
+        {"question": "How far is Vladivostok from Pyongyang?", "lang": "en",
+         "answers": ["700"], "positive_ids": ["kim"]},
+        {"question": "How many artillery shells has North Korea delivered to Russia?",
+         "lang": "en", "answers": [], "positive_ids": [], "answerable": False},
+        {"question": "Qui est le premier président américain à s'être rendu en Corée du Nord ?",
+         "lang": "fr", "answers": ["Trump"], "positive_ids": ["kim"]},
+    ]  # fmt: skip
+    for name, rows in (("corpus.jsonl", corpus), ("questions.jsonl", questions)):
+        (set_dir / name).write_text("".join(json.dumps(r) + "\n" for r in rows))
+    result = CliRunner().invoke(app, ["eval", str(set_dir), "--answers", "--no-llm", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["llm"] == "none" and len(data["rows"]) == 3
+    overall = data["overall"]
+    assert overall["questions"] == 3 and overall["unanswerable"] == 1
+    # The seed does not say how many shells: qa abstains. The other figures are what the
+    # rows say, whatever the model did.
+    assert overall["abstention"] == 1.0
+    answerable = [r for r in data["rows"] if r["answerable"]]
+    assert overall["false_abstention"] == sum(r["abstained"] for r in answerable) / 2
+    assert overall["gold_in_answer"] == sum(r["gold"] for r in answerable) / 2
+    cited = [c for r in answerable for c in r["cited"]]
+    assert overall["citation_precision"] == (sum(cited) / len(cited) if cited else None)
+    assert set(data["by_language"]) == {"en", "fr"}
+    table = CliRunner().invoke(app, ["eval", str(set_dir), "--answers", "--no-llm"])
+    assert table.exit_code == 0 and "myset: answers by none" in table.stdout

@@ -18,11 +18,6 @@ from .conftest import KIM
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("models")
-
-
 @pytest.fixture
 def local(kim_index: Path, model_dir: Path) -> Assistant:
     qa = Assistant(index_dir=kim_index, settings=load_settings({"model_dir": model_dir}))
