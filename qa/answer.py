@@ -223,8 +223,9 @@ def judged_best(
     scored: list[Scored], shown: list[tuple[Passage, list[Quote]]], judgement: Judgement
 ) -> Scored | None:
     """The sentence quoted when a generator declines: of the passage the judge finds
-    answers best, the sentence the scorer rates highest (its closest on a tie)."""
-    if judgement.best is None:
+    answers best, if it is sure enough to overrule the writer, the sentence the scorer
+    rates highest (its closest on a tie)."""
+    if judgement.best is None or judgement.confidence < judgement.thresholds.overrule:
         return None
     chosen = shown[judgement.best][0].chunk_id
     own = [s for s in scored if s.passage.chunk_id == chosen]

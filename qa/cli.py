@@ -23,6 +23,25 @@ app = typer.Typer(
     add_completion=False,
 )
 
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"qa {version('qa')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    show_version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """Answers with cited passages from your news articles."""
+
+
 IndexOpt = Annotated[
     Path | None, typer.Option("--index", help="Index folder [env QA_INDEX_DIR; default ./index].")
 ]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +41,8 @@ class Settings:
     llm: str = "local"
     llm_model: str | None = None
     llm_base_url: str | None = None
-    llm_api_key: str | None = None
+    # Kept out of repr: settings end up in logs and tracebacks.
+    llm_api_key: str | None = field(default=None, repr=False)
     model_dir: Path | None = None
     max_tokens: int = 200
     context_window: int = 2048

@@ -40,3 +40,19 @@ def test_bad_values_give_one_clear_line(
         load_settings({}, env)
     assert str(e.value).startswith(message)
     assert "\n" not in str(e.value)
+
+
+def test_the_api_key_never_shows_in_the_settings_repr() -> None:
+    s = load_settings({"llm_api_key": "sk-do-not-log"}, {})
+    assert s.llm_api_key == "sk-do-not-log" and "sk-do-not-log" not in repr(s)
+
+
+def test_the_cli_prints_its_version() -> None:
+    from importlib.metadata import version
+
+    from typer.testing import CliRunner
+
+    from qa.cli import app
+
+    result = CliRunner().invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.stdout.strip() == f"qa {version('qa')}"
