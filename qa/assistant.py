@@ -473,8 +473,10 @@ class Assistant:
             # an abstention.
             if judgement is not None:
                 best = judged_best(scored, candidates, judgement)
+                quote = best.quote.text if best is not None else ""
+                # A quote is its own claim: the judge only asks whether it answers.
                 if best is not None and not all(
-                    holding([(best.passage.chunk_id, best.quote.start, best.quote.text, "")])
+                    holding([(best.passage.chunk_id, best.quote.start, quote, quote)])
                 ):
                     best = None
             else:
@@ -522,8 +524,6 @@ class Assistant:
             return written(*cite_verified(verdicts, one))
 
         def holding(claims: list[tuple[str, int, str, str]]) -> list[bool]:
-            # (A quote is its own claim: an empty claim text is the source itself.)
-            claims = [(c, s, src, text or src) for c, s, src, text in claims]
             if judge is None or judgement is None or not claims:
                 return [True] * len(claims)
             ruling, read = judge, judgement
@@ -555,14 +555,15 @@ class Assistant:
                 # A claim is verified only if the sentence it rests on answers the
                 # question: true sentences on the same subject, and instructions planted
                 # in an article, are not answers.
-                resting = [i for i, v in enumerate(verdicts) if v.quote is not None]
-                claims = [
-                    (shown[v.passage][0].chunk_id, v.quote.start, v.quote.text, v.claim.text)
-                    for v in (verdicts[i] for i in resting)
+                resting = [
+                    (i, shown[v.passage][0].chunk_id, v.quote)
+                    for i, v in enumerate(verdicts)
                     if v.passage is not None and v.quote is not None
                 ]
-                verdicts = list(verdicts)
-                for i, ok in zip(resting, holding(claims), strict=True):
+                held = holding(
+                    [(cid, q.start, q.text, verdicts[i].claim.text) for i, cid, q in resting]
+                )
+                for (i, _, _), ok in zip(resting, held, strict=True):
                     if not ok:
                         v = verdicts[i]
                         verdicts[i] = Verdict(v.claim, "off-topic", None, None, v.support)

@@ -27,6 +27,7 @@ from qa.language import detect_language
 if TYPE_CHECKING:
     from qa.assistant import Assistant
     from qa.embeddings import EmbeddingModel
+    from qa.types import IngestReport
 
 # (stage, done, total): "ingesting" in bytes, then "qa" and "anchor" in questions.
 Progress = Callable[[str, int, int], None]
@@ -178,7 +179,6 @@ def evaluate(
     on_progress: Progress | None = None,
 ) -> Evaluation:
     """qa's retrieval (and the anchor's) on a labelled set; see the module's docstring."""
-    from qa.assistant import Assistant
 
     set_dir = Path(set_dir)
     corpus_file = _corpus_file(set_dir, corpus)
@@ -190,16 +190,7 @@ def evaluate(
         if use_index:
             qa = assistant
         else:
-            # A private embedded index, whatever the user's store is.
-            settings = replace(assistant.settings, index_dir=Path(tmp) / "index", chroma_url=None)
-            qa = Assistant(embed=assistant.embed_name, llm="none", settings=settings)
-            plain = _plain_corpus(corpus_file, Path(tmp))
-            report = qa.ingest(
-                [plain],
-                None
-                if on_progress is None
-                else lambda done, total: on_progress("ingesting", done, total),
-            )
+            qa, report = private_index(assistant, corpus_file, Path(tmp), on_progress, "none")
             chunks = report.chunks
             rate = round(report.chunks / max(report.seconds, 1e-9), 2)
         ids = {d.doc_id for d in qa.documents()}
@@ -226,6 +217,26 @@ def evaluate(
             skipped_questions=len(questions) - len(asked),
             methods=tuple(methods),
         )
+
+
+def private_index(
+    assistant: Assistant,
+    corpus_file: Path,
+    tmp: Path,
+    on_progress: Progress | None,
+    llm: str | None = None,
+) -> tuple[Assistant, IngestReport]:
+    """An embedded index in `tmp`, whatever the user's store is, holding the corpus;
+    the same embedding model and settings as `assistant` (and generator `llm`)."""
+    from qa.assistant import Assistant
+
+    settings = replace(assistant.settings, index_dir=tmp / "index", chroma_url=None)
+    qa = Assistant(embed=assistant.embed_name, llm=llm, settings=settings)
+    report = qa.ingest(
+        [_plain_corpus(corpus_file, tmp)],
+        None if on_progress is None else lambda done, total: on_progress("ingesting", done, total),
+    )
+    return qa, report
 
 
 def _plain_corpus(corpus_file: Path, tmp: Path) -> Path:

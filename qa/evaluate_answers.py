@@ -18,11 +18,11 @@ import statistics
 import tempfile
 import time
 import unicodedata
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from qa.evaluate import Progress, _corpus_file, _plain_corpus, _questions
+from qa.evaluate import Progress, _corpus_file, _questions, private_index
 from qa.language import detect_language
 
 if TYPE_CHECKING:
@@ -128,7 +128,6 @@ def evaluate_answers(
     on_progress: Progress | None = None,
 ) -> AnswerEvaluation:
     """qa's answers on a labelled set, with the assistant's generator; see the module."""
-    from qa.assistant import Assistant
 
     set_dir = Path(set_dir)
     corpus_file = _corpus_file(set_dir, corpus)
@@ -137,14 +136,7 @@ def evaluate_answers(
         if use_index:
             qa = assistant
         else:
-            settings = replace(assistant.settings, index_dir=Path(tmp) / "index", chroma_url=None)
-            qa = Assistant(embed=assistant.embed_name, settings=settings)
-            qa.ingest(
-                [_plain_corpus(corpus_file, Path(tmp))],
-                None
-                if on_progress is None
-                else lambda done, total: on_progress("ingesting", done, total),
-            )
+            qa = private_index(assistant, corpus_file, Path(tmp), on_progress)[0]
             if assistant._llm_loaded:  # a generator handed to the assistant answers here too
                 qa.llm = assistant.llm
         ids = {d.doc_id for d in qa.documents()}

@@ -292,8 +292,6 @@ def features(
 class Scorer:
     """A fitted logistic model: P(a sentence answers the question) from `features`."""
 
-    name = "scorer"
-
     def __init__(
         self,
         weights: np.ndarray,
