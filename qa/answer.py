@@ -209,11 +209,12 @@ def judged_quotes(scored: list[Scored], judgement: Judgement, limit: int) -> lis
     if not ranked:
         return []
     floor = max(judgement.thresholds.answerable, _rate(judgement, ranked[0]) / 2)
+    home = ranked[0].passage.chunk_id
     chosen: list[Scored] = []
     for s in ranked:
         if len(chosen) == limit or _rate(judgement, s) < floor:
             break
-        if any(float(s.vector @ c.vector) > _SAME for c in chosen):
+        if s.passage.chunk_id != home or any(float(s.vector @ c.vector) > _SAME for c in chosen):
             continue
         chosen.append(s)
     return chosen

@@ -9,10 +9,12 @@ from qa.answer import (
     Scored,
     cite_extract,
     confident_sentence,
+    judged_quotes,
     score_sentences,
     select_sentences,
     shown_passages,
 )
+from qa.judge import Judgement
 from qa.types import Passage, Quote
 
 
@@ -117,3 +119,25 @@ def test_a_declined_question_quotes_a_confident_sentence_of_the_highest_ranked_p
     # To a question after a count, only a sentence stating a number is quoted.
     assert confident_sentence([top, runner_up], "How many fumbles did Miller force?") is runner_up
     assert confident_sentence([top], "How many fumbles did Miller force?") is None
+
+
+def test_an_extractive_answer_quotes_the_judges_best_passage_only() -> None:
+    # Quoting the runners-up of other passages too cost citation precision on the
+    # tuning split (piaf_fr 0.64 -> 0.48, SQuAD 2.0 0.87 -> 0.62): they are wrong more
+    # often than right.
+    a = passage("a", "The line is 11 km long. It opened on Saturday.", 0.8)
+    b = passage("b", "The old line was 8 km long.", 0.9, 500)
+    vectors = np.eye(3, dtype=np.float32)
+    sentences = [
+        Scored(a, Quote(0, 23, "The line is 11 km long."), 0.8, 0.7, vectors[0], 0),
+        Scored(a, Quote(24, 46, "It opened on Saturday."), 0.8, 0.7, vectors[1], 0),
+        Scored(b, Quote(500, 527, "The old line was 8 km long."), 0.8, 0.7, vectors[2], 1),
+    ]
+    rates = {("a", 0): 0.9, ("a", 24): 0.5, ("b", 500): 0.8}
+    judgement = Judgement((0.9, 0.8), rates, "scorer")
+    quoted = judged_quotes(sentences, judgement, 3)
+    assert [s.quote.text for s in quoted] == ["The line is 11 km long.", "It opened on Saturday."]
+    assert judged_quotes(sentences, judgement, 1) == quoted[:1]
+    # Below the judge's floor (half the best, at least its answerable threshold), no quote.
+    weak = Judgement((0.9, 0.8), {**rates, ("a", 24): 0.3}, "scorer")
+    assert [s.quote.text for s in judged_quotes(sentences, weak, 3)] == ["The line is 11 km long."]
