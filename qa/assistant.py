@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
@@ -72,13 +73,21 @@ class AnswerStream:
     """The tokens of an answer as they are generated; `.answer` once they are all read.
 
     The streamed text is the model's draft; `.answer` is the verified answer, whose
-    sentences and markers may differ from the draft.
+    sentences and markers may differ from the draft. Nothing runs until the stream is
+    read: set `on_stage` first to hear what qa is doing before the first token comes
+    ("loading the model", "rewriting the question", "searching", "reading the
+    passages", "writing", then "checking" once the draft is written).
     """
 
     def __init__(self, tokens: Iterator[str], finish: Callable[[], Answer]):
         self._tokens = tokens
         self._finish = finish
         self._answer: Answer | None = None
+        self.on_stage: Callable[[str], None] | None = None
+
+    def stage(self, name: str) -> None:
+        if self.on_stage is not None:
+            self.on_stage(name)
 
     def __iter__(self) -> Iterator[str]:
         yield from self._tokens
@@ -128,6 +137,11 @@ class Assistant:
         self._second: EmbeddingModel | None = None
         self._llm: Any = None
         self._llm_loaded = False
+        # The models may load in a background thread (`preload`) while a question is
+        # searched; whoever needs one first waits for it here.
+        self._embed_lock = threading.Lock()
+        self._llm_lock = threading.Lock()
+        self._preloading: threading.Thread | None = None
         self._llm_name = self.settings.llm  # names the generator in its errors
         self._sentence_cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._judge: tuple[Any, Judge] | None = None
@@ -144,19 +158,20 @@ class Assistant:
         return info.embed if info else DEFAULT_EMBED
 
     def _embedding(self) -> EmbeddingModel:
-        if self._model is None:
-            # Refuse a mismatched index before paying for loading the wrong model.
-            if self.store.exists():
-                self.store.check_model(self.embed_name)
-            s = self.settings
-            self._model = load_embedding(
-                self.embed_name,
-                device=s.device,
-                threads=s.threads,
-                batch_size=s.batch_size,
-                processes=s.processes,
-            )
-        return self._model
+        with self._embed_lock:
+            if self._model is None:
+                # Refuse a mismatched index before paying for loading the wrong model.
+                if self.store.exists():
+                    self.store.check_model(self.embed_name)
+                s = self.settings
+                self._model = load_embedding(
+                    self.embed_name,
+                    device=s.device,
+                    threads=s.threads,
+                    batch_size=s.batch_size,
+                    processes=s.processes,
+                )
+            return self._model
 
     def _companion_query(self, question: str) -> list[float] | None:
         """The question under the index's companion model, when the index has one."""
@@ -170,19 +185,44 @@ class Assistant:
     @property
     def llm(self) -> Any:
         """The generator (a llama-index LLM), or None: extractive answers."""
-        if not self._llm_loaded:
-            self._llm_loaded = True
-            try:
-                self._llm = load_llm(self.settings)
-            except LLMUnavailable as e:
-                self.notices.append(f"{e} Answering with quoted sentences instead.")
-        return self._llm
+        with self._llm_lock:
+            if not self._llm_loaded:
+                self._llm_loaded = True
+                try:
+                    self._llm = load_llm(self.settings)
+                except LLMUnavailable as e:
+                    self.notices.append(f"{e} Answering with quoted sentences instead.")
+            return self._llm
 
     @llm.setter
     def llm(self, llm: Any) -> None:
         """Answer with this llama-index LLM (any of its integrations), or None: quotes."""
-        self._llm, self._llm_loaded = llm, True
-        self._llm_name = type(llm).__name__ if llm is not None else "none"
+        with self._llm_lock:
+            self._llm, self._llm_loaded = llm, True
+            self._llm_name = type(llm).__name__ if llm is not None else "none"
+
+    def preload(self) -> None:
+        """Start loading the models in the background, the generator included, so that
+        a question waits for them as little as possible: a chat loads them while the
+        first question is typed, `ask` while it searches. Calling it again does nothing.
+        """
+        if self._preloading is not None:
+            return
+        # The index is opened here, in the caller's thread: the loader only reads what
+        # it opened.
+        self.embed_name  # noqa: B018
+
+        def load() -> None:
+            try:
+                self._embedding()
+                self._judge_for(self.llm)
+            except Exception:  # noqa: BLE001, S110
+                # The answer path meets the same failure, and reports it.
+                pass
+
+        # Not a daemon: the interpreter must not exit while llama.cpp is loading.
+        self._preloading = threading.Thread(target=load, name="qa-preload")
+        self._preloading.start()
 
     def _judge_for(self, llm: Any) -> Judge | None:
         """The judge: the scorer, with the generator as a second reader when it is the
@@ -377,6 +417,24 @@ class Assistant:
         """Like `ask`, but yields the draft's tokens as the model writes them."""
         return self._stream(question, None, [], filters)
 
+    def _stream(
+        self,
+        question: str,
+        context: np.ndarray | None,
+        history: list[Answer],
+        filters: Filters | None,
+    ) -> AnswerStream:
+        """The answer's stream, doing nothing until it is read: a terminal shows its
+        stages from the moment a question is entered, loading and searching included."""
+        inner: list[AnswerStream] = []
+
+        def tokens() -> Iterator[str]:
+            inner.append(self._answer_stream(question, context, history, filters, outer.stage))
+            yield from inner[0]
+
+        outer = AnswerStream(tokens(), lambda: inner[0].answer)
+        return outer
+
     def chat(self, filters: Filters | None = None) -> Chat:
         """A conversation: follow-up questions are understood with the previous turns."""
         return Chat(self, filters)
@@ -392,26 +450,35 @@ class Assistant:
         rewritten = str(reply.text).strip().splitlines()
         return rewritten[0].strip() if rewritten and rewritten[0].strip() else question
 
-    def _stream(
+    def _answer_stream(
         self,
         question: str,
         context: np.ndarray | None,
         history: list[Answer],
         filters: Filters | None,
+        stage: Callable[[str], None],
     ) -> AnswerStream:
         t0 = time.perf_counter()
         asked, question = question, question[:_QUESTION_CHARS]
         lang = detect_language(question)
-        llm = self.llm
+        self.preload()
         standalone = None
-        if llm is not None and history:
-            standalone = self._condense(question, history)
-            context = None
+        if history:
+            if not self._llm_loaded:
+                stage("loading the model")
+            if self.llm is not None:
+                stage("rewriting the question")
+                standalone = self._condense(question, history)
+                context = None
+        stage("searching")
         vector = self._query_vector(standalone or question, context)
         t1 = time.perf_counter()
         passages = self._search(vector, self.settings.k, filters, standalone or question)
         self._prefill_sentences(passages)
         t2 = time.perf_counter()
+        if self._llm_lock.locked():
+            stage("loading the model")
+        llm = self.llm
         scored = score_sentences(vector, passages, self._sentence_vectors, self._floor(lang))
         t3 = time.perf_counter()
         timings = {"embed_ms": _ms(t0, t1), "retrieve_ms": _ms(t1, t2), "sentences_ms": _ms(t2, t3)}
@@ -435,6 +502,7 @@ class Assistant:
             )
 
         judge = self._judge_for(llm)
+        stage("reading the passages")
         if llm is None:
             if judge is None:
                 answer = extract(select_sentences(scored, self.settings.answer_sentences))
@@ -535,6 +603,7 @@ class Assistant:
         messages = self._answer_messages(shown, asking, lang)
 
         def tokens() -> Iterator[str]:
+            stage("writing")
             for chunk in _guarded(self._llm_name, lambda: llm.stream_chat(messages)):
                 if chunk.delta:
                     if not draft:
@@ -544,6 +613,7 @@ class Assistant:
 
         def finish() -> Answer:
             t4 = time.perf_counter()
+            stage("checking")
             raw = "".join(draft).strip()
             if not raw or " ".join(re.sub(r"[\W\d_]+", " ", raw).split()).upper() == NO_ANSWER:
                 return declined()
@@ -632,13 +702,15 @@ class Chat:
 
     def ask_stream(self, question: str) -> AnswerStream:
         stream = self.assistant._stream(question, self._context, self.history, self.filters)
-        self._context = self.assistant._query_vector(question, self._context)
 
         def tokens() -> Iterator[str]:
+            stream.on_stage = outer.on_stage
             yield from stream
+            self._context = self.assistant._query_vector(question, self._context)
             self.history.append(stream.answer)
 
-        return AnswerStream(tokens(), lambda: stream.answer)
+        outer = AnswerStream(tokens(), lambda: stream.answer)
+        return outer
 
     @property
     def last(self) -> Answer | None:

@@ -197,13 +197,13 @@ def ask(
     out, err = _consoles()
     assistant = _assistant(index, embed, config, k=k, llm="none" if no_llm else llm)
     _seed(assistant, err)
-    assistant.llm  # noqa: B018 - load it now so a fallback notice comes before the answer
-    _notices(assistant)
     stream = assistant.ask_stream(_question(question), Filters(since, until, source))
+    answer = stream.answer if as_json else stream_answer(out, stream)
+    _notices(assistant)  # a generator that could not load: the answer says how it was made
     if as_json:
-        _json(stream.answer.to_dict())
+        _json(answer.to_dict())
     else:
-        print_answer(out, stream_answer(out, stream))
+        print_answer(out, answer)
 
 
 @app.command()
@@ -256,8 +256,7 @@ def chat(
     out, err = _consoles()
     assistant = _assistant(index, embed, config, k=k, llm="none" if no_llm else llm)
     _seed(assistant, err)
-    assistant.llm  # noqa: B018 - load it now so a fallback notice comes before the prompt
-    _notices(assistant)
+    assistant.preload()  # while the first question is typed
     chat = assistant.chat(Filters(since, until, source))
     run_chat(chat, out, line_reader(assistant.settings.history_file))
 

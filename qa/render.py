@@ -43,13 +43,29 @@ def quoted(p: Passage, quotes: tuple[Any, ...] = ()) -> Text:
 
 
 def stream_answer(console: Console, stream: AnswerStream) -> Answer:
-    """Show the model's draft as it is written, then leave only the verified answer."""
+    """Show what qa is doing from the first moment (a spinner naming the stage), then
+    the model's draft as it is written, then leave only the verified answer. Interrupted,
+    it leaves nothing behind."""
     from rich.live import Live
+    from rich.spinner import Spinner
 
+    spinner = Spinner("dots", Text("searching…", style="dim"), style="dim")
     draft = Text(style="dim")
     panel = Panel(draft, title="writing…", title_align="left")
-    with Live(panel, console=console, transient=True, refresh_per_second=12) as live:
+
+    with Live(spinner, console=console, transient=True, refresh_per_second=12) as live:
+
+        def show(stage: str) -> None:
+            if draft:
+                panel.title = f"{stage}…"
+            else:
+                spinner.update(text=Text(f"{stage}…", style="dim"))
+            live.refresh()
+
+        stream.on_stage = show
         for token in stream:
+            if not draft:
+                live.update(panel)
             draft.append(safe(token))
             live.refresh()
     return stream.answer

@@ -68,6 +68,9 @@ def run_chat(chat: Chat, console: Console, read_line: ReadLine) -> None:
         except QAError as e:
             console.print(Text(f"error: {e}", style="red"))
             continue
+        for notice in chat.assistant.notices:
+            console.print(Text(f"qa: {notice}", style="yellow"))
+        chat.assistant.notices.clear()
         print_answer(console, answer, show_sources=False)
         if answer.citations:
             console.print(Text(_source_line(chat), style="dim"))

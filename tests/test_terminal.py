@@ -1,0 +1,100 @@
+"""What a terminal shows while an answer comes: the stage from the first moment, the
+draft as it is written, and nothing left behind when the user presses Ctrl-C.
+
+The screen is read through pyte, a terminal emulator: what a user would see after
+rich's cursor movements and erasures, not the raw bytes written.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pyte
+import pytest
+from rich.console import Console
+
+from qa import Assistant
+from qa.repl import run_chat
+
+pytestmark = pytest.mark.slow
+KIM = "Why would Kim meet Putin in person?"
+
+
+class Terminal:
+    """A rich console writing into an emulated 100x40 screen, keeping every write."""
+
+    def __init__(self) -> None:
+        self.screen = pyte.Screen(100, 40)
+        self.stream = pyte.Stream(self.screen)
+        self.raw = io.StringIO()
+        self.console = Console(file=self, force_terminal=True, width=100, height=40)
+
+    def write(self, text: str) -> int:
+        self.raw.write(text)
+        self.stream.feed(text.replace("\n", "\r\n"))
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return True
+
+    def lines(self) -> list[str]:
+        return [line.rstrip() for line in self.screen.display if line.strip()]
+
+
+def scripted_input(lines: list[str], terminal: Terminal) -> Any:
+    pending = iter(lines)
+
+    def read(prompt: str) -> str:
+        terminal.write(prompt)
+        line = next(pending, None)
+        if line is None:
+            raise EOFError
+        terminal.write(line + "\n")
+        return line
+
+    return read
+
+
+class InterruptedWriter:
+    """A writer interrupted mid-draft: Ctrl-C reaches Python as KeyboardInterrupt
+    between two tokens, which is where generation checks for it."""
+
+    def stream_chat(self, messages: Any) -> Iterator[Any]:
+        from llama_index.core.llms import ChatMessage, ChatResponse
+
+        for word in ["Kim ", "wants ", "to "]:
+            yield ChatResponse(message=ChatMessage(role="assistant", content=word), delta=word)
+        raise KeyboardInterrupt
+
+
+def test_the_chat_shows_each_stage_before_the_answer(kim_index: Path) -> None:
+    terminal = Terminal()
+    chat = Assistant(kim_index, llm="none").chat()
+    run_chat(chat, terminal.console, scripted_input([KIM], terminal))
+    raw = terminal.raw.getvalue()
+    # Each stage was drawn as it began, the answer's box after them...
+    searching, reading = raw.index("searching…"), raw.index("reading the passages…")
+    assert 0 <= searching < reading < raw.index("answer (quoted)")
+    # ...and what stays on screen is the answer, not the stage line.
+    lines = terminal.lines()
+    assert any("answer (quoted)" in line for line in lines)
+    assert not any("…" in line and "reading the passages" in line for line in lines)
+
+
+def test_a_cancelled_answer_leaves_no_box_and_the_prompt_comes_back(kim_index: Path) -> None:
+    assistant = Assistant(kim_index)
+    assistant.llm = InterruptedWriter()
+    terminal = Terminal()
+    run_chat(assistant.chat(), terminal.console, scripted_input([KIM, "/help"], terminal))
+    raw = terminal.raw.getvalue()
+    assert "Kim wants to" in raw  # the draft was on screen
+    lines = terminal.lines()
+    assert not any(ch in line for line in lines for ch in "╭╰│")
+    cancelled = next(i for i, line in enumerate(lines) if "(cancelled)" in line)
+    assert lines[cancelled + 1].startswith("you> /help")
