@@ -80,7 +80,7 @@ def select_sentences(scored: list[Scored], limit: int) -> list[Scored]:
 
 # When the model declines, a sentence this far (a share of the room between the floor
 # and 1) above the floor answers anyway, quoted. On 100 + 20 XQuAD en→es questions, 74% of
-# the answerable ones clear it and 10% of the unanswerable (README, "Answers").
+# the answerable ones clear it and 10% of the unanswerable (docs/benchmarks.md, "Answers").
 _CONFIDENT = 0.2
 
 

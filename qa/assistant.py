@@ -142,6 +142,9 @@ class Assistant:
         self._embed_lock = threading.Lock()
         self._llm_lock = threading.Lock()
         self._preloading: threading.Thread | None = None
+        # How long each model took to load, reported in the timings of the answer that
+        # came after (`load_embed_ms`, `load_llm_ms`), then forgotten.
+        self._load_ms: dict[str, float] = {}
         self._llm_name = self.settings.llm  # names the generator in its errors
         self._sentence_cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._judge: tuple[Any, Judge] | None = None
@@ -164,6 +167,7 @@ class Assistant:
                 if self.store.exists():
                     self.store.check_model(self.embed_name)
                 s = self.settings
+                started = time.perf_counter()
                 self._model = load_embedding(
                     self.embed_name,
                     device=s.device,
@@ -171,6 +175,7 @@ class Assistant:
                     batch_size=s.batch_size,
                     processes=s.processes,
                 )
+                self._load_ms["load_embed_ms"] = _ms(started, time.perf_counter())
             return self._model
 
     def _companion_query(self, question: str) -> list[float] | None:
@@ -188,10 +193,13 @@ class Assistant:
         with self._llm_lock:
             if not self._llm_loaded:
                 self._llm_loaded = True
+                started = time.perf_counter()
                 try:
                     self._llm = load_llm(self.settings)
                 except LLMUnavailable as e:
                     self.notices.append(f"{e} Answering with quoted sentences instead.")
+                if self._llm is not None:
+                    self._load_ms["load_llm_ms"] = _ms(started, time.perf_counter())
             return self._llm
 
     @llm.setter
@@ -380,7 +388,11 @@ class Assistant:
         return vector
 
     def _search(
-        self, vector: np.ndarray, k: int, filters: Filters | None, question: str
+        self,
+        vector: np.ndarray,
+        k: int,
+        filters: Filters | None,
+        question: str,
     ) -> list[Passage]:
         """Passages by fused dense and lexical rank; a question after the latest news
         favours recent articles.
@@ -482,6 +494,8 @@ class Assistant:
         scored = score_sentences(vector, passages, self._sentence_vectors, self._floor(lang))
         t3 = time.perf_counter()
         timings = {"embed_ms": _ms(t0, t1), "retrieve_ms": _ms(t1, t2), "sentences_ms": _ms(t2, t3)}
+        timings.update(self._load_ms)
+        self._load_ms.clear()
 
         def abstain(mode: str) -> Answer:
             text = self.prompts.render("no_answer", lang, question=question.strip())

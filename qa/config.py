@@ -50,7 +50,7 @@ class Settings:
     sentence_index: bool = True
     companion: bool = True  # a new e5 index embeds chunks with USE-m3 too (COMPANIONS)
     # Weight of names and numbers matched across languages in the fused ranking: 0 by
-    # default, since it cost XQuAD R@1 (README, "Retrieval"); --explain shows it anyway.
+    # default, since it cost XQuAD R@1 (docs/benchmarks.md, "Retrieval"); --explain shows it anyway.
     names_weight: float = 0.0
 
     def with_overrides(self, **changes: Any) -> Settings:

@@ -17,7 +17,7 @@ from qa.types import Explanation, Passage, Signal
 
 # Rank offset of reciprocal rank fusion, the weight of each lexical list against the dense
 # one, and the sentence's share of the dense score: chosen on ../shared/eval with
-# bench/fusion.py (README, "Retrieval"), one setting for every language. Same-language
+# bench/fusion.py (docs/benchmarks.md, "Retrieval"), one setting for every language. Same-language
 # BM25 lifts piaf_fr R@1 from 0.68 to 0.76; names across languages cost XQuAD R@1 at every
 # weight tried (its passages share their story's names), so they are off unless asked for.
 RRF_K = 30
@@ -35,8 +35,8 @@ LENGTH_DISCOUNT = 0.004
 # hesitates between near-equal cosines the companion settles it. Measured with
 # bench/fusion.py, every weight from 0.02 to 0.2 lifts both XQuAD pairs; at 0.05: en→de
 # R@1 0.903 → 0.911 and R@5 0.990 → 0.993, en→es 0.920 → 0.924 and 0.995 → 0.997,
-# piaf_fr and squad_dev_en within half a point (README, "Retrieval"). As a rank of its own
-# in the fusion it costs R@1 instead: alone it is the weaker model.
+# piaf_fr and squad_dev_en within half a point (docs/benchmarks.md, "Retrieval"). As a
+# rank of its own in the fusion it costs R@1 instead: alone it is the weaker model.
 COMPANION_WEIGHT = 0.05
 
 

@@ -14,6 +14,7 @@ machine writing to the same Chroma server, a crash between the two commits).
 from __future__ import annotations
 
 import functools
+import importlib.util
 import math
 import re
 import sqlite3
@@ -48,12 +49,14 @@ _NOT_NAMES = re.compile(r"^\W*\w+")
 
 @functools.cache
 def _stemmer(lang: str) -> Any:
+    """Snowball's stemmer for `lang` (PyStemmer, the algorithms' own C code: importing
+    NLTK's took a second of every command, its package pulling in scipy)."""
     name = _STEMMERS.get(lang)
     if name is None:
         return None
-    from nltk.stem.snowball import SnowballStemmer
+    import Stemmer
 
-    return SnowballStemmer(name)
+    return Stemmer.Stemmer(name)
 
 
 @functools.cache
@@ -62,11 +65,15 @@ def _stopwords(lang: str) -> frozenset[str]:
     name = _STEMMERS.get(lang)
     if name is None:
         return frozenset()
-    import llama_index.core
-
-    path = Path(llama_index.core.__file__).parent / "_static/nltk_cache/corpora/stopwords" / name
+    # Found, not imported: importing llama_index.core costs most of a second.
+    spec = importlib.util.find_spec("llama_index.core")
+    if spec is None or not spec.submodule_search_locations:
+        return frozenset()
+    path = Path(next(iter(spec.submodule_search_locations)))
     try:
-        return frozenset(path.read_text(encoding="utf-8").split())
+        return frozenset(
+            (path / "_static/nltk_cache/corpora/stopwords" / name).read_text("utf-8").split()
+        )
     except OSError:
         return frozenset()
 
@@ -74,7 +81,7 @@ def _stopwords(lang: str) -> frozenset[str]:
 @functools.lru_cache(maxsize=200_000)
 def _stem(word: str, lang: str) -> str:
     stemmer = _stemmer(lang)
-    return stemmer.stem(word) if stemmer is not None else word
+    return stemmer.stemWord(word) if stemmer is not None else word
 
 
 def stems(text: str, lang: str) -> list[str]:
@@ -124,6 +131,8 @@ class Hit:
     coverage: float = 1.0
 
 
+# 1: `rows` locates a document's rows; 2: stems by PyStemmer.
+_VERSION = 2
 _SCHEMA = (
     """CREATE VIRTUAL TABLE IF NOT EXISTS chunks USING fts5(
         stems, words, chunk_id UNINDEXED, doc_id UNINDEXED, doc_hash UNINDEXED,
@@ -160,10 +169,22 @@ class Lexical:
             with _transaction(db):
                 for statement in _SCHEMA:
                     db.execute(statement)
-                if db.execute("PRAGMA user_version").fetchone()[0] < 1:
+                version = db.execute("PRAGMA user_version").fetchone()[0]
+                if version < 1:
                     db.execute("DELETE FROM rows")
                     db.execute("INSERT INTO rows SELECT doc_id, doc_hash, rowid FROM chunks")
-                    db.execute("PRAGMA user_version = 1")
+                if version < 2:
+                    # Files made with NLTK's stemmers: Snowball's current algorithms
+                    # stem 0-3% of words otherwise; the stems are made again from the
+                    # words each row keeps, so questions and chunks agree.
+                    restemmed = [
+                        (terms(words, lang), rowid)
+                        for rowid, words, lang in db.execute(
+                            "SELECT rowid, words, lang FROM chunks"
+                        ).fetchall()
+                    ]
+                    db.executemany("UPDATE chunks SET stems = ? WHERE rowid = ?", restemmed)
+                db.execute(f"PRAGMA user_version = {_VERSION}")
             self._db = db
         return self._db
 

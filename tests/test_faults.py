@@ -67,7 +67,12 @@ def qa_proc(*args: str, env: dict[str, str], worker: bool = False) -> subprocess
     # run and a kill lands mid-way (by default the first write of these small inputs would
     # be their last); `worker`: every input counted as large, so sentences are split in
     # the worker process.
-    prelude = "import qa.ingest, qa.cli; qa.ingest._WRITE_BATCH = 32"
+    # SIGINT as a terminal's foreground process has it: a shell starts background jobs
+    # (`pytest &`) with SIGINT ignored, and children inherit that.
+    prelude = (
+        "import signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+        "import qa.ingest, qa.cli; qa.ingest._WRITE_BATCH = 32"
+    )
     if worker:
         prelude += "; qa.ingest._PARALLEL_BYTES = 0"
     return subprocess.Popen(
@@ -184,7 +189,7 @@ def test_an_ingest_killed_mid_way_is_finished_by_running_it_again(
     wait_for_commits(ingest, Assistant(index_dir=index, embed="use-m3", llm="none"), 16)
     ingest.send_signal(sig)
     _, err = ingest.communicate(timeout=60)
-    assert ingest.returncode != 0 and "Traceback" not in err
+    assert ingest.returncode != 0 and "Traceback" not in err, err
     assert counts(index)[0] < 300, "the ingest ended before the signal: nothing was tested"
     if sig == signal.SIGINT:
         assert err.endswith("qa: interrupted; run the same command again to finish.\n")

@@ -224,3 +224,21 @@ def test_names_lift_only_a_passage_sharing_more_of_them_than_the_dense_favourite
     assert [p.doc_id for p in fuse(cands(1.0), 3, names_weight=1.0)] == ["fav", "same", "more"]
     # Off by default: measured on XQuAD, it costs R@1.
     assert [p.doc_id for p in fuse(cands(None), 3)] == ["fav", "same", "more"]
+
+
+def test_a_file_stemmed_by_the_previous_stemmer_is_stemmed_again(tmp_path: Path) -> None:
+    # Indexes made before PyStemmer hold NLTK's stems, which differ for a few words
+    # ("added" was "ad"): opened, their stems are made again from the words each row keeps.
+    path = tmp_path / "lexical.sqlite3"
+    old = Lexical(path)
+    text = "The council added two stations to the line."
+    old.add([("doc", "h1", "en", [("doc#0", text, "council ad two station line")])])
+    old.commit([("doc", "h1")])
+    old.close()
+    with sqlite3.connect(path) as db:
+        db.execute("PRAGMA user_version = 1")
+    reopened = Lexical(path)
+    assert [h.chunk_id for h in reopened.same_language("What was added?", "en", 3)] == ["doc#0"]
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT stems FROM chunks").fetchone()[0] == terms(text, "en")
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 2
