@@ -2,7 +2,7 @@
 existing index, as a terminal shows it.
 
     python bench/latency.py --index index [--runs 3] [--busy] [--out FILE]
-        [--commands help,search,nollm,ask,chat] [--versions new=.,old=/path/to/checkout]
+        [--commands help,search,nollm,ask,chat,ctrlc] [--versions new=.,old=/path/to/checkout]
 
 Each command runs in a new interpreter whose output is a pseudo-terminal (so the
 spinner and the draft are drawn as for a user), `--runs` times, the commands taking
@@ -16,7 +16,8 @@ question (the answer's `timings`: model loads, embedding, retrieval, the judge, 
 token, verification), beside the interpreter's start and imports (`python -c "import
 qa.cli"`). `chat` is one session of three turns typed into its input; its turns are
 reported apart (`turn1`..`turn3`: from the prompt to the first stage line, `stage`,
-and to the first token).
+and to the first token). `ctrlc` presses Ctrl-C while the model reads the prompt and
+reports `interrupt`, the seconds until the shell has its prompt back.
 
 `--busy` runs a CPU-bound process pinned to one core beside every measurement (a
 user's machine is never idle). `--versions name=checkout,...` runs each checkout's
@@ -30,6 +31,7 @@ import json
 import os
 import pty
 import select
+import signal
 import statistics
 import subprocess
 import sys
@@ -46,13 +48,20 @@ COMMANDS: dict[str, list[str]] = {
     "search": ["search", QUESTION],
     "nollm": ["ask", QUESTION, "--no-llm"],
     "ask": ["ask", QUESTION],
+    # Ctrl-C while the model reads the prompt (the spinner says "writing…"): reported as
+    # `interrupt`, the seconds from the signal to the process's exit.
+    "ctrlc": ["ask", QUESTION],
 }
+SPINNER_WRITING = "writing…"
 DRAFT = "─ writing…"  # the top of the draft's box: drawn with the first token (the spinner
 # says "⠋ writing…" before it)
 
 
-def run_in_terminal(argv: list[str], env: dict[str, str], stdin: str | None = None) -> Any:
-    """Run `argv` with a pseudo-terminal as its output; the times of what it shows."""
+def run_in_terminal(
+    argv: list[str], env: dict[str, str], stdin: str | None = None, interrupt: str | None = None
+) -> Any:
+    """Run `argv` with a pseudo-terminal as its output; the times of what it shows.
+    With `interrupt`, Ctrl-C (SIGINT) is sent when that text first shows."""
     master, slave = pty.openpty()
     os.set_blocking(master, False)
     started = time.perf_counter()
@@ -80,6 +89,10 @@ def run_in_terminal(argv: list[str], env: dict[str, str], stdin: str | None = No
                 data = b""
             if data:
                 events.append((time.perf_counter() - started, data))
+                if interrupt and interrupt.encode() in data:
+                    proc.send_signal(signal.SIGINT)
+                    events.append((time.perf_counter() - started, b"<SIGINT>"))
+                    interrupt = None
         if not data and proc.poll() is not None:
             break
     wall = time.perf_counter() - started
@@ -123,7 +136,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--index", type=Path, default=ROOT / "index")
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--commands", default="help,search,nollm,ask,chat")
+    ap.add_argument("--commands", default="help,search,nollm,ask,chat,ctrlc")
     ap.add_argument("--versions", default=f"new={ROOT}")
     ap.add_argument("--busy", action="store_true", help="a CPU-bound process on one core beside")
     ap.add_argument("--out", type=Path)
@@ -136,7 +149,10 @@ def main() -> None:
     if args.busy:
         neighbour = subprocess.Popen(["taskset", "-c", "0", sys.executable, "-c", "while 1: pass"])
     results: dict[str, dict[str, Any]] = {
-        name: {c: {"wall": [], "visible": [], "first_token": [], "turns": []} for c in commands}
+        name: {
+            c: {"wall": [], "visible": [], "first_token": [], "interrupt": [], "turns": []}
+            for c in commands
+        }
         for name in versions
     }
     stages: dict[str, dict[str, list[float]]] = {name: {} for name in versions}
@@ -155,11 +171,16 @@ def main() -> None:
                     if command != "help":
                         argv += ["--index", str(args.index.resolve())]
                     stdin = "\n".join(FOLLOW_UPS) + "\n" if command == "chat" else None
-                    code, wall, events = run_in_terminal(argv, env, stdin)
+                    interrupt = SPINNER_WRITING if command == "ctrlc" else None
+                    code, wall, events = run_in_terminal(argv, env, stdin, interrupt)
+                    row = results[name][command]
+                    if command == "ctrlc":
+                        sent = next(t for t, data in events if data == b"<SIGINT>")
+                        row["interrupt"].append(wall - sent)
+                        continue
                     if code != 0:
                         text = b"".join(d for _, d in events).decode(errors="replace")
                         raise SystemExit(f"{name} {command}: exit {code}\n{text[-2000:]}")
-                    row = results[name][command]
                     row["wall"].append(wall)
                     row["visible"].append(events[0][0] if events else None)
                     if command in ("ask", "chat"):
@@ -204,7 +225,9 @@ def main() -> None:
         for command in commands:
             row = results[name][command]
             figures[command] = {
-                k: percentiles(row[k]) for k in ("wall", "visible", "first_token") if row[k]
+                k: percentiles(row[k])
+                for k in ("wall", "visible", "first_token", "interrupt")
+                if row[k]
             }
             if row["turns"]:
                 for i in range(len(FOLLOW_UPS)):
