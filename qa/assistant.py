@@ -558,11 +558,11 @@ class Assistant:
                 quote = best.quote.text if best is not None else ""
                 # A quote is its own claim: the judge only asks whether it answers.
                 if best is not None and not all(
-                    holding([(best.passage.chunk_id, best.quote.start, quote, quote)])
+                    holding([(best.passage.chunk_id, best.quote.start, quote, quote, "")])
                 ):
                     best = None
             else:
-                best = confident_sentence(scored, question, lang)
+                best = confident_sentence(scored, asking, lang)
             if best is not None:
                 return translated(best) or extract([best])
             return replace(abstain("generated"), sentences=sentences)
@@ -600,12 +600,12 @@ class Assistant:
                 return None
             one = [(best.passage, [best.quote])]
             verifier = Verifier(self._sentence_vectors, best.floor)
-            verdicts = verifier.verify(split_claims(f"{text} [1]", lang), one, question)
+            verdicts = verifier.verify(split_claims(f"{text} [1]", lang), one, asking)
             if not any(v.passage is not None for v in verdicts):
                 return None
             return written(*cite_verified(verdicts, one))
 
-        def holding(claims: list[tuple[str, int, str, str]]) -> list[bool]:
+        def holding(claims: list[tuple[str, int, str, str, str]]) -> list[bool]:
             if judge is None or judgement is None or not claims:
                 return [True] * len(claims)
             ruling, read = judge, judgement
@@ -633,19 +633,28 @@ class Assistant:
                 return declined()
             verifier = Verifier(self._sentence_vectors, min(self._floor(lang)(p) for p, _ in shown))
             verdicts = verifier.verify(
-                split_claims(raw, lang), shown, question, passages[0].score, lang
+                # The first of the passages shown (they keep the retrieval order), not of
+                # those retrieved: the judge may have kept that one from the generator.
+                split_claims(raw, lang),
+                shown,
+                asking,
+                shown[0][0].score,
+                lang,
             )
             if judgement is not None:
                 # A claim is verified only if the sentence it rests on answers the
                 # question: true sentences on the same subject, and instructions planted
                 # in an article, are not answers.
                 resting = [
-                    (i, shown[v.passage][0].chunk_id, v.quote)
+                    (i, shown[v.passage][0], v.quote)
                     for i, v in enumerate(verdicts)
                     if v.passage is not None and v.quote is not None
                 ]
                 held = holding(
-                    [(cid, q.start, q.text, verdicts[i].claim.text) for i, cid, q in resting]
+                    [
+                        (p.chunk_id, q.start, q.text, verdicts[i].claim.text, p.title)
+                        for i, p, q in resting
+                    ]
                 )
                 for (i, _, _), ok in zip(resting, held, strict=True):
                     if not ok:

@@ -109,7 +109,11 @@ def names_all(passage: Passage, question: str, lang: str) -> bool:
     adjective holds its name ("Russie", "la technologie russe"; "Espagne", "espagnole").
     Numbers are not asked for: a passage says "the year after" or "trois" as often.
     """
-    names = [m.group(0) for m in _NAME.finditer(question) if m.group(0)[0].isupper() and m.start()]
+    names = [
+        m.group(0)
+        for m in _NAME.finditer(question)
+        if m.group(0)[0].isupper() and not first_word(question, m.start())
+    ]
     keys = {_fold(w)[:5] for w in stems(" ".join(names), lang)}
     held = {_fold(w) for w in stems(f"{passage.title}\n{passage.text}", lang)}
     return all(any(w.startswith(key) for w in held) for key in keys)
@@ -217,9 +221,15 @@ def anchors(text: str) -> tuple[set[str], set[str]]:
     names = {
         _fold(m.group(0))[:5]
         for m in _NAME.finditer(text)
-        if m.group(0)[0].isupper() and m.start() > 0
+        if m.group(0)[0].isupper() and not first_word(text, m.start())
     }
     return numbers, names
+
+
+def first_word(text: str, start: int) -> bool:
+    """Whether the word at `start` opens `text`: capitalised for that alone, past any
+    opening punctuation ("¿Cuánto", "« Pourquoi")."""
+    return not any(ch.isalnum() for ch in text[:start])
 
 
 class Verifier:

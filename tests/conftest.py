@@ -105,10 +105,16 @@ class ScriptedWriter:
     """The real local model as judge, with a scripted answer as its writing: how a test
     makes the generator write a given wrong claim."""
 
-    def __init__(self, llm: Any, text: str):
+    def __init__(self, llm: Any, text: str, standalone: str = ""):
         self._model = llm._model
         self.messages_to_prompt = llm.messages_to_prompt
         self.text = text
+        self.standalone = standalone  # its rewriting of a follow-up
+
+    def complete(self, prompt: str) -> Any:
+        from llama_index.core.llms import CompletionResponse
+
+        return CompletionResponse(text=self.standalone)
 
     def stream_chat(self, messages: Any) -> Any:
         from llama_index.core.llms import ChatMessage, ChatResponse

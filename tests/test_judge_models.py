@@ -117,6 +117,26 @@ def test_a_claim_stating_a_number_its_source_does_not_is_not_verified(
     assert "14 kilometres" not in answer.text
 
 
+def test_a_follow_up_answer_is_checked_against_the_question_it_stands_for(
+    trial_index: Path, local_llm: Any
+) -> None:
+    # "And how much did it cost?" alone asks nothing the claim's source names; the
+    # rewritten question does. Checked against the follow-up as typed, this right answer
+    # was dropped and the line's length quoted instead.
+    qa = Assistant(index_dir=trial_index)
+    chat = qa.chat()
+    qa.llm = ScriptedWriter(local_llm, "Line F is 11.2 kilometres long. [1]")
+    chat.ask("How long is Grenoble's new tram line F?")
+    qa.llm = ScriptedWriter(
+        local_llm,
+        "The works on tram line F in Grenoble cost 310 million euros. [1]",
+        standalone="How much did the works on Grenoble's tram line F cost?",
+    )
+    answer = chat.ask("And how much did it cost?")
+    assert answer.standalone_question == "How much did the works on Grenoble's tram line F cost?"
+    assert any("310 million" in s for s in verified(answer)), answer.sentences
+
+
 @pytest.mark.parametrize("mode", ["generated", "extractive"])
 def test_an_instruction_planted_in_an_article_never_reaches_the_answer(
     trial_index: Path, local_llm: Any, mode: str
