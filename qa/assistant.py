@@ -323,15 +323,6 @@ class Assistant:
             s.threads,
         )
 
-    def ensure_seeded(self, on_progress: Progress | None = None) -> IngestReport | None:
-        """Ingest the shipped seed articles into an empty index, so a first question works."""
-        if self.store.exists() and self.store.committed_hashes():
-            return None
-        seeds = self.settings.resolved_seeds_dir()
-        if seeds is None:
-            return None
-        return self.ingest([seeds], on_progress)
-
     def documents(self) -> list[DocumentInfo]:
         """The documents in the index, oldest first."""
         return self.store.documents() if self.store.exists() else []

@@ -13,7 +13,15 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from qa import Assistant, Filters, QAError, Settings, load_settings
+from qa import (
+    Assistant,
+    ConfigError,
+    Filters,
+    IndexNotFoundError,
+    QAError,
+    Settings,
+    load_settings,
+)
 
 app = typer.Typer(
     name="qa",
@@ -84,6 +92,19 @@ def _consoles() -> tuple[Console, Console]:
     return Console(), Console(stderr=True)
 
 
+def _print_chain(e: BaseException) -> None:
+    """The traceback of `e` and of every error behind it, oldest first: qa's messages
+    for people hide the cause (`raise … from None`), which QA_DEBUG is for."""
+    import traceback
+
+    chain: list[BaseException] = []
+    while e is not None and e not in chain:
+        chain.append(e)
+        e = e.__cause__ or e.__context__  # type: ignore[assignment]
+    for error in reversed(chain):
+        traceback.print_exception(type(error), error, error.__traceback__, chain=False)
+
+
 def handle_errors(fn: F) -> F:
     """One line on stderr and an exit code for every error; a traceback only with QA_DEBUG."""
 
@@ -92,6 +113,8 @@ def handle_errors(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except QAError as e:
+            if os.environ.get("QA_DEBUG"):
+                _print_chain(e)
             typer.echo(f"qa: error: {e}", err=True)
             raise typer.Exit(e.exit_code) from None
         except KeyboardInterrupt:
@@ -101,7 +124,7 @@ def handle_errors(fn: F) -> F:
             raise
         except Exception as e:
             if os.environ.get("QA_DEBUG"):
-                raise
+                _print_chain(e)
             first = (str(e).strip().splitlines() or [""])[0]
             typer.echo(
                 f"qa: unexpected {type(e).__name__}: {first} (QA_DEBUG=1 shows more)", err=True
@@ -126,19 +149,12 @@ def _assistant(
     return Assistant(settings=settings)
 
 
-def _seed(assistant: Assistant, err: Console) -> None:
-    from qa.render import LazyProgress, print_report
-
-    if assistant.store.exists() and assistant.documents():
-        return
-    progress = LazyProgress(err)
-    err.print(Text("The index is empty: ingesting the seed articles first.", style="dim"))
-    try:
-        report = assistant.ensure_seeded(progress)
-    finally:
-        progress.close()
-    if report is not None:
-        print_report(err, err, report)
+def _existing(assistant: Assistant) -> None:
+    """Refuse an index that is not there, before anything creates a folder for it (a
+    mistaken setting is reported first: it is the likelier cause)."""
+    assistant.embed_name  # noqa: B018 - checks the embedding's name
+    if not assistant.store.exists():
+        raise IndexNotFoundError(assistant.store.missing())
 
 
 def _json(data: Any) -> None:
@@ -148,19 +164,29 @@ def _json(data: Any) -> None:
 @app.command()
 @handle_errors
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="Files or folders (.txt .md .html .jsonl).")],
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="Files or folders (.txt .md .html .jsonl).")
+    ] = None,
     index: IndexOpt = None,
     embed: EmbedOpt = None,
     config: ConfigOpt = None,
     device: DeviceOpt = None,
     processes: ProcessesOpt = None,
     as_json: JsonOpt = False,
+    sample: Annotated[
+        bool, typer.Option("--sample", help="Also ingest the sample article shipped with qa.")
+    ] = False,
 ) -> None:
     """Add or update articles; unchanged ones are skipped, bad ones reported and skipped."""
     from qa.render import LazyProgress, print_report
 
     out, err = _consoles()
     assistant = _assistant(index, embed, config, device=device, processes=processes)
+    paths = list(paths or [])
+    if sample and (seeds := assistant.settings.resolved_seeds_dir()) is not None:
+        paths.append(seeds)
+    if not paths:
+        raise ConfigError("Name the files or folders to ingest (or --sample for the sample).")
     progress = LazyProgress(err)
     try:
         report = assistant.ingest(paths, progress, lambda m: err.print(f"qa: {m}", soft_wrap=True))
@@ -173,6 +199,13 @@ def ingest(
     else:
         print_report(out, err, report)
     if report.failures and not (report.added or report.updated or report.skipped):
+        raise typer.Exit(1)
+    if not (report.failures or report.added or report.updated or report.skipped):
+        where = ", ".join(str(p) for p in paths)
+        typer.echo(
+            f"qa: error: nothing to ingest in {where}: no .txt, .md, .html or .jsonl article.",
+            err=True,
+        )
         raise typer.Exit(1)
 
 
@@ -191,12 +224,12 @@ def ask(
     no_llm: NoLlmOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Answer one question with cited passages (ingests seeds/ into an empty index)."""
+    """Answer one question with cited passages."""
     from qa.render import print_answer, stream_answer
 
     out, err = _consoles()
     assistant = _assistant(index, embed, config, k=k, llm="none" if no_llm else llm)
-    _seed(assistant, err)
+    _existing(assistant)
     stream = assistant.ask_stream(_question(question), Filters(since, until, source))
     answer = stream.answer if as_json else stream_answer(out, stream)
     _notices(assistant)  # a generator that could not load: the answer says how it was made
@@ -255,7 +288,7 @@ def chat(
 
     out, err = _consoles()
     assistant = _assistant(index, embed, config, k=k, llm="none" if no_llm else llm)
-    _seed(assistant, err)
+    _existing(assistant)
     assistant.preload()  # while the first question is typed
     chat = assistant.chat(Filters(since, until, source))
     run_chat(chat, out, line_reader(assistant.settings.history_file))
@@ -273,6 +306,7 @@ def sources(
 
     out, _ = _consoles()
     assistant = _assistant(index, None, config)
+    _existing(assistant)
     docs = assistant.documents()
     if as_json:
         _json([d.__dict__ for d in docs])
@@ -289,6 +323,7 @@ def remove(
 ) -> None:
     """Remove a document and all its passages from the index."""
     assistant = _assistant(index, None, config)
+    _existing(assistant)
     if not assistant.remove(doc_id):
         typer.echo(f"qa: error: no document {doc_id!r} in the index (see `qa sources`).", err=True)
         raise typer.Exit(1)

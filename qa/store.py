@@ -15,7 +15,6 @@ chunk through every write, sweep and server without bookkeeping.
 from __future__ import annotations
 
 import base64
-import fcntl
 import json
 import math
 import re
@@ -180,6 +179,14 @@ class _Patient:
         return call
 
 
+def _flock(handle: Any, exclusive: bool) -> None:
+    """Take (without waiting) or release the writer lock. Imported here: fcntl does not
+    exist on Windows, where `import qa` must work all the same."""
+    import fcntl
+
+    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB if exclusive else fcntl.LOCK_UN)
+
+
 def _first_line(e: BaseException) -> str:
     text = str(e).strip() or type(e).__name__
     return text.splitlines()[0]
@@ -222,6 +229,13 @@ class Store:
         if self._client is None:
             self._client = _client(self.index_dir, self.chroma_url, self.timeout)
         return self._client
+
+    def missing(self) -> str:
+        """What to tell someone who asked for an index that is not there."""
+        return (
+            f"No index at {self.where}. Ingest your articles first: `qa ingest FOLDER` "
+            "(the sample article: `qa ingest --sample`)."
+        )
 
     def exists(self) -> bool:
         """Whether an index is here (never creates one)."""
@@ -305,7 +319,7 @@ class Store:
     def check_model(self, embed: str) -> None:
         info = self.info()
         if info is None:
-            raise IndexNotFoundError(f"No index at {self.where}. Run `qa ingest seeds/` first.")
+            raise IndexNotFoundError(self.missing())
         if info.embed != embed:
             raise ModelMismatchError(
                 f"The index at {self.where} was built with the embedding {info.embed!r}; "
@@ -317,7 +331,7 @@ class Store:
             from llama_index.vector_stores.chroma import ChromaVectorStore
 
             if self._chunks is None and self.info() is None:
-                raise IndexNotFoundError(f"No index at {self.where}. Run `qa ingest seeds/` first.")
+                raise IndexNotFoundError(self.missing())
             self._vector_store = ChromaVectorStore(chroma_collection=self._chunks)
         return self._vector_store
 
@@ -342,7 +356,7 @@ class Store:
             told = False
             while True:
                 try:
-                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    _flock(handle, exclusive=True)
                     break
                 except BlockingIOError:
                     if not told and on_wait is not None:
@@ -357,7 +371,7 @@ class Store:
             try:
                 yield
             finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+                _flock(handle, exclusive=False)
 
     def committed_hashes(self, doc_ids: Iterable[str] | None = None) -> dict[str, str]:
         """doc id → content hash of its committed version (all documents when `doc_ids` is None)."""

@@ -19,7 +19,7 @@ from qa.cli import app
 from qa.embeddings import load_embedding
 from qa.fusion import COMPANION_WEIGHT, SENTENCE_SHARE
 
-from .conftest import KIM, ROOT, SEEDS
+from .conftest import KIM, SEEDS
 
 pytestmark = pytest.mark.slow
 OFF_TOPIC = "What is the best recipe for a chocolate cake?"
@@ -167,7 +167,8 @@ def test_cli_errors_are_one_line_with_exit_codes(kim_index: Path, isolated: Path
     assert missing.exit_code == 3
     assert (
         missing.stderr
-        == f"qa: error: No index at {isolated / 'none'}. Run `qa ingest seeds/` first.\n"
+        == f"qa: error: No index at {isolated / 'none'}. Ingest your articles first: "
+        "`qa ingest FOLDER` (the sample article: `qa ingest --sample`).\n"
     )
     other = runner.invoke(app, ["search", "x", "--index", str(kim_index), "--embed", "use-m3"])
     assert other.exit_code == 4 and other.stderr.count("\n") == 1
@@ -201,24 +202,46 @@ def test_chat_transcript(kim_index: Path) -> None:
     assert "/sources   the sources of the last answer" in out
 
 
-def test_a_new_user_gets_an_answer_from_the_first_command(isolated: Path) -> None:
-    """A real subprocess, an empty index: `qa ask` ingests seeds/ and answers."""
+def test_a_new_user_is_told_how_to_make_an_index_and_nothing_is_created(
+    isolated: Path,
+) -> None:
+    """A real subprocess, no index: `qa ask` says how to make one (its own archive, or
+    the sample), creates no folder, and the sample is one command away."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}
     env["QA_INDEX_DIR"] = str(isolated / "fresh")
     env["QA_LLM"] = "none"
-    proc = subprocess.run(
-        [sys.executable, "-m", "qa", "ask", KIM, "--json"],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        timeout=300,
-    )
+
+    def qa(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "qa", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=isolated,
+            timeout=300,
+        )
+
+    for command in (["ask", KIM], ["sources"], ["remove", "x"]):
+        proc = qa(*command)
+        assert proc.returncode == 3, proc.stderr
+        assert proc.stderr.endswith("(the sample article: `qa ingest --sample`).\n")
+        assert "qa ingest FOLDER" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (isolated / "fresh").exists()
+    assert qa("ingest", "--sample").returncode == 0
+    proc = qa("ask", KIM, "--json")
     assert proc.returncode == 0, proc.stderr
-    assert "ingesting the seed articles" in proc.stderr
     data = json.loads(proc.stdout)
     assert not data["abstained"] and data["citations"]
-    assert "Traceback" not in proc.stderr
+
+
+def test_a_folder_with_no_article_is_an_error_that_says_so(isolated: Path) -> None:
+    pictures = isolated / "pictures"
+    pictures.mkdir()
+    for name in ("a.png", "b.png"):
+        (pictures / name).write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(64))
+    result = CliRunner().invoke(app, ["ingest", str(pictures), "--index", str(isolated / "i")])
+    assert result.exit_code == 1
+    assert f"nothing to ingest in {pictures}" in result.output
 
 
 def test_latest_questions_prefer_recent_articles_and_dates_filter(isolated: Path) -> None:
@@ -329,3 +352,16 @@ def test_cli_eval_answers_measures_answers_and_abstention(isolated: Path) -> Non
     assert set(data["by_language"]) == {"en", "fr"}
     table = CliRunner().invoke(app, ["eval", str(set_dir), "--answers", "--no-llm"])
     assert table.exit_code == 0 and "myset: answers by none" in table.stdout
+
+
+def test_qa_debug_shows_the_traceback_behind_a_clear_error(isolated: Path) -> None:
+    store = isolated / "index"
+    store.mkdir()
+    (store / "chroma.sqlite3").write_bytes(b"not a database, but it says it is")
+    plain = CliRunner().invoke(app, ["sources", "--index", str(store)])
+    assert plain.exit_code == 6 and "Traceback" not in plain.stderr
+    debug = CliRunner().invoke(app, ["sources", "--index", str(store)], env={"QA_DEBUG": "1"})
+    assert debug.exit_code == 6
+    # The cause qa's message hides (`from None`), then the message itself, last.
+    assert debug.stderr.count("Traceback") >= 2
+    assert debug.stderr.splitlines()[-1] == plain.stderr.strip()
