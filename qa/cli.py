@@ -317,17 +317,38 @@ def sources(
 @app.command()
 @handle_errors
 def remove(
-    doc_id: Annotated[str, typer.Argument(help="The id shown by `qa sources`.")],
+    doc_ids: Annotated[
+        list[str] | None, typer.Argument(help="Ids shown by `qa sources`.", show_default=False)
+    ] = None,
+    prefix: Annotated[
+        str | None,
+        typer.Option("--prefix", help="Remove every document whose id starts with this."),
+    ] = None,
     index: IndexOpt = None,
     config: ConfigOpt = None,
 ) -> None:
-    """Remove a document and all its passages from the index."""
+    """Remove documents and all their passages from the index."""
     assistant = _assistant(index, None, config)
     _existing(assistant)
-    if not assistant.remove(doc_id):
-        typer.echo(f"qa: error: no document {doc_id!r} in the index (see `qa sources`).", err=True)
+    ids = list(doc_ids or [])
+    if prefix:
+        matching = [d.doc_id for d in assistant.documents() if d.doc_id.startswith(prefix)]
+        if not matching:
+            raise QAError(f"No document id starts with {prefix!r} (see `qa sources`).")
+        ids += matching
+    if not ids:
+        raise ConfigError("Name the documents to remove (ids from `qa sources`), or --prefix.")
+    missing = 0
+    for doc_id in dict.fromkeys(ids):
+        if assistant.remove(doc_id):
+            typer.echo(f"removed {doc_id}")
+        else:
+            missing += 1
+            typer.echo(
+                f"qa: error: no document {doc_id!r} in the index (see `qa sources`).", err=True
+            )
+    if missing:
         raise typer.Exit(1)
-    typer.echo(f"removed {doc_id}")
 
 
 @app.command()

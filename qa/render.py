@@ -165,7 +165,12 @@ def explanation(e: Explanation) -> str:
 
 
 def print_documents(console: Console, docs: list[DocumentInfo]) -> None:
-    table = Table("doc id", "title", "date", "lang", "chunks", show_lines=False)
+    table = Table(show_lines=False)
+    # The id is what `qa remove` takes: wrapped whole, never cut with an ellipsis.
+    table.add_column("doc id", overflow="fold")
+    table.add_column("title")
+    for name in ("date", "lang", "chunks"):
+        table.add_column(name, no_wrap=True)
     for d in docs:
         table.add_row(safe(d.doc_id), safe(d.title), d.date or "", d.lang, str(d.chunks))
     console.print(table)

@@ -365,3 +365,32 @@ def test_qa_debug_shows_the_traceback_behind_a_clear_error(isolated: Path) -> No
     # The cause qa's message hides (`from None`), then the message itself, last.
     assert debug.stderr.count("Traceback") >= 2
     assert debug.stderr.splitlines()[-1] == plain.stderr.strip()
+
+
+def test_sources_shows_whole_ids_and_remove_takes_several_or_a_prefix(isolated: Path) -> None:
+    folder = isolated / "articles" / "weather" / "a-rather-long-folder-name-for-the-region"
+    folder.mkdir(parents=True)
+    for name in ("storm-over-brittany.md", "heatwave-in-the-south.md", "rain.md"):
+        (folder / name).write_text(f"# {name}\n\nLe temps qu'il fait, selon {name}.\n")
+    index = str(isolated / "index")
+    runner = CliRunner()
+    assert (
+        runner.invoke(app, ["ingest", str(isolated / "articles"), "--index", index]).exit_code == 0
+    )
+    ids = [
+        d["doc_id"]
+        for d in json.loads(runner.invoke(app, ["sources", "--index", index, "--json"]).stdout)
+    ]
+    table = runner.invoke(app, ["sources", "--index", index], env={"COLUMNS": "60"}).stdout
+    # The id column, its wrapped pieces joined: every id whole, none cut short.
+    first = "".join(line.split("│")[1].strip() for line in table.splitlines() if "│" in line)
+    assert first == "".join(ids) and "…" not in first
+    storm = next(i for i in ids if "storm" in i)
+    heat = next(i for i in ids if "heatwave" in i)
+    both = runner.invoke(app, ["remove", storm, heat, "nope", "--index", index])
+    assert both.exit_code == 1 and "no document 'nope'" in both.stderr
+    assert both.stdout.count("removed ") == 2
+    prefix = storm[: storm.index("weather") + len("weather")]
+    rest = runner.invoke(app, ["remove", "--prefix", prefix, "--index", index])
+    assert rest.exit_code == 0 and rest.stdout.count("removed ") == 1
+    assert json.loads(runner.invoke(app, ["sources", "--index", index, "--json"]).stdout) == []
