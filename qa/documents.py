@@ -143,7 +143,8 @@ def read(path: Path) -> Iterator[Item]:
     elif suffix in (".md", ".markdown"):
         title, text, date = _parse_markdown(text_or_reason)
     else:
-        title, text, date = _first_line_title(text_or_reason), text_or_reason, None
+        title, date, text = _front_matter(text_or_reason)
+        title = title or _first_line_title(text)
     if not text.strip():
         yield Item(IngestFailure(printable_path(path), "empty: no text to ingest"), size)
         return
@@ -192,7 +193,9 @@ def _first_line_title(text: str) -> str:
 _FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n", re.S)
 
 
-def _parse_markdown(text: str) -> tuple[str, str, str | None]:
+def _front_matter(text: str) -> tuple[str, str | None, str]:
+    """The title and date of a front matter block (`---` lines around `title:` and
+    `date:`), which .md and .txt articles may open with, and the text without it."""
     date = None
     title = ""
     m = _FRONT_MATTER.match(text)
@@ -206,6 +209,11 @@ def _parse_markdown(text: str) -> tuple[str, str, str | None]:
                 title = value
         # Blank the front matter instead of cutting it so offsets stay those of the file.
         text = re.sub(r"[^\n]", " ", m.group(0)) + text[m.end() :]
+    return title, date, text
+
+
+def _parse_markdown(text: str) -> tuple[str, str, str | None]:
+    title, date, text = _front_matter(text)
     heading = re.search(r"^#\s+(.+)$", text, re.M)
     return title or (heading.group(1).strip() if heading else _first_line_title(text)), text, date
 

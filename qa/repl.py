@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
 
 from rich.console import Console
@@ -109,11 +111,15 @@ def _command(chat: Chat, console: Console, line: str) -> bool:
             numbers = ", ".join(str(c.n) for c in last.citations)
             console.print(Text(f"Usage: /open N, where N is one of {numbers}.", style="red"))
             return True
-        console.print(Text(safe(citation.title), style="bold"))
-        for passage in chat.assistant.passages_of(citation.doc_id):
-            quotes = citation.quotes if passage.chunk_id == citation.chunk_id else ()
-            console.print(quoted(passage, quotes), highlight=False)
-            console.print()
+        # A whole article scrolls past the screen: a terminal shows it in a pager (less,
+        # unless PAGER says otherwise: in colour, and gone at once if it fits).
+        os.environ.setdefault("LESS", "-FRX")
+        with console.pager(styles=True) if console.is_terminal else nullcontext():
+            console.print(Text(safe(citation.title), style="bold"))
+            for passage in chat.assistant.passages_of(citation.doc_id):
+                quotes = citation.quotes if passage.chunk_id == citation.chunk_id else ()
+                console.print(quoted(passage, quotes), highlight=False)
+                console.print()
     else:
         console.print(Text(f"Unknown command {name}. /help lists them.", style="red"))
     return True

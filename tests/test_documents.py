@@ -31,6 +31,24 @@ def test_markdown_front_matter_gives_date_and_keeps_offsets(isolated: Path) -> N
     assert len(doc.text) == len(src) and doc.text.endswith("arrive demain.")
 
 
+def test_a_txt_article_can_carry_its_title_and_date_in_front_matter(isolated: Path) -> None:
+    p = isolated / "budget.txt"
+    src = "---\ntitle: Lyon adopte son budget\ndate: 2026-11-03\n---\nLa ville dépensera plus."
+    p.write_text(src, encoding="utf-8")
+    (doc,) = results(p)
+    assert isinstance(doc, Document)
+    assert (doc.title, doc.date) == ("Lyon adopte son budget", "2026-11-03")
+    assert len(doc.text) == len(src) and doc.text.strip() == "La ville dépensera plus."
+    # Without a block, the first line is still the title and there is no date.
+    (plain,) = results(_write(isolated / "plain.txt", "Un titre\n\nLe texte."))
+    assert isinstance(plain, Document) and (plain.title, plain.date) == ("Un titre", None)
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
 def test_html_keeps_visible_text_only(isolated: Path) -> None:
     p = isolated / "page.html"
     p.write_text(
