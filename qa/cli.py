@@ -17,6 +17,7 @@ from qa import (
     Assistant,
     ConfigError,
     Filters,
+    GenerationError,
     IndexNotFoundError,
     QAError,
     Settings,
@@ -230,8 +231,16 @@ def ask(
     out, err = _consoles()
     assistant = _assistant(index, embed, config, k=k, llm="none" if no_llm else llm)
     _existing(assistant)
-    stream = assistant.ask_stream(_question(question), Filters(since, until, source))
-    answer = stream.answer if as_json else stream_answer(out, stream)
+    asked, filters = _question(question), Filters(since, until, source)
+    try:
+        stream = assistant.ask_stream(asked, filters)
+        answer = stream.answer if as_json else stream_answer(out, stream)
+    except GenerationError as e:
+        # A server that is down still leaves the articles: the answer is quoted.
+        assistant.notices.append(f"{e} Answering with quoted sentences instead.")
+        assistant.llm = None
+        stream = assistant.ask_stream(asked, filters)
+        answer = stream.answer if as_json else stream_answer(out, stream)
     _notices(assistant)  # a generator that could not load: the answer says how it was made
     if as_json:
         _json(answer.to_dict())

@@ -118,11 +118,17 @@ def test_cli_says_which_sentences_of_the_draft_were_left_out(
     assert "─ no answer ─" in declined.stdout and "verified" not in declined.stdout
 
 
-def test_an_unreachable_server_is_one_clear_error(kim_index: Path) -> None:
+def test_an_unreachable_server_gives_a_quoted_answer_and_one_line_why(kim_index: Path) -> None:
     env = {"QA_LLM": "openai-like", "QA_LLM_BASE_URL": "http://127.0.0.1:9/v1", "QA_LLM_MODEL": "m"}
     result = CliRunner().invoke(app, ["ask", KIM, "--index", str(kim_index)], env=env)
-    assert result.exit_code == 9
-    assert result.stderr == "qa: error: The openai-like model failed to answer: Connection error.\n"
+    assert result.exit_code == 0, result.output
+    assert result.stderr == (
+        "qa: The openai-like model failed to answer: Connection error. "
+        "Answering with quoted sentences instead.\n"
+    )
+    assert "answer (quoted)" in result.stdout and "[1]" in result.stdout
+    as_json = CliRunner().invoke(app, ["ask", KIM, "--index", str(kim_index), "--json"], env=env)
+    assert as_json.exit_code == 0 and json.loads(as_json.stdout)["mode"] == "extractive"
 
 
 def test_any_llama_index_llm_can_be_handed_to_the_assistant(kim_index: Path) -> None:
