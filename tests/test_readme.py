@@ -1,6 +1,12 @@
 """The README's commands are the ones CI and a new user run."""
 
+import os
+import shutil
 import subprocess
+import sys
+from pathlib import Path
+
+import pytest
 
 from .conftest import ROOT
 
@@ -19,3 +25,26 @@ def test_ci_runs_the_readme_test_command() -> None:
         "qa ingest seeds/" in main_job
         and 'qa ask "Why would Kim meet Putin in person?"' in main_job
     )
+
+
+@pytest.mark.slow
+def test_the_python_api_snippet_runs_as_written(isolated: Path) -> None:
+    """In a fresh process and folder holding a copy of seeds/, with the extractive
+    backend (QA_LLM=none) so no generator is needed: the snippet itself is unchanged."""
+    readme = (ROOT / "README.md").read_text()
+    snippet = readme.split("## Python API", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    shutil.copytree(ROOT / "seeds", isolated / "seeds")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}
+    env.update({"QA_LLM": "none", "PYTHONPATH": str(ROOT)})
+    run = subprocess.run(
+        [sys.executable, "-c", snippet],
+        cwd=isolated,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr
+    first = run.stdout.splitlines()[0]  # the first answer, and whether it abstained
+    assert first.endswith(" False") and "[1]" in first
+    assert (isolated / "index").is_dir()
