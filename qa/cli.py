@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.text import Text
 
 from qa import (
+    Answer,
     Assistant,
     ConfigError,
     Filters,
@@ -232,15 +233,18 @@ def ask(
     assistant = _assistant(index, embed, config, k=k, llm="none" if no_llm else llm)
     _existing(assistant)
     asked, filters = _question(question), Filters(since, until, source)
-    try:
+
+    def answered() -> Answer:
         stream = assistant.ask_stream(asked, filters)
-        answer = stream.answer if as_json else stream_answer(out, stream)
+        return stream.answer if as_json else stream_answer(out, stream)
+
+    try:
+        answer = answered()
     except GenerationError as e:
         # A server that is down still leaves the articles: the answer is quoted.
         assistant.notices.append(f"{e} Answering with quoted sentences instead.")
         assistant.llm = None
-        stream = assistant.ask_stream(asked, filters)
-        answer = stream.answer if as_json else stream_answer(out, stream)
+        answer = answered()
     _notices(assistant)  # a generator that could not load: the answer says how it was made
     if as_json:
         _json(answer.to_dict())

@@ -31,6 +31,8 @@ from typing import Any
 
 import numpy as np
 
+from qa.language import first_word
+
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
 _NAME = re.compile(r"\b[^\W\d_][\w'’-]{2,}")
 SCORER_FILE = "scorer-e5.json"
@@ -264,7 +266,7 @@ def anchors_shared(question: str, text: str) -> tuple[float, float, float]:
     q_names = {
         m.group(0)[:5].lower()
         for m in _NAME.finditer(question)
-        if m.group(0)[0].isupper() and any(ch.isalnum() for ch in question[: m.start()])
+        if m.group(0)[0].isupper() and not first_word(question, m.start())
     }
     t_names = {m.group(0)[:5].lower() for m in _NAME.finditer(text)}
     return (

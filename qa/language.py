@@ -71,3 +71,9 @@ _NAMES = {
 def language_name(code: str) -> str:
     """The English name of a language code, for prompts."""
     return _NAMES.get(code, code)
+
+
+def first_word(text: str, start: int) -> bool:
+    """Whether the word at `start` opens `text` (capitalised for that alone, so not a
+    name), past any opening punctuation ("¿Cuánto", "« Pourquoi")."""
+    return not any(ch.isalnum() for ch in text[:start])

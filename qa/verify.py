@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from qa.chunking import split_sentences
+from qa.language import first_word
 from qa.lexical import stems
 from qa.types import Passage, Quote
 
@@ -224,12 +225,6 @@ def anchors(text: str) -> tuple[set[str], set[str]]:
         if m.group(0)[0].isupper() and not first_word(text, m.start())
     }
     return numbers, names
-
-
-def first_word(text: str, start: int) -> bool:
-    """Whether the word at `start` opens `text`: capitalised for that alone, past any
-    opening punctuation ("¿Cuánto", "« Pourquoi")."""
-    return not any(ch.isalnum() for ch in text[:start])
 
 
 class Verifier:
