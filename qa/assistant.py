@@ -299,8 +299,10 @@ class Assistant:
         paths: Iterable[str | Path],
         on_progress: Progress | None = None,
         on_notice: Notice | None = None,
+        keep_duplicates: bool = False,
     ) -> IngestReport:
-        """Add or update the articles under `paths`; unchanged ones are skipped.
+        """Add or update the articles under `paths`; unchanged ones are skipped, and so
+        are articles the index holds under another id (reported), unless `keep_duplicates`.
 
         `on_notice` hears, for instance, that another process holds the index and this
         one waits for it.
@@ -321,6 +323,7 @@ class Assistant:
             on_progress,
             on_notice,
             s.threads,
+            keep_duplicates,
         )
 
     def documents(self) -> list[DocumentInfo]:
@@ -328,11 +331,16 @@ class Assistant:
         return self.store.documents() if self.store.exists() else []
 
     def remove(self, doc_id: str) -> bool:
-        """Remove a document and its passages; False when no document has that id."""
+        """Remove a document and its passages, by its id or its file's path; False when
+        no document has that id."""
+        from qa.documents import doc_id_for
+
         if not self.store.exists():
             return False
         with self.store.write_lock():
-            return self.store.remove(doc_id)
+            if self.store.remove(doc_id):
+                return True
+            return Path(doc_id).is_file() and self.store.remove(doc_id_for(Path(doc_id)))
 
     def doctor(self, fix: bool = False) -> Health:
         """Check the index, the models and what would need the network; repair with `fix`."""

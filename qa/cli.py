@@ -178,6 +178,13 @@ def ingest(
     sample: Annotated[
         bool, typer.Option("--sample", help="Also ingest the sample article shipped with qa.")
     ] = False,
+    keep_duplicates: Annotated[
+        bool,
+        typer.Option(
+            "--keep-duplicates",
+            help="Store an article even when the index has it under another id.",
+        ),
+    ] = False,
 ) -> None:
     """Add or update articles; unchanged ones are skipped, bad ones reported and skipped."""
     from qa.render import LazyProgress, print_report
@@ -191,7 +198,9 @@ def ingest(
         raise ConfigError("Name the files or folders to ingest (or --sample for the sample).")
     progress = LazyProgress(err)
     try:
-        report = assistant.ingest(paths, progress, lambda m: err.print(f"qa: {m}", soft_wrap=True))
+        report = assistant.ingest(
+            paths, progress, lambda m: err.print(f"qa: {m}", soft_wrap=True), keep_duplicates
+        )
     finally:
         progress.close()
     if as_json:
@@ -200,9 +209,13 @@ def ingest(
         _json(report.to_dict())
     else:
         print_report(out, err, report)
-    if report.failures and not (report.added or report.updated or report.skipped):
+    if report.failures and not (
+        report.added or report.updated or report.skipped or report.duplicates
+    ):
         raise typer.Exit(1)
-    if not (report.failures or report.added or report.updated or report.skipped):
+    if not (
+        report.failures or report.added or report.updated or report.skipped or report.duplicates
+    ):
         where = ", ".join(str(p) for p in paths)
         typer.echo(
             f"qa: error: nothing to ingest in {where}: no .txt, .md, .html or .jsonl article.",
@@ -331,7 +344,8 @@ def sources(
 @handle_errors
 def remove(
     doc_ids: Annotated[
-        list[str] | None, typer.Argument(help="Ids shown by `qa sources`.", show_default=False)
+        list[str] | None,
+        typer.Argument(help="Ids shown by `qa sources`, or the files' paths.", show_default=False),
     ] = None,
     prefix: Annotated[
         str | None,
@@ -341,9 +355,13 @@ def remove(
     config: ConfigOpt = None,
 ) -> None:
     """Remove documents and all their passages from the index."""
+    from qa.documents import doc_id_for
+
     assistant = _assistant(index, None, config)
     _existing(assistant)
     ids = list(doc_ids or [])
+    if prefix and Path(prefix).is_dir():  # a folder of ingested files, typed as a path
+        prefix = doc_id_for(Path(prefix)).rstrip("/") + "/"
     if prefix:
         matching = [d.doc_id for d in assistant.documents() if d.doc_id.startswith(prefix)]
         if not matching:

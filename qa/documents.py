@@ -25,7 +25,10 @@ _SNIFF = 8192
 
 @dataclass(frozen=True)
 class Document:
-    """An article ready to be chunked. `hash` changes whenever anything stored about it does."""
+    """An article ready to be chunked.
+
+    `hash` is the content's: it changes whenever what a reader of the article sees does,
+    and not with where the file lies, so the same article under two ids is recognised."""
 
     doc_id: str
     title: str
@@ -37,13 +40,17 @@ class Document:
 
     @property
     def hash(self) -> str:
-        payload = json.dumps(
-            [self.title, self.text, self.source, self.lang, self.date, self.extra],
-            sort_keys=True,
-            ensure_ascii=False,
-            default=str,
-        )
-        return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+        return _digest([self.title, self.text, self.lang, self.date, self.extra])
+
+    def legacy_hash(self, source: str) -> str:
+        """The hash qa 0.1 stored for this document with `source` (it hashed where the file
+        was too): an index it built stays unchanged on re-ingest."""
+        return _digest([self.title, self.text, source, self.lang, self.date, self.extra])
+
+
+def _digest(fields: list[Any]) -> str:
+    payload = json.dumps(fields, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -114,12 +121,23 @@ def printable_path(path: Path | str) -> str:
 
 
 def doc_id_for(path: Path) -> str:
-    """The id of a file's document: its path relative to the working folder when inside it."""
-    absolute = Path(os.path.abspath(path))
+    """The id of a file's document: where the file really is (links resolved), written
+    from `~` under the home folder. The same whichever folder qa runs from and however the
+    path is typed; the same on two machines that keep an archive at the same place in
+    their home folders (a shared Chroma server)."""
+    real = Path(os.path.realpath(path))
     try:
-        return printable_path(absolute.relative_to(Path.cwd()).as_posix())
-    except ValueError:
-        return printable_path(absolute.as_posix())
+        home = Path(os.path.realpath(Path.home()))
+        return printable_path("~/" + real.relative_to(home).as_posix())
+    except (ValueError, RuntimeError):  # outside home, or no home folder known
+        return printable_path(real.as_posix())
+
+
+def file_of(doc_id: str) -> Path | None:
+    """The file a document id names, when it names one by its full path (`doc_id_for`)."""
+    if doc_id.startswith("~/"):
+        return Path(os.path.expanduser(doc_id))
+    return Path(doc_id) if doc_id.startswith("/") else None
 
 
 def read(path: Path) -> Iterator[Item]:
@@ -149,7 +167,16 @@ def read(path: Path) -> Iterator[Item]:
         yield Item(IngestFailure(printable_path(path), "empty: no text to ingest"), size)
         return
     yield Item(
-        _document(doc_id_for(path), title or path.stem, text, str(path), None, date, {}), size
+        _document(
+            doc_id_for(path),
+            title or path.stem,
+            text,
+            printable_path(os.path.realpath(path)),
+            None,
+            date,
+            {},
+        ),
+        size,
     )
 
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from qa.embeddings import COMPANIONS
 from qa.errors import QAError
+from qa.identity import duplicate_groups
 from qa.types import Check, Health
 
 if TYPE_CHECKING:
@@ -88,6 +89,7 @@ def _index_checks(qa: Assistant, fix: bool) -> tuple[list[Check], list[str]]:
             "still there (caught up on the next search, or `qa doctor --fix`)",
         )
     )
+    checks.append(_duplicates_check(qa, fix, repaired))
     checks.append(
         Check(
             "complete documents",
@@ -98,6 +100,32 @@ def _index_checks(qa: Assistant, fix: bool) -> tuple[list[Check], list[str]]:
         )
     )
     return checks, repaired
+
+
+def _duplicates_check(qa: Assistant, fix: bool, repaired: list[str]) -> Check:
+    """Articles stored under several ids (ingested before qa knew them as one, or with
+    --keep-duplicates); `fix` keeps one of each: a file still there, else the first id."""
+    store = qa.store
+    groups = duplicate_groups(store.committed_hashes())
+    if fix and groups:
+        with store.write_lock():
+            for group in groups:
+                for doc_id in group[1:]:
+                    store.remove(doc_id)
+        extra = sum(len(g) - 1 for g in groups)
+        repaired.append(
+            f"removed {extra} duplicate documents, keeping {', '.join(g[0] for g in groups)}"
+        )
+        groups = duplicate_groups(store.committed_hashes())
+    shown = "; ".join(" = ".join(g) for g in groups[:5]) + (" …" if len(groups) > 5 else "")
+    return Check(
+        "duplicates",
+        not groups,
+        "no article is stored twice"
+        if not groups
+        else f"{len(groups)} articles stored under several ids: {shown} "
+        "(`qa doctor --fix` keeps one of each)",
+    )
 
 
 def _model_checks(qa: Assistant) -> list[Check]:

@@ -21,6 +21,7 @@ from pathlib import Path
 from qa.chunking import Chunk, chunk_document, headed_text
 from qa.documents import Document, discover, read
 from qa.embeddings import EmbeddingModel, load_embedding
+from qa.identity import Identity
 from qa.lexical import Row, row
 from qa.store import MIN_SENTENCE_WORDS, IndexInfo, Pending, Store
 from qa.types import IngestFailure, IngestReport
@@ -67,25 +68,38 @@ def ingest_paths(
     on_progress: Progress | None = None,
     on_notice: Notice | None = None,
     threads: int | None = None,
+    keep_duplicates: bool = False,
 ) -> IngestReport:
     """Ingest every supported file under `paths`; bad inputs become failures, not errors.
 
     `layout` is the index to create if there is none (`model` is its `embed`); an
     existing index keeps the choices it was created with. `threads` bounds the companion
-    model as it bounds `model`."""
+    model as it bounds `model`. An article already stored under another id is reported
+    and not stored again, unless `keep_duplicates`."""
     started = time.perf_counter()
     report = IngestReport()
     files, failures = discover(paths)
     report.failures.extend(failures)
+    if files and not store.exists() and not _any_document(files):
+        # Nothing to store: say why, and leave no empty index behind.
+        report.failures.extend(
+            item.result for f in files for item in read(f) if isinstance(item.result, IngestFailure)
+        )
+        files = []
     if not files:
         report.seconds = time.perf_counter() - started
         return report
     with store.write_lock(on_notice):
         info = store.open_for_write(layout)
         second = load_embedding(info.companion, threads=threads) if info.companion else None
-        _ingest_files(files, store, info, model, second, batch_size, on_progress, report)
+        identity = Identity(store.committed_sources(), keep_duplicates)
+        _ingest_files(files, store, info, model, second, batch_size, on_progress, report, identity)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _any_document(files: list[Path]) -> bool:
+    return any(isinstance(item.result, Document) for f in files for item in read(f))
 
 
 def _ingest_files(
@@ -97,8 +111,10 @@ def _ingest_files(
     batch_size: int,
     on_progress: Progress | None,
     report: IngestReport,
+    identity: Identity,
 ) -> None:
-    committed = store.committed_hashes()
+    known = set(identity.committed)
+    moves: dict[str, str] = {}  # new id → the id its file had before it moved
     total = sum(_size(f) for f in files)
     done = 0
     seen: dict[str, str] = {}
@@ -167,12 +183,34 @@ def _ingest_files(
         settle()
         items = list(waiting)
         waiting.clear()
-        replaced = sum(p.doc.doc_id in committed for p in items)
+        replaced = sum(p.doc.doc_id in known or p.doc.doc_id in moves for p in items)
         report.updated += replaced
         report.added += len(items) - replaced
         report.chunks += sum(len(p.chunks) for p in items)
-        committed.update((p.doc.doc_id, p.doc.hash) for p in items)
-        writing.append(writer.submit(_store, store, items))
+        gone = [moves.pop(p.doc.doc_id) for p in items if p.doc.doc_id in moves]
+        writing.append(writer.submit(_store, store, items, gone))
+
+    def admit(result: Document, path: Path) -> Document | None:
+        """The document to store (under the id it is stored by), or None when it is a
+        repeated id, unchanged or a duplicate, each reported."""
+        where = str(result.source)
+        placed = identity.place(result, path)
+        doc = placed.doc
+        if doc.doc_id in seen:
+            message = f"duplicate id {doc.doc_id!r} (first at {seen[doc.doc_id]})"
+            report.failures.append(IngestFailure(where, message))
+            return None
+        seen[doc.doc_id] = where
+        if placed.action == "unchanged":
+            report.skipped += 1
+            return None
+        if placed.action == "duplicate":
+            report.duplicates.append((where, str(placed.other)))
+            return None
+        if placed.action == "moved":
+            moves[doc.doc_id] = str(placed.other)
+        identity.record(placed)
+        return doc
 
     def documents() -> Iterator[Document]:
         """The documents to index, in input order; failures, duplicates and unchanged
@@ -190,21 +228,8 @@ def _ingest_files(
                 result = item.result
                 if isinstance(result, IngestFailure):
                     report.failures.append(result)
-                elif isinstance(result, Document):
-                    where = str(result.source)
-                    if result.doc_id in seen:
-                        report.failures.append(
-                            IngestFailure(
-                                where,
-                                f"duplicate id {result.doc_id!r} (first at {seen[result.doc_id]})",
-                            )
-                        )
-                    elif committed.get(result.doc_id) == result.hash:
-                        seen[result.doc_id] = where
-                        report.skipped += 1
-                    else:
-                        seen[result.doc_id] = where
-                        yield result
+                elif isinstance(result, Document) and (doc := admit(result, path)):
+                    yield doc
                 if on_progress is not None:
                     on_progress(done, total)
 
@@ -277,9 +302,13 @@ def _chunked(
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _store(store: Store, items: list[Pending]) -> None:
+def _store(store: Store, items: list[Pending], gone: list[str]) -> None:
+    """Write and commit `items`, then forget the old ids of the files among them that
+    moved (after: an interruption leaves a duplicate for `qa doctor`, never a loss)."""
     store.write(items)
     store.commit(items)
+    for doc_id in gone:
+        store.remove(doc_id)
 
 
 def _start_worker(parent: int) -> None:

@@ -141,6 +141,8 @@ _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS docs(doc_id TEXT PRIMARY KEY, doc_hash TEXT)",
     "CREATE TABLE IF NOT EXISTS rows(doc_id TEXT, doc_hash TEXT, row INTEGER)",
     "CREATE INDEX IF NOT EXISTS rows_of_doc ON rows(doc_id, doc_hash)",
+    # The version of the vector store's documents these rows are in step with.
+    "CREATE TABLE IF NOT EXISTS state(key TEXT PRIMARY KEY, value TEXT)",
 )
 
 
@@ -250,6 +252,16 @@ class Lexical:
 
     def count(self) -> int:
         return int(self._conn().execute("SELECT count(*) FROM docs").fetchone()[0])
+
+    def synced(self) -> str | None:
+        """The store version these rows were last brought in step with (`mark_synced`)."""
+        got = self._conn().execute("SELECT value FROM state WHERE key = 'synced'").fetchone()
+        return str(got[0]) if got else None
+
+    def mark_synced(self, version: str | None) -> None:
+        if version is not None:
+            with _transaction(db := self._conn()):
+                db.execute("INSERT OR REPLACE INTO state VALUES ('synced', ?)", (version,))
 
     def _total(self) -> int:
         if self._chunks is None:

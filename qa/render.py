@@ -182,6 +182,16 @@ def print_report(console: Console, err: Console, report: IngestReport) -> None:
         err.print(
             Text(f"skipped {safe(str(failure))}", style="red"), highlight=False, soft_wrap=True
         )
+    for source, same_as in report.duplicates:
+        err.print(
+            Text(
+                f"not stored {safe(source)}: the same article is in the index as "
+                f"{safe(same_as)} (--keep-duplicates stores both)",
+                style="yellow",
+            ),
+            highlight=False,
+            soft_wrap=True,
+        )
     console.print(Text(report.summary()))
 
 

@@ -19,6 +19,7 @@ import json
 import math
 import re
 import time
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -37,6 +38,7 @@ from qa.types import DocumentInfo, Filters, Passage, date_number
 _EMBED_KEY = "qa_embed"
 _CHUNK_KEY = "qa_chunk_words"
 _SENTENCE_KEY = "qa_sentences"
+_VERSION_KEY = "qa_version"  # the documents collection's: a new one at every change
 _COMPANION_KEY = "qa_companion"  # the collection's companion model; in a chunk, its vector
 # Sentences shorter than this (bylines, "Essai nucléaire") carry no answer of their own.
 MIN_SENTENCE_WORDS = 4
@@ -378,6 +380,13 @@ class Store:
         records = self._doc_records(None if doc_ids is None else list(doc_ids))
         return {doc_id: str(meta.get("hash", "")) for doc_id, meta in records.items()}
 
+    def committed_sources(self) -> dict[str, tuple[str, str]]:
+        """doc id → (content hash, source) of every committed document."""
+        return {
+            doc_id: (str(meta.get("hash", "")), str(meta.get("source", "")))
+            for doc_id, meta in self._doc_records(None).items()
+        }
+
     def write(self, batch: list[Pending]) -> None:
         """Add documents' chunks and sentences; they stay invisible until `commit`."""
         from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
@@ -512,7 +521,9 @@ class Store:
             self._chunks.delete(where=stale)
             if self._sentences is not None:
                 self._sentences.delete(where=stale)
+            version = self._new_version()
             self.lexical.commit(hashes.items())
+            self.lexical.mark_synced(version)
         except Exception as e:
             raise StoreError(
                 f"Cannot write to the index at {self.where}: {_first_line(e)}"
@@ -535,7 +546,21 @@ class Store:
         self._chunks.delete(where={"doc_id": doc_id})
         if self._sentences is not None:
             self._sentences.delete(where={"doc_id": doc_id})
+        version = self._new_version()
         self.lexical.delete([doc_id])
+        self.lexical.mark_synced(version)
+
+    def _new_version(self) -> str:
+        """Mark the committed documents as changed: another machine's lexical index sees
+        the version differ from the one it holds and catches up (a count would miss an
+        updated document)."""
+        version = uuid.uuid4().hex
+        self._docs.modify(metadata={_VERSION_KEY: version})
+        return version
+
+    def _version(self) -> str | None:
+        value = (self._docs.metadata or {}).get(_VERSION_KEY)
+        return None if value is None else str(value)
 
     # -- reading -------------------------------------------------------------------
 
@@ -780,12 +805,16 @@ class Store:
     # -- the lexical index -----------------------------------------------------------
 
     def _sync_lexical_once(self) -> None:
-        """Catch the lexical index up with Chroma when their document counts differ."""
+        """Catch the lexical index up with Chroma when their versions or document counts
+        differ (indexes written before versions were kept have counts only)."""
         if self._lexical_checked:
             return
         self._lexical_checked = True
         try:
-            behind = self.lexical.count() != int(self._docs.count())
+            version = self._version()
+            behind = self.lexical.synced() != version or self.lexical.count() != int(
+                self._docs.count()
+            )
         except Exception as e:
             raise StoreError(
                 f"Cannot read the lexical index {self.lexical.path}: {_first_line(e)}"
@@ -809,6 +838,7 @@ class Store:
     def sync_lexical(self) -> int:
         """Rebuild the lexical rows of every document whose version differs from Chroma's;
         the number of documents written or dropped."""
+        version = self._version()  # read first: a change made meanwhile is caught next time
         missing, extra = self.lexical_lag()
         try:
             self.lexical.delete(extra)
@@ -834,6 +864,7 @@ class Store:
                     for doc_id, rows in by_doc.items()
                 )
                 self.lexical.commit((doc_id, committed[doc_id]) for doc_id in by_doc)
+            self.lexical.mark_synced(version)
         except StoreError:
             raise
         except Exception as e:

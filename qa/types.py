@@ -225,6 +225,8 @@ class IngestReport:
     chunks: int = 0
     seconds: float = 0.0
     failures: list[IngestFailure] = field(default_factory=list)
+    # Articles not stored because the index has them under another id: (source, that id).
+    duplicates: list[tuple[str, str]] = field(default_factory=list)
     # Seconds spent reading files, chunking, embedding and writing to the store.
     stages: dict[str, float] = field(default_factory=dict)
 
@@ -233,9 +235,10 @@ class IngestReport:
         return len(self.failures)
 
     def summary(self) -> str:
+        repeated = f", {len(self.duplicates)} duplicates" if self.duplicates else ""
         return (
-            f"{self.added} added, {self.updated} updated, {self.skipped} unchanged, "
-            f"{self.failed} failed; {self.chunks} chunks in {self.seconds:.1f} s"
+            f"{self.added} added, {self.updated} updated, {self.skipped} unchanged"
+            f"{repeated}, {self.failed} failed; {self.chunks} chunks in {self.seconds:.1f} s"
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -247,6 +250,7 @@ class IngestReport:
             "chunks": self.chunks,
             "seconds": round(self.seconds, 3),
             "failures": [str(f) for f in self.failures],
+            "duplicates": [{"source": s, "same_as": d} for s, d in self.duplicates],
             "stage_seconds": {k: round(v, 3) for k, v in self.stages.items()},
         }
 

@@ -12,12 +12,13 @@ def results(path: Path) -> list[Document | IngestFailure]:
     return [item.result for item in read(path) if item.result is not None]
 
 
-def test_txt_title_is_first_line_and_id_is_relative_path(isolated: Path) -> None:
+def test_txt_title_is_first_line_and_id_is_the_files_path(isolated: Path) -> None:
     p = isolated / "a.txt"
     p.write_text("Le titre\n\nLe corps de l’article. Une autre phrase.", encoding="utf-8")
     (doc,) = results(p)
     assert isinstance(doc, Document)
-    assert (doc.doc_id, doc.title, doc.lang) == ("a.txt", "Le titre", "fr")
+    assert (doc.doc_id, doc.title, doc.lang) == (p.resolve().as_posix(), "Le titre", "fr")
+    assert doc.source == doc.doc_id  # /open finds it from any working folder
     assert doc.text.startswith("Le titre")
 
 

@@ -64,7 +64,7 @@ def test_file_names_with_spaces_quotes_and_bad_bytes(isolated: Path) -> None:
     odd.write_text("Titre\n\nUn été très chaud à Paris.", encoding="utf-8")
     raw = Path(bytes(isolated).decode() + "/caf\udce9.txt")  # a Latin-1 byte in the name
     raw.write_text("Café\n\nLe café est fermé.", encoding="utf-8")
-    ids = sorted(doc_id_for(p) for p in (odd, raw))
+    ids = sorted(doc_id_for(p).rsplit("/", 1)[1] for p in (odd, raw))
     assert ids == ["caf\\xe9.txt", 'l\'été "chaud" 2023.txt']
     assert printable_path(raw).endswith("caf\\xe9.txt")
     json.dumps(ids)  # valid text everywhere it goes
