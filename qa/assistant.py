@@ -502,9 +502,7 @@ class Assistant:
             return Answer(asked, text, True, (), tuple(passages), timings, (), mode, standalone)
 
         if not scored:
-            return AnswerStream(
-                iter(()), lambda: abstain("extractive" if llm is None else "generated")
-            )
+            return AnswerStream(iter(()), lambda: abstain("none"))
         asking = standalone or question
 
         def extract(selected: list[Scored]) -> Answer:
@@ -526,7 +524,7 @@ class Assistant:
                 )
                 timings["judge_ms"] = _ms(t3, time.perf_counter())
                 if not read.answerable():
-                    return AnswerStream(iter(()), lambda: abstain("extractive"))
+                    return AnswerStream(iter(()), lambda: abstain("none"))
                 answer = extract(judged_quotes(scored, read, self.settings.answer_sentences))
             return AnswerStream(iter([answer.text]), lambda: answer)
 
@@ -543,7 +541,7 @@ class Assistant:
             )
             timings["judge_ms"] = _ms(t3, time.perf_counter())
             if not judgement.answerable():
-                return AnswerStream(iter(()), lambda: abstain("generated"))
+                return AnswerStream(iter(()), lambda: abstain("none"))
             # The generator sees only the passages the judge accepts: less to read, a
             # sooner first token, and nothing off the question to wander into.
             shown = [candidates[i] for i in sorted(judgement.accepted())]

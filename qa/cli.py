@@ -31,6 +31,9 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    # Plain help: rich markup would eat the "[env QA_…; default …]" of each option, and
+    # typer's rich panels tag even flags with a type ("--json <bool>").
+    rich_markup_mode=None,
 )
 
 
@@ -167,7 +170,8 @@ def _json(data: Any) -> None:
 @handle_errors
 def ingest(
     paths: Annotated[
-        list[Path] | None, typer.Argument(help="Files or folders (.txt .md .html .jsonl).")
+        list[Path] | None,
+        typer.Argument(help="Files or folders (.txt .md .html .jsonl).", metavar="PATH"),
     ] = None,
     index: IndexOpt = None,
     embed: EmbedOpt = None,
@@ -227,7 +231,9 @@ def ingest(
 @app.command()
 @handle_errors
 def ask(
-    question: Annotated[str, typer.Argument(help="Your question, in any language.")],
+    question: Annotated[
+        str, typer.Argument(help="Your question, in any language.", metavar="QUESTION")
+    ],
     index: IndexOpt = None,
     embed: EmbedOpt = None,
     config: ConfigOpt = None,
@@ -268,7 +274,7 @@ def ask(
 @app.command()
 @handle_errors
 def search(
-    question: Annotated[str, typer.Argument(help="What to look for.")],
+    question: Annotated[str, typer.Argument(help="What to look for.", metavar="QUESTION")],
     index: IndexOpt = None,
     embed: EmbedOpt = None,
     config: ConfigOpt = None,
@@ -345,7 +351,11 @@ def sources(
 def remove(
     doc_ids: Annotated[
         list[str] | None,
-        typer.Argument(help="Ids shown by `qa sources`, or the files' paths.", show_default=False),
+        typer.Argument(
+            help="Ids shown by `qa sources`, or the files' paths.",
+            show_default=False,
+            metavar="DOC_ID",
+        ),
     ] = None,
     prefix: Annotated[
         str | None,
@@ -411,7 +421,8 @@ def evaluate(
     set_dir: Annotated[
         Path,
         typer.Argument(
-            help="A folder with corpus.jsonl[.gz] and questions.jsonl (question, positive_ids)."
+            help="A folder with corpus.jsonl[.gz] and questions.jsonl (question, positive_ids).",
+            metavar="SET_DIR",
         ),
     ],
     index: IndexOpt = None,

@@ -156,6 +156,21 @@ class AnswerSentence:
         return asdict(self)
 
 
+# Every step an answer can time, in milliseconds; `--json` shows each, null when it did
+# not run (a model already loaded, no generator, no judge).
+TIMING_KEYS = (
+    "load_embed_ms",
+    "load_llm_ms",
+    "embed_ms",
+    "retrieve_ms",
+    "sentences_ms",
+    "judge_ms",
+    "first_token_ms",
+    "verify_ms",
+    "total_ms",
+)
+
+
 @dataclass(frozen=True)
 class Answer:
     """An answer whose every `[n]` marker names one of `citations`."""
@@ -167,6 +182,8 @@ class Answer:
     closest: tuple[Passage, ...] = ()
     timings: dict[str, float] = field(default_factory=dict)
     sentences: tuple[AnswerSentence, ...] = ()
+    # "generated" (a model wrote it), "extractive" (quotes), "none" (declined before
+    # anything was written)
     mode: str = "extractive"
     standalone_question: str | None = None
 
@@ -186,7 +203,7 @@ class Answer:
             "sentences": [s.to_dict() for s in self.sentences],
             "mode": self.mode,
             "standalone_question": self.standalone_question,
-            "timings": self.timings,
+            "timings": {key: self.timings.get(key) for key in TIMING_KEYS},
         }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -127,3 +128,17 @@ class ScriptedWriter:
         from llama_index.core.llms import ChatMessage, ChatResponse
 
         return ChatResponse(message=ChatMessage(role="assistant", content=self.text))
+
+
+def assert_schema(data: Any, name: str) -> None:
+    """`data` is valid under docs/schemas/NAME.schema.json (the documented --json)."""
+    from jsonschema import Draft202012Validator
+    from referencing import Registry, Resource
+
+    schemas = {
+        p.name: json.loads(p.read_text()) for p in (ROOT / "docs" / "schemas").glob("*.json")
+    }
+    registry: Registry = Registry().with_resources(
+        (s["$id"], Resource.from_contents(s)) for s in schemas.values()
+    )
+    Draft202012Validator(schemas[f"{name}.schema.json"], registry=registry).validate(data)

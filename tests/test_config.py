@@ -56,3 +56,14 @@ def test_the_cli_prints_its_version() -> None:
 
     result = CliRunner().invoke(app, ["--version"])
     assert result.exit_code == 0 and result.stdout.strip() == f"qa {version('qa')}"
+
+
+def test_help_names_each_settings_variable_and_default_and_flags_take_no_value() -> None:
+    from typer.testing import CliRunner
+
+    from qa.cli import app
+
+    result = CliRunner().invoke(app, ["ask", "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    assert "Index folder [env QA_INDEX_DIR; default ./index]." in result.stdout
+    assert "--no-llm <" not in result.stdout and "--json <" not in result.stdout

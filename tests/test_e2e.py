@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from jsonschema import ValidationError
 from typer.testing import CliRunner
 
 from qa import Assistant
@@ -19,7 +20,7 @@ from qa.cli import app
 from qa.embeddings import load_embedding
 from qa.fusion import COMPANION_WEIGHT, SENTENCE_SHARE
 
-from .conftest import KIM, SEEDS
+from .conftest import KIM, SEEDS, assert_schema
 
 pytestmark = pytest.mark.slow
 OFF_TOPIC = "What is the best recipe for a chocolate cake?"
@@ -127,7 +128,8 @@ def test_cli_ask_json_carries_the_documented_fields(kim_index: Path) -> None:
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["question"] == KIM and data["abstained"] is False
-    assert set(data["timings"]) >= {"retrieve_ms", "total_ms"}
+    assert_schema(data, "ask")  # every field documented, every timing present
+    assert data["timings"]["retrieve_ms"] > 0 and data["timings"]["total_ms"] > 0
     for c in data["citations"]:
         assert {
             "n",
@@ -151,6 +153,18 @@ def test_cli_sources_search_remove(kim_index: Path) -> None:
     assert doc["chunks"] == 9 and doc["lang"] == "fr"
     found = runner.invoke(app, ["search", KIM, "--index", str(kim_index), "-k", "2", "--json"])
     assert len(json.loads(found.stdout)["passages"]) == 2
+    assert_schema(json.loads(found.stdout), "search")
+    explained = runner.invoke(
+        app, ["search", KIM, "--index", str(kim_index), "--explain", "--json"]
+    ).stdout
+    assert_schema(json.loads(explained), "search")
+    declined = runner.invoke(app, ["ask", OFF_TOPIC, "--index", str(kim_index), "--json"])
+    refusal = json.loads(declined.stdout)
+    assert_schema(refusal, "ask")
+    assert refusal["abstained"] and refusal["mode"] == "none" and refusal["closest"]
+    assert refusal["timings"]["first_token_ms"] is None
+    with pytest.raises(ValidationError):  # the schema is strict: nothing undocumented passes
+        assert_schema({**refusal, "confidence": 0.5}, "ask")
     gone = runner.invoke(app, ["remove", doc["doc_id"], "--index", str(kim_index)])
     assert gone.exit_code == 0 and "removed" in gone.stdout
     again = runner.invoke(app, ["remove", doc["doc_id"], "--index", str(kim_index)])

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from qa import Assistant, GenerationError
 from qa.cli import app
 
-from .conftest import KIM
+from .conftest import KIM, assert_schema
 from .fake_openai import fake_openai
 
 pytestmark = pytest.mark.slow
@@ -101,6 +101,8 @@ def test_cli_json_with_the_openai_like_backend(
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["mode"] == "generated"
+    assert_schema(data, "ask")
+    assert data["timings"]["first_token_ms"] > 0
     assert [s["status"] for s in data["sentences"]] == ["moved", "unsupported"]
     assert data["sentences"][0]["source"]["text"].startswith("Kim lui-même rechercherait")
 
