@@ -11,9 +11,13 @@ between BM25 and cosine, which differ per model and per language.
 from __future__ import annotations
 
 import math
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from qa.types import Explanation, Passage, Signal
+from qa.types import Explanation, Passage, Signal, date_number
+
+_WORD = re.compile(r"\w+")
 
 # Rank offset of reciprocal rank fusion, the weight of each lexical list against the dense
 # one, and the sentence's share of the dense score: chosen on ../shared/eval with
@@ -149,3 +153,52 @@ def fuse(
             )
         )
     return out
+
+
+def latest_first(
+    pool: list[Passage],
+    k: int,
+    relevance: Callable[[Passage], float],
+    margin: float,
+    names: Sequence[str] = (),
+) -> list[Passage]:
+    """For a question after the latest news: the newest articles on its subject first.
+
+    On the subject means a relevance within `margin` of the best passage's (relevance: a
+    cosine made fair between languages, so an article in another language than the
+    question competes on its subject, not its language) and, when the best passage holds
+    some of the question's `names` (lower-cased names and numbers), holding one of those
+    too: another storm, as close in cosine, is not storm Mareike. Those rank by date,
+    newest first (undated last), then the rest in their order. A bonus on the score
+    instead loses to the gap a same-language keyword match opens. `--explain` shows the
+    date rank.
+    """
+    if not any(date_number(p.date) is not None for p in pool):
+        return pool[:k]  # nothing dated: the ranking stands
+    scored = {p.chunk_id: relevance(p) for p in pool}
+    best = max(pool, key=lambda p: scored[p.chunk_id])
+    subject = set(names) & _words(best)
+
+    def on_subject(p: Passage) -> bool:
+        close = scored[p.chunk_id] >= scored[best.chunk_id] - margin
+        return close and (not subject or bool(subject & _words(p)))
+
+    chosen = [p for p in pool if on_subject(p)]
+    by_date = sorted(
+        chosen, key=lambda p: (date_number(p.date) or -1, scored[p.chunk_id]), reverse=True
+    )
+    dated = [p for p in by_date if date_number(p.date) is not None]
+    rest = [p for p in pool if p not in chosen]
+    out = []
+    for p in (by_date + rest)[:k]:
+        rank = dated.index(p) + 1 if p in dated else None
+        signal = Signal("recency", None if rank is None else float(date_number(p.date) or 0), rank)
+        if p.explanation is not None:
+            explanation = replace(p.explanation, signals=(*p.explanation.signals, signal))
+            p = replace(p, explanation=explanation)
+        out.append(p)
+    return out
+
+
+def _words(p: Passage) -> set[str]:
+    return {w.lower() for w in _WORD.findall(f"{p.title} {p.text}")}

@@ -6,27 +6,60 @@ import functools
 import re
 from typing import Any
 
-LANGUAGES = ("en", "fr", "de", "es", "it", "nl", "pt")
+# The languages both py3langid and the embedding models (XLM-R's hundred) know. Outside
+# them py3langid's guesses on a short question are noise (German read as Luxembourgish).
+LANGUAGES = tuple(
+    """af am ar as az be bg bn br bs ca cs cy da de el en eo es et eu fa fi fr fy ga gd gl gu
+    ha he hi hr hu hy id is it ja jv ka kk km kn ko ku ky la lo lt lv mg mk ml mn mr ms my ne
+    nl no om or pa pl ps pt ro ru sa si sk sl so sq sr sv sw ta te th tl tr ug uk ur uz vi xh
+    zh""".split()
+)
 
 # A character n-gram model guesses poorly on three-word questions ("Who is Breuker?"
-# comes out Dutch); question and function words settle those.
+# comes out Dutch); question and function words settle those, in the languages a
+# question's first words name best. Elsewhere the n-gram model decides alone.
 _CUES: dict[str, frozenset[str]] = {
     lang: frozenset(words.split())
     for lang, words in {
         "en": "what who whom whose why how when where which is are was were does do did "
-        "the and of to in think",
-        "fr": "que qui quoi pourquoi comment quand où quel quelle quels est sont le la les "
-        "des du et pense il elle",
-        "de": "was wer wen warum wie wann wo welche welcher ist sind der die das und denkt "
-        "den dem nicht",
-        "es": "qué quién quiénes por cómo cuándo dónde cuál es son el los las del y piensa",
-        "it": "che chi perché come quando dove quale è sono il gli della e pensa",
-        "nl": "wat wie waarom hoe wanneer waar welke het een zijn denkt niet",
-        "pt": "que quem porque como quando onde qual é são os as do da e pensa não",
+        "the and of to in think many much",
+        "fr": "que qui quoi pourquoi comment quand où quel quelle quels quelles est sont le la "
+        "les des du et pense il elle combien",
+        "de": "was wer wen warum wie wann wo welche welcher welches ist sind der die das und "
+        "denkt den dem nicht wieviel viele hat haben wird gibt im mit auf",
+        "es": "qué quién quiénes por cómo cuándo dónde cuál cuánto cuánta cuántos es son el "
+        "los las del y piensa",
+        "it": "che chi perché come quando dove quale quanto quanti cosa è sono il gli della e "
+        "pensa ha",
+        "nl": "wat wie waarom hoe wanneer waar welke hoeveel is het een zijn denkt niet heeft "
+        "wordt op met",
+        "pt": "que quem porque como quando onde qual quanto quantos é são os as do da e pensa não",
+        "pl": "co kto dlaczego jak kiedy gdzie który która jest są czy ile",
+        "ro": "ce cine cum când unde care este sunt și cât câte",
+        "sv": "vad vem varför hur när vilken är och det",
+        "da": "hvad hvem hvorfor hvordan hvornår hvilken er og det",
+        "no": "hva hvem hvorfor hvordan når hvilken er og det",
+        "fi": "mitä mikä kuka miksi miten milloin missä on ja paljonko",
+        "cs": "co kdo proč jak kdy kde který je jsou kolik",
+        "tr": "ne kim neden nasıl nerede hangi mi mı mu mü ve kaç",
+        "hu": "mi ki miért hogyan mikor hol melyik van és mennyi",
     }.items()
 }
 _WORD = re.compile(r"[^\W\d_]+")
 _SHORT = 8
+_LIKELY = 5
+# Kana anywhere is Japanese (Chinese has none; Japanese writes names in Han alone).
+_KANA = re.compile(r"[\u3040-\u30ff]")
+# Scripts that name their language outright when they write most of the text.
+_SCRIPTS = (
+    (re.compile(r"[\uac00-\ud7af]"), "ko"),
+    (re.compile(r"[\u4e00-\u9fff]"), "zh"),
+    (re.compile(r"[\u0370-\u03ff]"), "el"),
+    (re.compile(r"[\u0590-\u05ff]"), "he"),
+    (re.compile(r"[\u0e00-\u0e7f]"), "th"),
+    (re.compile(r"[\u10a0-\u10ff]"), "ka"),
+    (re.compile(r"[\u0530-\u058f]"), "hy"),
+)
 
 
 @functools.cache
@@ -34,46 +67,121 @@ def _identifier() -> Any:
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
     ident = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
-    ident.set_languages(list(LANGUAGES))
+    ident.set_languages([lang for lang in LANGUAGES if lang in ident.nb_classes])
     return ident
 
 
-def _by_cues(words: list[str]) -> str | None:
-    votes = {lang: sum(w in cues for w in words) for lang, cues in _CUES.items()}
+def _by_cues(words: list[str], among: list[str]) -> str | None:
+    """The language, of those `among`, whose question words the text uses most; a word
+    several languages share ("was", "in", "que") splits its vote between them. None on a
+    tie."""
+    votes = {lang: 0.0 for lang in among if lang in _CUES}
+    if not votes:
+        return None
+    for w in words:
+        sharing = [lang for lang in votes if w in _CUES[lang]]
+        for lang in sharing:
+            votes[lang] += 1.0 / len(sharing)
     best = max(votes.values())
     winners = [lang for lang, v in votes.items() if v == best]
     return winners[0] if best > 0 and len(winners) == 1 else None
 
 
 def detect_language(text: str, default: str = "en") -> str:
-    """The most likely language of `text` among LANGUAGES; `default` for text with no letters."""
+    """The most likely language of `text` (an ISO 639-1 code of LANGUAGES); `default`
+    for text with no letters."""
     sample = text[:2000]
     words = [w.lower() for w in _WORD.findall(sample)]
     if not words:
         return default
-    if len(words) <= _SHORT and (lang := _by_cues(words)) is not None:
-        return lang
-    lang, _ = _identifier().classify(sample)
-    return str(lang)
+    letters = "".join(words)
+    if _KANA.search(letters):
+        return "ja"
+    for script, written in _SCRIPTS:
+        # Most of the letters, not one: a Latin-script article may quote a Greek word.
+        if len(script.findall(letters)) * 2 > len(letters):
+            return written
+    if len(words) > _SHORT:
+        return str(_identifier().classify(sample)[0])
+    # Question words settle a short text, among the languages the n-gram model finds
+    # likely: "Kim" opens a Turkish question, not an English sentence about Kim Jong-un.
+    ranked = [str(lang) for lang, _ in _identifier().rank(sample)[:_LIKELY]]
+    return _by_cues(words, ranked) or ranked[0]
 
 
-_NAMES = {
-    "en": "English",
-    "fr": "French",
-    "de": "German",
-    "es": "Spanish",
-    "it": "Italian",
-    "nl": "Dutch",
-    "pt": "Portuguese",
-}
+# English names of the languages, for prompts ("Answer in Dutch").
+_NAMES = dict(
+    item.split("=")
+    for item in """af=Afrikaans am=Amharic ar=Arabic as=Assamese az=Azerbaijani be=Belarusian
+    bg=Bulgarian bn=Bengali br=Breton bs=Bosnian ca=Catalan cs=Czech cy=Welsh da=Danish
+    de=German el=Greek en=English eo=Esperanto es=Spanish et=Estonian eu=Basque fa=Persian
+    fi=Finnish fr=French fy=Frisian ga=Irish gd=Scottish_Gaelic gl=Galician gu=Gujarati
+    ha=Hausa he=Hebrew hi=Hindi hr=Croatian hu=Hungarian hy=Armenian id=Indonesian
+    is=Icelandic it=Italian ja=Japanese jv=Javanese ka=Georgian kk=Kazakh km=Khmer
+    kn=Kannada ko=Korean ku=Kurdish ky=Kyrgyz la=Latin lo=Lao lt=Lithuanian lv=Latvian
+    mg=Malagasy mk=Macedonian ml=Malayalam mn=Mongolian mr=Marathi ms=Malay my=Burmese
+    ne=Nepali nl=Dutch no=Norwegian om=Oromo or=Odia pa=Punjabi pl=Polish ps=Pashto
+    pt=Portuguese ro=Romanian ru=Russian sa=Sanskrit si=Sinhala sk=Slovak sl=Slovenian
+    so=Somali sq=Albanian sr=Serbian sv=Swedish sw=Swahili ta=Tamil te=Telugu th=Thai
+    tl=Tagalog tr=Turkish ug=Uyghur uk=Ukrainian ur=Urdu uz=Uzbek vi=Vietnamese xh=Xhosa
+    zh=Chinese""".split()
+)
 
 
 def language_name(code: str) -> str:
     """The English name of a language code, for prompts."""
-    return _NAMES.get(code, code)
+    return _NAMES.get(code, code).replace("_", " ")
 
 
 def first_word(text: str, start: int) -> bool:
     """Whether the word at `start` opens `text` (capitalised for that alone, so not a
     name), past any opening punctuation ("¿Cuánto", "« Pourquoi")."""
     return not any(ch.isalnum() for ch in text[:start])
+
+
+# Words asking for the newest news, by language (the question's, and English, which
+# people mix in): "latest", "recent", and the ways of asking what is new ("any news",
+# "où en est", "a che punto"), as a news archive's users ask after a story's last turn.
+# A question in a language with no list here is ranked as any other.
+_LATEST_WORDS = {
+    "en": r"latest|recent|recently|newest|lately|most recent|new developments?|news|updates?"
+    r"|what's new|what is new|where does .+ stand|where do .+ stand",
+    "fr": r"derni(?:er|ère|ers|ères)|récente?s?|récemment|nouveautés?|quoi de neuf|nouvelles"
+    r"|du nouveau|où en est|où en sont",
+    "de": r"neueste[nrs]?|aktuelle?[nrs]?|kürzlich|jüngste[nrs]?|neues|neuigkeiten"
+    r"|neue entwicklungen|nachrichten|stand",
+    "es": r"últim[oa]s?|últimamente|recientes?|recientemente|novedad(?:es)?|noticias"
+    r"|qué se sabe|cómo va|cómo van",
+    "it": r"ultim[oaie]|ultimamente|recent[ei]|recentemente|novità|notizie|aggiornamenti?"
+    r"|a che punto",
+    "nl": r"laatste|recente?|nieuwste|onlangs|nieuws|ontwikkelingen|hoe staat het",
+    "pt": r"últim[oa]s?|ultimamente|recentes?|recentemente|novidades?|notícias"
+    r"|o que há de novo|como está|como estão",
+    "pl": r"najnowsz[eay]|ostatni[ea]?|ostatnio|wiadomości",
+    "ro": r"ultimel?e|recente?|noutăți|noutati|știri",
+    "sv": r"senaste|nyaste|nyheter",
+    "da": r"seneste|nyeste|nyheder",
+    "no": r"siste|nyeste|nyheter",
+    "fi": r"uusimma?t|viimeisimmät|tuoreimmat|viimeaikaiset|uutiset",
+    "cs": r"nejnovější|poslední|zprávy",
+    "tr": r"en son|son gelişmeler|güncel|haberler",
+    "hu": r"legújabb|legfrissebb|legutóbbi|hírek",
+    "ru": r"последн(?:ие|их|ее|яя)|свежие|новости",
+    "uk": r"останні|свіжі|новини",
+    "el": r"τελευταί(?:α|ες|ο|ος)|πρόσφατ(?:α|ες|ο|η)|ειδήσεις",
+}
+# Scripts without spaces between words: the words match anywhere.
+_LATEST_ANYWHERE = {"zh": "最新|最近", "ja": "最新|最近", "ko": "최신|최근", "ar": "آخر|أحدث"}
+
+
+@functools.cache
+def _latest_pattern(lang: str) -> re.Pattern[str]:
+    words = "|".join(w for w in (_LATEST_WORDS.get(lang), _LATEST_WORDS["en"]) if w)
+    anywhere = _LATEST_ANYWHERE.get(lang)
+    pattern = rf"(?<!\w)(?:{words})(?!\w)" + (f"|{anywhere}" if anywhere else "")
+    return re.compile(pattern, re.IGNORECASE)
+
+
+def asks_for_latest(question: str, lang: str) -> bool:
+    """Whether `question` (in `lang`) asks for the latest or most recent news."""
+    return _latest_pattern(lang).search(question) is not None

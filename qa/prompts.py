@@ -7,7 +7,10 @@ One syntax: llama-index `PromptTemplate` f-string placeholders. A template is
 
 from __future__ import annotations
 
+import hashlib
+import os
 import string
+from collections.abc import Callable
 from pathlib import Path
 
 from qa.errors import PromptError
@@ -62,11 +65,56 @@ class Prompts:
         return text
 
     def render(self, name: str, lang: str | None = None, **values: str) -> str:
-        from llama_index.core.prompts import PromptTemplate
+        """The template `name` in `lang` (else English), filled with `values`."""
+        return fill(self.template(name, lang), **values)
 
-        text = (
-            self._texts.get((name, lang))
-            or self._texts.get((name, FALLBACK_LANG))
-            or self._texts[(name, None)]
+    def template(
+        self, name: str, lang: str | None = None, translate: Callable[[str], str] | None = None
+    ) -> str:
+        """The template `name` in `lang`. A language with no file of its own gets the
+        English template translated once by `translate` (the generator) and kept in the
+        cache folder; without `translate`, the English text."""
+        text = self._texts.get((name, lang)) or self._translated(name, lang, translate)
+        return text or self._texts.get((name, FALLBACK_LANG)) or self._texts[(name, None)]
+
+    def _translated(
+        self, name: str, lang: str | None, translate: Callable[[str], str] | None
+    ) -> str | None:
+        english = self._texts.get((name, FALLBACK_LANG)) or self._texts.get((name, None))
+        if lang is None or lang == FALLBACK_LANG or english is None:
+            return None
+        # Named by the English text's hash: editing the template translates it again.
+        digest = hashlib.sha256(english.encode("utf-8")).hexdigest()[:12]
+        cached = _cache_dir() / f"{name}.{lang}.{digest}.txt"
+        if cached.is_file():
+            try:
+                return self._check(cached, name)
+            except PromptError:
+                cached.unlink(missing_ok=True)
+        if translate is None:
+            return None
+        text = translate(english).strip()
+        found = (
+            [f for _, f, _, _ in string.Formatter().parse(text) if f is not None] if text else []
         )
-        return str(PromptTemplate(text).format(**values))  # type: ignore[arg-type]
+        if sorted(found) != sorted(REQUIRED[name]):  # a placeholder lost or invented
+            return None
+        try:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            partial = cached.with_suffix(f".{os.getpid()}")
+            partial.write_text(text + "\n", encoding="utf-8")
+            partial.replace(cached)
+        except OSError:
+            pass  # a read-only cache: translated again next time
+        return text
+
+
+def fill(template: str, **values: str) -> str:
+    from llama_index.core.prompts import PromptTemplate
+
+    return str(PromptTemplate(template).format(**values))  # type: ignore[arg-type]
+
+
+def _cache_dir() -> Path:
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(cache) / "qa" / "prompts"

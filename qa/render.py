@@ -150,6 +150,7 @@ _SIGNALS = {
     "dense": "passage + sentence (+ companion)",
     "lexical": "BM25, same language",
     "names": "BM25 of names and numbers, other languages",
+    "recency": "date, among passages on the subject",
 }
 
 
@@ -157,7 +158,15 @@ def explanation(e: Explanation) -> str:
     """Why a passage ranked where it did, one signal a line."""
     lines = [f"  fused {e.fused:.5f} → rank {e.rank}"]
     for s in e.signals:
-        found = "not found" if s.rank is None else f"{s.score:.3f}, rank {s.rank}"
+        if s.name == "recency":  # its score is the date as YYYYMMDD
+            day = f"{s.score:08.0f}" if s.score is not None else ""
+            found = (
+                "off the subject, or undated"
+                if s.rank is None
+                else (f"{day[:4]}-{day[4:6]}-{day[6:]}, rank {s.rank} (newest first)")
+            )
+        else:
+            found = "not found" if s.rank is None else f"{s.score:.3f}, rank {s.rank}"
         if s.coverage is not None:
             found += f", {s.coverage:.0%} of the question's weight"
         lines.append(f"    {_SIGNALS.get(s.name, s.name):44s} {found}")

@@ -293,6 +293,77 @@ def test_latest_questions_prefer_recent_articles_and_dates_filter(isolated: Path
     assert bad.exit_code == 2 and "--since takes a date like 2020" in bad.stderr
 
 
+def test_the_latest_news_is_the_newest_article_on_the_subject_in_any_language(
+    isolated: Path,
+) -> None:
+    """The newest article on Voltaris is French; English and Italian questions after the
+    latest news cite it first, above an English one on the same subject (a same-language
+    keyword match) and a newer article on another battery plant."""
+    rows = [
+        (
+            "v-de",
+            "de",
+            "2026-03-04",
+            "Voltaris plant Batteriefabrik in Lauterfeld",
+            "Der Batteriehersteller Voltaris will in Lauterfeld eine Fabrik mit 1.200 Stellen bauen.",
+        ),
+        (
+            "v-en",
+            "en",
+            "2026-04-15",
+            "Voltaris battery factory gets its permit",
+            "Voltaris received the building permit for its battery factory in Lauterfeld.",
+        ),
+        (
+            "v-fr",
+            "fr",
+            "2026-05-12",
+            "Voltaris reporte l'ouverture de son usine",
+            "Voltaris reporte à 2028 l'ouverture de son usine de batteries de Lauterfeld, "
+            "faute de carbone dur.",
+        ),
+        (
+            "nordakku",
+            "en",
+            "2026-06-20",
+            "Nordakku opens a battery factory",
+            "Nordakku opened its battery factory in Sundsvall with 800 jobs.",
+        ),
+    ]
+    corpus = isolated / "news.jsonl"
+    corpus.write_text(
+        "".join(
+            json.dumps({"id": i, "lang": lang, "date": d, "title": t, "text": x}) + "\n"
+            for i, lang, d, t, x in rows
+        )
+    )
+    qa = Assistant(index_dir=isolated / "index", llm="none")
+    qa.ingest([corpus])
+    for question in (
+        "What is the latest news on the Voltaris battery factory?",
+        "Quali sono le ultime notizie sulla fabbrica di Voltaris?",
+    ):
+        assert qa.search(question, 3)[0].doc_id == "v-fr", question
+    # Asked without "latest", the same-language article comes first: recency is asked for.
+    assert qa.search("Voltaris battery factory permit", 3)[0].doc_id == "v-en"
+    explained = CliRunner().invoke(
+        app,
+        [
+            "search",
+            "What is the latest on Voltaris?",
+            "--index",
+            str(isolated / "index"),
+            "--explain",
+            "--json",
+        ],
+    )
+    first = json.loads(explained.stdout)["passages"][0]
+    assert first["doc_id"] == "v-fr"
+    assert {"name": "recency", "score": 20260512.0, "rank": 1, "coverage": None} in first[
+        "explanation"
+    ]["signals"]
+
+
 def test_device_reaches_a_sentence_transformers_model(isolated: Path) -> None:
     import torch
 

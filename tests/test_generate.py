@@ -51,3 +51,20 @@ def test_an_unanswerable_question_gets_an_abstention(local: Assistant) -> None:
     answer = local.ask("How many shells has North Korea delivered so far?")
     assert answer.abstained and answer.citations == ()
     assert answer.text.startswith("The articles in the index do not answer")
+
+
+def test_a_refusal_comes_in_the_questions_language_translated_once(
+    local: Assistant, kim_index: Path, isolated: Path
+) -> None:
+    """No template file speaks Dutch: the model translates the English one once, the
+    translation is kept in the cache folder, and later refusals, with a model or
+    without, read it from there."""
+    question = "Wat is het beste recept voor appeltaart?"
+    bare = Assistant(index_dir=kim_index, llm="none")
+    assert bare.ask(question).text.startswith("The articles in the index do not answer")
+    first = local.ask(question)
+    assert first.abstained and detect_language(first.text) == "nl", first.text
+    assert question in first.text
+    (cached,) = (isolated.parent / "home" / ".cache" / "qa" / "prompts").glob("no_answer.nl.*")
+    later = Assistant(index_dir=kim_index, llm="none").ask("Wat kost een ticket naar de maan?")
+    assert later.abstained and later.text.split("“")[0].split('"')[0] in cached.read_text()

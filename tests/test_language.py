@@ -1,6 +1,6 @@
 import pytest
 
-from qa.language import detect_language
+from qa.language import asks_for_latest, detect_language, language_name
 
 
 @pytest.mark.parametrize(
@@ -21,3 +21,41 @@ from qa.language import detect_language
 )
 def test_short_questions(text: str, lang: str) -> None:
     assert detect_language(text) == lang
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("Chi è il nuovo sindaco di Montecalvo?", "it"),
+        ("Wie is de nieuwe burgemeester?", "nl"),
+        ("Quem venceu as eleições em Lisboa?", "pt"),
+        ("Kto wygrał wybory w Krakowie?", "pl"),
+        ("Cine a câștigat alegerile din Cluj?", "ro"),
+        ("Vem vann valet i Göteborg?", "sv"),
+        ("Hvem vandt valget i Aarhus?", "da"),
+        ("Kuka voitti vaalit Tampereella?", "fi"),
+        ("Kdo vyhrál volby v Brně?", "cs"),
+        ("Seçimi kim kazandı?", "tr"),
+        ("Кто победил на выборах в Казани?", "ru"),
+        ("Ποιος κέρδισε τις εκλογές στη Θεσσαλονίκη;", "el"),
+        ("من فاز في الانتخابات؟", "ar"),
+        ("谁赢得了选举？", "zh"),
+        ("選挙で誰が勝ちましたか？", "ja"),
+        ("石破首相の発言は？", "ja"),  # kana among Han: Japanese
+        ("선거에서 누가 이겼나요?", "ko"),
+    ],
+)
+def test_questions_in_every_language(text: str, lang: str) -> None:
+    assert detect_language(text) == lang
+    assert language_name(lang) != lang  # a name for prompts ("Answer in Dutch")
+
+
+def test_a_question_after_the_latest_news_is_recognised_in_its_language() -> None:
+    assert asks_for_latest("Quali sono le ultime notizie su Voltaris?", "it")
+    assert asks_for_latest("Wat is het laatste nieuws over de storm?", "nl")
+    assert asks_for_latest("¿Qué se sabe últimamente de la huelga?", "es")
+    assert asks_for_latest("Quoi de neuf sur la ligne F ?", "fr")
+    assert asks_for_latest("Voltaris 工厂的最新消息？", "zh")
+    assert asks_for_latest("Any recent news on Voltaris?", "de")  # English words anywhere
+    assert not asks_for_latest("Who founded Voltaris?", "en")
+    assert not asks_for_latest("Le son du tram est-il fort ?", "fr")  # Turkish "son" is not French

@@ -242,3 +242,27 @@ def test_a_file_stemmed_by_the_previous_stemmer_is_stemmed_again(tmp_path: Path)
     with sqlite3.connect(path) as db:
         assert db.execute("SELECT stems FROM chunks").fetchone()[0] == terms(text, "en")
         assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+
+
+def test_latest_first_ranks_the_newest_article_on_the_subject_whatever_its_language() -> None:
+    from qa.fusion import latest_first
+    from qa.types import Passage
+
+    def p(doc: str, date: str, score: float, text: str, lang: str = "en") -> Passage:
+        return Passage(doc, doc + "#0", doc, date, doc, lang, text, 0, len(text), score)
+
+    pool = [
+        p("storm-en", "2026-02-09", 0.86, "Storm Mareike reached Hamburg."),
+        p("storm-fr", "2026-02-24", 0.81, "La tempête Mareike a coûté 1,3 milliard.", "fr"),
+        p("heat-it", "2026-06-25", 0.83, "Caldo record in Sicilia.", "it"),  # newer, off subject
+        p("old", "2025-01-01", 0.60, "Hamburg harbour opens a new quay."),  # too far
+    ]
+    same_language = {"en": 0.03}.get
+
+    def relevance(x: Passage) -> float:
+        return (x.score or 0.0) - (same_language(x.lang) or 0.0)
+
+    ranked = latest_first(pool, 3, relevance, 0.08, ["mareike"])
+    assert [x.doc_id for x in ranked] == ["storm-fr", "storm-en", "heat-it"]
+    # Without the subject's name, closeness alone decides: the heatwave is the newest.
+    assert latest_first(pool, 1, relevance, 0.08)[0].doc_id == "heat-it"
