@@ -32,7 +32,13 @@ from qa.evaluate import Evaluation
 from qa.fusion import latest_first
 from qa.ingest import Notice, Progress, ingest_paths
 from qa.judge import GeneratorReader, Judge, Judgement, Scorer
-from qa.language import asks_for_latest, detect_language, language_name
+from qa.language import (
+    asks_for_latest,
+    copied_words,
+    detect_language,
+    language_name,
+    written_in,
+)
 from qa.lexical import anchors
 from qa.llm import LLMUnavailable, load_llm
 from qa.prompts import Prompts, fill
@@ -48,7 +54,7 @@ from qa.types import (
     Passage,
     Quote,
 )
-from qa.verify import NO_ANSWER, Verdict, Verifier, split_claims
+from qa.verify import NO_ANSWER, Verdict, Verifier, answerable_by, split_claims
 
 # How much the previous turn weighs in a follow-up's retrieval when no generator can
 # rewrite the question: enough to resolve "and Breuker?", little enough for a new topic.
@@ -537,6 +543,7 @@ class Assistant:
 
         judge = self._judge_for(llm)
         stage("reading the passages")
+        can_answer = answerable_by(asking, lang)
         if llm is None:
             if judge is None:
                 answer = extract(select_sentences(scored, self.settings.answer_sentences))
@@ -546,9 +553,16 @@ class Assistant:
                     judge, asking, vector, scored, shown_passages(scored, len(scored))
                 )
                 timings["judge_ms"] = _ms(t3, time.perf_counter())
-                if not read.answerable():
+                # A quote is a claim: it answers as verification asks a source to (in
+                # the question's language, naming what the question names).
+                quotes = [
+                    s
+                    for s in judged_quotes(scored, read, self.settings.answer_sentences)
+                    if can_answer(s.passage, s.quote.text)
+                ]
+                if not read.answerable() or not quotes:
                     return AnswerStream(iter(()), lambda: abstain("none"))
-                answer = extract(judged_quotes(scored, read, self.settings.answer_sentences))
+                answer = extract(quotes)
             return AnswerStream(iter([answer.text]), lambda: answer)
 
         candidates = shown_passages(scored, self.settings.context_sentences)
@@ -575,6 +589,8 @@ class Assistant:
             # an abstention.
             if judgement is not None:
                 best = judged_best(scored, candidates, judgement)
+                if best is not None and not can_answer(best.passage, best.quote.text):
+                    best = None
                 quote = best.quote.text if best is not None else ""
                 # A quote is its own claim: the judge only asks whether it answers.
                 if best is not None and not all(
@@ -603,12 +619,18 @@ class Assistant:
                 return None
             original = " ".join(best.quote.text.split())
             text = " ".join(self._translate(llm, original, best.passage.lang, lang).split())
-            # (Not judged by detect_language: a sentence of names reads as any language.)
-            if not text or text == original:
+            # A translation that keeps words of the original, or is not in the question's
+            # language, leaves the quote as it is: the source's words, not a mixture.
+            if (
+                not text
+                or text == original
+                or copied_words(text, original, asking)
+                or written_in(text, lang, {best.passage.lang, "en"})
+            ):
                 return None
             one = [(best.passage, [best.quote])]
             verifier = Verifier(self._sentence_vectors, best.floor)
-            verdicts = verifier.verify(split_claims(f"{text} [1]", lang), one, asking)
+            verdicts = verifier.verify(split_claims(f"{text} [1]", lang), one, asking, None, lang)
             if not any(v.passage is not None for v in verdicts):
                 return None
             return written(*cite_verified(verdicts, one))
@@ -632,6 +654,30 @@ class Assistant:
                         timings["first_token_ms"] = _ms(t0, time.perf_counter())
                     draft.append(chunk.delta)
                     yield chunk.delta
+
+        def in_language(verdicts: list[Verdict], verifier: Verifier) -> list[Verdict]:
+            """Kept sentences written in their source's language or English instead of
+            the question's, or carrying words copied from a source in another language,
+            are translated by the model and checked again; a translation that the source
+            does not support leaves the sentence as it was."""
+            out = []
+            for v in verdicts:
+                slipped = None
+                if v.passage is not None:
+                    source = shown[v.passage][0]
+                    slipped = written_in(v.claim.text, lang, {source.lang, "en"})
+                    if slipped is None and source.lang != lang:
+                        copied = copied_words(v.claim.text, source.text, asking)
+                        slipped = source.lang if copied else None
+                if slipped is not None:
+                    again = " ".join(self._translate(llm, v.claim.text, slipped, lang).split())
+                    claim = replace(v.claim, text=again)
+                    (checked,) = verifier.verify([claim], shown, asking, None, lang)
+                    clean = not copied_words(again, source.text, asking)
+                    if again and clean and checked.passage is not None:
+                        v = checked
+                out.append(v)
+            return out
 
         def finish() -> Answer:
             t4 = time.perf_counter()
@@ -668,6 +714,7 @@ class Assistant:
                     if not ok:
                         v = verdicts[i]
                         verdicts[i] = Verdict(v.claim, "off-topic", None, None, v.support)
+            verdicts = in_language(verdicts, verifier)
             text, citations, sentences = cite_verified(verdicts, shown)
             timings["verify_ms"] = _ms(t4, time.perf_counter())
             if not citations:

@@ -20,6 +20,7 @@ from qa import (
     Filters,
     GenerationError,
     IndexNotFoundError,
+    IngestError,
     QAError,
     Settings,
     load_settings,
@@ -213,19 +214,12 @@ def ingest(
         _json(report.to_dict())
     else:
         print_report(out, err, report)
-    if report.failures and not (
-        report.added or report.updated or report.skipped or report.duplicates
-    ):
-        raise typer.Exit(1)
-    if not (
-        report.failures or report.added or report.updated or report.skipped or report.duplicates
-    ):
-        where = ", ".join(str(p) for p in paths)
-        typer.echo(
-            f"qa: error: nothing to ingest in {where}: no .txt, .md, .html or .jsonl article.",
-            err=True,
-        )
-        raise typer.Exit(1)
+    if report.added or report.updated or report.skipped or report.duplicates:
+        return
+    if report.failures:
+        raise IngestError("Nothing could be ingested: every article failed (see above).")
+    where = ", ".join(str(p) for p in paths)
+    raise IngestError(f"Nothing to ingest in {where}: no .txt, .md, .html or .jsonl article.")
 
 
 @app.command()

@@ -109,6 +109,35 @@ def detect_language(text: str, default: str = "en") -> str:
     return _by_cues(words, ranked) or ranked[0]
 
 
+def written_in(text: str, lang: str, suspects: set[str]) -> str | None:
+    """The language of `suspects` an answer sentence is written in instead of `lang`, or
+    None. Judged on its words without names, numbers and markers (a sentence of names
+    reads as any language), and only for three such words or more. `suspects` are the
+    languages a generator slips into: its source's, and English."""
+    words = [
+        w
+        for i, w in enumerate(_WORD.findall(text))
+        if not (i > 0 and w[:1].isupper()) and not w.isupper()
+    ]
+    if len(words) < 3:
+        return None
+    found = detect_language(" ".join(words))
+    return found if found != lang and found in suspects else None
+
+
+def copied_words(text: str, source: str, question: str) -> list[str]:
+    """Words of an answer sentence taken as they are from a source in another language:
+    lower-case words of five letters or more that the source has and the question has
+    not ("usine" in a Dutch sentence from a French source, "billion" in a German one)."""
+    own = {w.lower() for w in _WORD.findall(question)}
+    theirs = {w for w in _WORD.findall(source) if w.islower()}
+    return [
+        w
+        for w in dict.fromkeys(_WORD.findall(text))
+        if w.islower() and len(w) >= 5 and w in theirs and w not in own
+    ]
+
+
 # English names of the languages, for prompts ("Answer in Dutch").
 _NAMES = dict(
     item.split("=")

@@ -45,11 +45,15 @@ _BECAUSE = re.compile(
 )
 _RESTATES = 0.6  # share of the words of X (3 letters or more) that the question has
 # A question after a count or a year is answered only by a sentence stating a number.
+# Matched on the question folded to ASCII; scripts that folding erases have their own.
 _COUNTING = re.compile(
     r"\b(?:how many|(?:what|which) year|combien|quelle annee|wie viele?|welchem jahr"
-    r"|cuant[oa]s?|que ano|cuantos anos)\b",
+    r"|cuant[oa]s?|que ano|cuantos anos|quant[ioae]|in che anno|quant[oa]s|em que ano"
+    r"|hoeveel|welk jaar|hur manga|vilket ar|hvor mange|hvilket ar|kuinka monta|montako"
+    r"|kolik|v jakem roce|kac|hany|melyik evben|cat[ie]|in ce an)\b",
     re.I,
 )
+_COUNTING_SCRIPTS = re.compile(r"сколько|скільки|πόσ[οαεηώ]|多少|几个|何人|いくつ|몇|كم")
 # "one", "un", "uno", "ein" are left out: they are articles as often as numbers.
 _NUMBER_WORDS = frozenset(
     "two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
@@ -89,7 +93,7 @@ def judged(claim: str, question: str) -> str:
 
 def asks_count(question: str) -> bool:
     """Whether a question asks how many, or which year."""
-    return bool(_COUNTING.search(_fold(question)))
+    return bool(_COUNTING.search(_fold(question)) or _COUNTING_SCRIPTS.search(question.lower()))
 
 
 def states_count(text: str, question: str) -> bool:
@@ -216,6 +220,62 @@ def _previous(passage: Passage, quote: Quote) -> str:
     return before[-1].text if before else ""
 
 
+# Words that scale the number before them, by the power of ten they mean in a language:
+# "billion" is 10^9 in English and 10^12 in French; German "Billion" is 10^12 and
+# "Milliarde" 10^9. A claim "1,3 Billionen" from a source "1.3 billion" misstates the
+# figure though its digits match. Languages without a list compare digits only.
+_SCALE_WORDS = {
+    6: "million millions millón millones milione milioni miljoen miljoenen milhão milhões "
+    "millionen milion miliony milionów miljon miljoner millió",
+    9: "milliard milliards milliarde milliarden miliardo miliardi miljard miljarden mld "
+    "mrd bn miliard miliardy miliardów milliárd",
+    12: "billón billones bilione bilioni billionen biljoen biljoenen bilion biliony trillion "
+    "trillions",
+}
+_SCALE = {w: power for power, words in _SCALE_WORDS.items() for w in words.split()}
+# Words whose power depends on the language: English short scale, the rest long scale.
+_BY_LANG = {
+    "billion": {"en": 9},
+    "billions": {"en": 9},
+    "bilhão": {"pt": 9},
+    "bilhões": {"pt": 9},
+}
+_LONG_BILLION = 12
+_SCALED = re.compile(r"(\d+(?:[.,]\d+)*)\s*([^\W\d_]+\.?)?")
+
+
+def scaled_numbers(text: str, lang: str | None) -> set[tuple[str, int | None]]:
+    """(digits, power of ten of the scale word after them, or None) of each number."""
+    out: set[tuple[str, int | None]] = set()
+    for m in _SCALED.finditer(text):
+        word = (m.group(2) or "").rstrip(".").lower()
+        power = _SCALE.get(word)
+        if word in _BY_LANG:
+            power = _BY_LANG[word].get(lang or "", None if lang is None else _LONG_BILLION)
+        out.add((re.sub(r"[.,]", "", m.group(1)), power))
+    return out
+
+
+def unstated(claimed: set[tuple[str, int | None]], stated: set[tuple[str, int | None]]) -> int:
+    """How many of a claim's numbers its source does not state: same digits, and the
+    same scale when both give one."""
+    return sum(
+        not any(d == sd and (p is None or sp is None or p == sp) for sd, sp in stated)
+        for d, p in claimed
+    )
+
+
+def misstated(claimed: set[tuple[str, int | None]], stated: set[tuple[str, int | None]]) -> bool:
+    """Whether the claim gives a figure of the source at another scale (its digits,
+    another power of ten): never a paraphrase, so that source cannot support it."""
+    return any(
+        p is not None
+        and any(d == sd for sd, _ in stated)
+        and not any(d == sd and (sp is None or p == sp) for sd, sp in stated)
+        for d, p in claimed
+    )
+
+
 def anchors(text: str) -> tuple[set[str], set[str]]:
     """Numbers (separators dropped) and capitalised names past the first word, folded."""
     numbers = {re.sub(r"[.,]", "", n) for n in _NUMBER.findall(text)}
@@ -292,6 +352,7 @@ class Verifier:
         claim_vecs, source_vecs = vectors[: len(claims)], vectors[len(claims) :]
         cosine = claim_vecs @ source_vecs.T
         source_anchors = [anchors(q.text) for _, q in sources]
+        source_figures = [scaled_numbers(q.text, shown[i][0].lang) for i, q in sources]
         asked_stems = set(stems(question, lang)) if lang else set()
         source_stems = [
             set(stems(q.text, lang)) if lang and shown[i][0].lang == lang else None
@@ -318,14 +379,15 @@ class Verifier:
             if not is_claim(claim.text) or (lang and not added):
                 verdicts.append(Verdict(claim, "unsupported", None, None, 0.0))
                 continue
-            numbers, names = anchors(texts[ci])
-            numbers -= asked_numbers
+            _, names = anchors(texts[ci])
+            figures = {f for f in scaled_numbers(texts[ci], lang) if f[0] not in asked_numbers}
             support = np.array(
                 [
                     cosine[ci, si]
                     + self.name_bonus * min(2, len(names & s_names))
-                    - self.number_penalty * len(numbers - s_numbers)
+                    - self.number_penalty * unstated(figures, s_figures)
                     if answers[si]
+                    and not misstated(figures, s_figures)
                     and (
                         s_stems is None
                         or (
@@ -334,8 +396,10 @@ class Verifier:
                         )
                     )
                     else -1.0
-                    for si, ((s_numbers, s_names), s_stems, before) in enumerate(
-                        zip(source_anchors, source_stems, context_stems, strict=True)
+                    for si, ((_, s_names), s_figures, s_stems, before) in enumerate(
+                        zip(
+                            source_anchors, source_figures, source_stems, context_stems, strict=True
+                        )
                     )
                 ]
             )

@@ -254,8 +254,8 @@ def test_a_folder_with_no_article_is_an_error_that_says_so(isolated: Path) -> No
     for name in ("a.png", "b.png"):
         (pictures / name).write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(64))
     result = CliRunner().invoke(app, ["ingest", str(pictures), "--index", str(isolated / "i")])
-    assert result.exit_code == 1
-    assert f"nothing to ingest in {pictures}" in result.output
+    assert result.exit_code == 8
+    assert f"Nothing to ingest in {pictures}" in result.output
 
 
 def test_latest_questions_prefer_recent_articles_and_dates_filter(isolated: Path) -> None:
@@ -305,7 +305,8 @@ def test_the_latest_news_is_the_newest_article_on_the_subject_in_any_language(
             "de",
             "2026-03-04",
             "Voltaris plant Batteriefabrik in Lauterfeld",
-            "Der Batteriehersteller Voltaris will in Lauterfeld eine Fabrik mit 1.200 Stellen bauen.",
+            "Der Batteriehersteller Voltaris will in Lauterfeld eine Fabrik mit 1.200 Stellen "
+            "bauen.",
         ),
         (
             "v-en",

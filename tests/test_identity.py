@@ -203,5 +203,5 @@ def test_keyword_search_catches_up_an_updated_document_from_another_writer(
 def test_a_refused_file_leaves_no_index_behind(isolated: Path) -> None:
     (isolated / "blob.txt").write_bytes(b"\x00\x01binary")
     result = CliRunner().invoke(app, ["ingest", "blob.txt", "--index", "fresh"])
-    assert result.exit_code == 1 and "binary file, not text" in result.output
+    assert result.exit_code == 8 and "binary file, not text" in result.output
     assert not (isolated / "fresh").exists()

@@ -59,3 +59,19 @@ def test_a_question_after_the_latest_news_is_recognised_in_its_language() -> Non
     assert asks_for_latest("Any recent news on Voltaris?", "de")  # English words anywhere
     assert not asks_for_latest("Who founded Voltaris?", "en")
     assert not asks_for_latest("Le son du tram est-il fort ?", "fr")  # Turkish "son" is not French
+
+
+def test_an_answer_sentence_in_its_sources_language_or_with_its_words_is_caught() -> None:
+    from qa.language import copied_words, written_in
+
+    assert (
+        written_in("Kim Jong-un se rendrait personnellement en Russie.", "en", {"fr", "en"}) == "fr"
+    )
+    assert (
+        written_in("Kim Jong-un will personally meet Vladimir Putin.", "en", {"fr", "en"}) is None
+    )
+    assert written_in("Kim Jong-un, Vladimir Putin.", "it", {"fr", "en"}) is None  # names only
+    source = "Le fabricant Voltaris a annoncé que la production de sa future usine démarrera."
+    dutch = "De productie van de nieuwe usine van Voltaris begint later."
+    assert copied_words(dutch, source, "Wanneer begint de productie bij Voltaris?") == ["usine"]
+    assert copied_words("De fabriek van Voltaris opent later.", source, "Wanneer?") == []

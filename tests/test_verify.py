@@ -365,3 +365,64 @@ def test_past_the_first_sentence_an_answer_rests_on_the_passages_it_began_with(
     # Alone, the last claim rests on its passage: nothing came before it.
     (alone,) = verifier.verify(answer[2:], shown, "What does Kim want from Russia?", 0.8)
     assert (alone.status, alone.passage) == ("verified", 2)
+
+
+def test_a_figure_is_checked_with_its_scale_in_each_language(verifier: Verifier) -> None:
+    """The issue's German case: "1.3 billion" is "1,3 Milliarden"; a German "Billion"
+    is a thousand times more, and Italian "bilione" too: the digits match, the figure
+    does not."""
+    from qa.verify import scaled_numbers, unstated
+
+    source = "Insured losses from Storm Mareike have reached an estimated €1.3 billion."
+    stated = scaled_numbers(source, "en")
+    assert unstated(scaled_numbers("Die Schäden betragen 1,3 Milliarden Euro.", "de"), stated) == 0
+    assert unstated(scaled_numbers("Die Schäden betragen 1,3 Billionen Euro.", "de"), stated) == 1
+    assert unstated(scaled_numbers("I danni sono di circa €1,3 bilione.", "it"), stated) == 1
+    assert unstated(scaled_numbers("Les dégâts atteignent 1,3 milliard.", "fr"), stated) == 0
+    assert unstated(scaled_numbers("Die Schäden betragen 1,3.", "de"), stated) == 0  # no scale
+    q = Quote(0, len(source), source)
+    passage = Passage(
+        "m",
+        "m#0",
+        "Storm Mareike",
+        None,
+        "m",
+        "en",
+        source,
+        0,
+        len(source),
+        0.8,
+        ((0, len(source)),),
+    )
+    question = "Wie hoch sind die versicherten Schäden durch Sturm Mareike?"
+
+    def status(claim: str) -> str:
+        (v,) = verifier.verify(
+            split_claims(claim + " [1]", "de"), [(passage, [q])], question, None, "de"
+        )
+        return v.status
+
+    assert (
+        status("Die versicherten Schäden durch Sturm Mareike betragen 1,3 Milliarden Euro.")
+        == "verified"
+    )
+    assert (
+        status("Die versicherten Schäden durch Sturm Mareike betragen 1,3 Billionen Euro.")
+        == "unsupported"
+    )
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Quantos empregos promete a fábrica da Voltaris?",
+        "Hoeveel mensen kwamen om door de storm?",
+        "Quanti morti ha causato la tempesta?",
+        "Сколько людей погибло?",
+        "Πόσοι ψήφισαν στις εκλογές;",
+        "Kaç kişi öldü?",
+        "몇 명이 죽었나요?",
+    ],
+)
+def test_a_question_after_a_count_is_recognised_beyond_four_languages(question: str) -> None:
+    assert asks_count(question)
