@@ -39,6 +39,8 @@ from qa.errors import (  # noqa: E402
     QAError,
     StoreError,
 )
+from qa.evaluate import evaluate_retrieval  # noqa: E402
+from qa.health import diagnose  # noqa: E402
 from qa.llm import LLMUnavailable  # noqa: E402
 from qa.types import (  # noqa: E402
     Answer,
@@ -46,6 +48,7 @@ from qa.types import (  # noqa: E402
     Check,
     Citation,
     DocumentInfo,
+    Evaluation,
     Explanation,
     Filters,
     Health,
@@ -67,6 +70,7 @@ __all__ = [
     "ConfigError",
     "DocumentInfo",
     "EmbeddingError",
+    "Evaluation",
     "Explanation",
     "Filters",
     "GenerationError",
@@ -84,5 +88,7 @@ __all__ = [
     "Settings",
     "Signal",
     "StoreError",
+    "diagnose",
+    "evaluate_retrieval",
     "load_settings",
 ]

@@ -28,7 +28,6 @@ from qa.answer import (
 from qa.config import DEFAULT_EMBED, Settings, load_settings
 from qa.embeddings import COMPANIONS, EmbeddingModel, canonical_name, load_embedding
 from qa.errors import GenerationError, QAError
-from qa.evaluate import Evaluation
 from qa.fusion import latest_first
 from qa.ingest import Notice, Progress, ingest_paths
 from qa.judge import GeneratorReader, Judge, Judgement, Scorer
@@ -49,7 +48,6 @@ from qa.types import (
     Citation,
     DocumentInfo,
     Filters,
-    Health,
     IngestReport,
     Passage,
     Quote,
@@ -346,37 +344,6 @@ class Assistant:
                 return True
             return Path(doc_id).is_file() and self.store.remove(doc_id_for(Path(doc_id)))
 
-    def doctor(self, fix: bool = False) -> Health:
-        """Check the index, the models and what would need the network; repair with `fix`."""
-        from qa.health import diagnose
-
-        return diagnose(self, fix)
-
-    def evaluate(
-        self,
-        set_dir: str | Path,
-        *,
-        corpus: str | Path | None = None,
-        use_index: bool = False,
-        anchor: bool = False,
-        limit: int | None = None,
-        on_progress: Callable[[str, int, int], None] | None = None,
-    ) -> Evaluation:
-        """Recall@1/5/20, MRR and search latency on a labelled set (corpus.jsonl +
-        questions.jsonl with positive_ids), ingested into a temporary index unless
-        `use_index`; with `anchor`, the plain llama-index pipeline beside it."""
-        from qa.evaluate import evaluate
-
-        return evaluate(
-            self,
-            Path(set_dir),
-            corpus=Path(corpus) if corpus is not None else None,
-            use_index=use_index,
-            anchor=anchor,
-            limit=limit,
-            on_progress=on_progress,
-        )
-
     def passages_of(self, doc_id: str) -> list[Passage]:
         """Every passage of a document, in reading order."""
         return self.store.document_text(doc_id)
@@ -619,14 +586,11 @@ class Assistant:
                 return None
             original = " ".join(best.quote.text.split())
             text = " ".join(self._translate(llm, original, best.passage.lang, lang).split())
-            # A translation that keeps words of the original, or is not in the question's
-            # language, leaves the quote as it is: the source's words, not a mixture.
-            if (
-                not text
-                or text == original
-                or copied_words(text, original, asking)
-                or written_in(text, lang, {best.passage.lang, "en"})
-            ):
+            # A translation not in the question's language leaves the quote as it is.
+            # (Words shared with the original are not held against it: most are
+            # cognates, "decision", "international"; holding them made Spanish quotes
+            # stand for English questions.)
+            if not text or text == original or written_in(text, lang, {best.passage.lang, "en"}):
                 return None
             one = [(best.passage, [best.quote])]
             verifier = Verifier(self._sentence_vectors, best.floor)
@@ -673,7 +637,7 @@ class Assistant:
                     again = " ".join(self._translate(llm, v.claim.text, slipped, lang).split())
                     claim = replace(v.claim, text=again)
                     (checked,) = verifier.verify([claim], shown, asking, None, lang)
-                    clean = not copied_words(again, source.text, asking)
+                    clean = written_in(again, lang, {source.lang, "en"}) is None
                     if again and clean and checked.passage is not None:
                         v = checked
                 out.append(v)

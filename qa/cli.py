@@ -396,7 +396,9 @@ def doctor(
 ) -> None:
     """Check the index's integrity, the local models, and what would need the network."""
     out, _ = _consoles()
-    health = _assistant(index, None, config).doctor(fix=fix)
+    from qa.health import diagnose
+
+    health = diagnose(_assistant(index, None, config), fix)
     if as_json:
         _json(health.to_dict())
     else:
@@ -485,7 +487,10 @@ def evaluate(
                 on_progress=progress,
             )
         else:
-            result = assistant.evaluate(
+            from qa.evaluate import evaluate_retrieval
+
+            result = evaluate_retrieval(
+                assistant,
                 set_dir,
                 corpus=corpus,
                 use_index=use_index,

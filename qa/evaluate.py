@@ -13,16 +13,16 @@ from __future__ import annotations
 import gzip
 import json
 import shutil
-import statistics
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qa.errors import ConfigError
 from qa.language import detect_language
+from qa.types import Evaluation, Method, Scores
 
 if TYPE_CHECKING:
     from qa.assistant import Assistant
@@ -32,68 +32,6 @@ if TYPE_CHECKING:
 # (stage, done, total): "ingesting" in bytes, then "qa" and "anchor" in questions.
 Progress = Callable[[str, int, int], None]
 DEPTH = 20
-
-
-@dataclass(frozen=True)
-class Scores:
-    """Recall at 1, 5 and 20 and mean reciprocal rank of a method on some questions."""
-
-    questions: int
-    recall_at_1: float
-    recall_at_5: float
-    recall_at_20: float
-    mrr: float
-    search_p50_ms: float
-    search_p95_ms: float
-
-    @classmethod
-    def of(cls, ranks: list[int | None], latencies_ms: list[float]) -> Scores:
-        n = len(ranks) or 1
-
-        def recall(k: int) -> float:
-            return round(sum(r is not None and r <= k for r in ranks) / n, 4)
-
-        ordered = sorted(latencies_ms) or [0.0]
-        return cls(
-            questions=len(ranks),
-            recall_at_1=recall(1),
-            recall_at_5=recall(5),
-            recall_at_20=recall(20),
-            mrr=round(sum(1 / r for r in ranks if r) / n, 4),
-            search_p50_ms=round(statistics.median(ordered), 1),
-            search_p95_ms=round(
-                ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))], 1
-            ),
-        )
-
-
-@dataclass(frozen=True)
-class Method:
-    """One retrieval method on the set: overall, by question language, and its ingest."""
-
-    name: str
-    scores: Scores
-    by_language: dict[str, Scores]
-    chunks: int | None = None  # None: the index was already there (`use_index`)
-    ingest_chunks_per_s: float | None = None
-
-
-@dataclass(frozen=True)
-class Evaluation:
-    """What `Assistant.evaluate` measured."""
-
-    set_name: str
-    embed: str
-    documents: int
-    skipped_questions: int  # their positive documents are not in the index
-    methods: tuple[Method, ...]
-    date: str = field(default_factory=lambda: time.strftime("%Y-%m-%d"))
-
-    def method(self, name: str) -> Method:
-        return next(m for m in self.methods if m.name == name)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def _corpus_file(set_dir: Path, corpus: Path | None) -> Path:
@@ -168,20 +106,21 @@ def _measure(
     return Method(name, Scores.of(ranks, latencies), by_language, chunks, rate)
 
 
-def evaluate(
+def evaluate_retrieval(
     assistant: Assistant,
-    set_dir: Path,
+    set_dir: str | Path,
     *,
-    corpus: Path | None = None,
+    corpus: str | Path | None = None,
     use_index: bool = False,
     anchor: bool = False,
     limit: int | None = None,
     on_progress: Progress | None = None,
 ) -> Evaluation:
-    """qa's retrieval (and the anchor's) on a labelled set; see the module's docstring."""
-
+    """Recall@1/5/20, MRR and search latency of `assistant` on a labelled set (corpus.jsonl
+    + questions.jsonl with positive_ids), ingested into a temporary index unless
+    `use_index`; with `anchor`, the plain llama-index pipeline beside it."""
     set_dir = Path(set_dir)
-    corpus_file = _corpus_file(set_dir, corpus)
+    corpus_file = _corpus_file(set_dir, Path(corpus) if corpus is not None else None)
     questions = _questions(set_dir, limit)
     with tempfile.TemporaryDirectory(prefix="qa-eval-") as tmp:
         methods: list[Method] = []

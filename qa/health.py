@@ -210,6 +210,8 @@ def _network_checks(qa: Assistant) -> list[Check]:
     return [Check("network", offline and not any("hub" in n for n in needs), detail)]
 
 
-def diagnose(qa: Assistant, fix: bool) -> Health:
+def diagnose(qa: Assistant, fix: bool = False) -> Health:
+    """`qa doctor`: the index's integrity, the local models, and what would need the
+    network; with `fix`, repaired where that is safe."""
     index, repaired = _index_checks(qa, fix)
     return Health(tuple(index + _model_checks(qa) + _network_checks(qa)), tuple(repaired))

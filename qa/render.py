@@ -13,8 +13,8 @@ from rich.table import Table
 from rich.text import Text
 
 from qa import Answer, AnswerStream, Citation, DocumentInfo, Explanation, IngestReport, Passage
-from qa.evaluate import Evaluation
 from qa.evaluate_answers import AnswerEvaluation
+from qa.types import Evaluation
 
 # Article text is untrusted: escape sequences in it must never reach the terminal raw.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import statistics
+import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -298,3 +300,65 @@ class Health:
             "checks": [asdict(c) for c in self.checks],
             "repaired": list(self.repaired),
         }
+
+
+@dataclass(frozen=True)
+class Scores:
+    """Recall at 1, 5 and 20 and mean reciprocal rank of a method on some questions."""
+
+    questions: int
+    recall_at_1: float
+    recall_at_5: float
+    recall_at_20: float
+    mrr: float
+    search_p50_ms: float
+    search_p95_ms: float
+
+    @classmethod
+    def of(cls, ranks: list[int | None], latencies_ms: list[float]) -> Scores:
+        n = len(ranks) or 1
+
+        def recall(k: int) -> float:
+            return round(sum(r is not None and r <= k for r in ranks) / n, 4)
+
+        ordered = sorted(latencies_ms) or [0.0]
+        return cls(
+            questions=len(ranks),
+            recall_at_1=recall(1),
+            recall_at_5=recall(5),
+            recall_at_20=recall(20),
+            mrr=round(sum(1 / r for r in ranks if r) / n, 4),
+            search_p50_ms=round(statistics.median(ordered), 1),
+            search_p95_ms=round(
+                ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))], 1
+            ),
+        )
+
+
+@dataclass(frozen=True)
+class Method:
+    """One retrieval method on the set: overall, by question language, and its ingest."""
+
+    name: str
+    scores: Scores
+    by_language: dict[str, Scores]
+    chunks: int | None = None  # None: the index was already there (`use_index`)
+    ingest_chunks_per_s: float | None = None
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """What `Assistant.evaluate` measured (`qa eval`)."""
+
+    set_name: str
+    embed: str
+    documents: int
+    skipped_questions: int  # their positive documents are not in the index
+    methods: tuple[Method, ...]
+    date: str = field(default_factory=lambda: time.strftime("%Y-%m-%d"))
+
+    def method(self, name: str) -> Method:
+        return next(m for m in self.methods if m.name == name)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

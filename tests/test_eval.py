@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from qa import Assistant, ConfigError
+from qa import Assistant, ConfigError, evaluate_retrieval
 from qa.cli import app
 
 CORPUS = [
@@ -57,7 +57,7 @@ def write_set(folder: Path, gz: bool = False) -> Path:
 def test_evaluate_reports_exact_recall_per_language_beside_the_anchor(isolated: Path) -> None:
     labelled = write_set(isolated / "set", gz=True)
     qa = Assistant(index_dir=isolated / "index")
-    result = qa.evaluate(labelled, anchor=True)
+    result = evaluate_retrieval(qa, labelled, anchor=True)
     assert (result.set_name, result.documents, result.skipped_questions) == ("set", 6, 1)
     assert not (isolated / "index").exists()  # a temporary index, never the user's
 
@@ -114,7 +114,7 @@ def test_a_folder_that_is_not_a_labelled_set_is_one_clear_line(isolated: Path) -
     (folder / "corpus.jsonl").write_text('{"id": "a", "text": "x"}\n')
     (folder / "questions.jsonl").write_text('{"question": "q"}\n')
     with pytest.raises(ConfigError, match=r"questions.jsonl:1: not a labelled question"):
-        Assistant(index_dir=isolated / "index").evaluate(folder)
+        evaluate_retrieval(Assistant(index_dir=isolated / "index"), folder)
     result = CliRunner().invoke(app, ["eval", str(isolated / "nowhere")])
     assert result.exit_code != 0
     assert "no corpus.jsonl" in result.output and "Traceback" not in result.output

@@ -214,7 +214,7 @@ def test_a_server_that_never_answers_is_a_clear_error_in_bounded_time(isolated: 
 def test_doctor_finds_and_repairs_what_an_interrupted_ingest_left(
     isolated: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from qa import Assistant, load_settings
+    from qa import Assistant, diagnose, load_settings
 
     # One document a batch and a write, so the interruption falls between two documents.
     monkeypatch.setattr("qa.ingest._WRITE_BATCH", 1)
@@ -234,14 +234,14 @@ def test_doctor_finds_and_repairs_what_an_interrupted_ingest_left(
     with pytest.raises(KeyboardInterrupt):
         qa.ingest([src])
     monkeypatch.setattr(qa.store, "commit", commit)
-    health = qa.doctor()
+    health = diagnose(qa)
     assert not health.ok
     orphans = next(c for c in health.checks if c.name == "orphan chunks")
     assert not orphans.ok and orphans.detail.startswith("1 chunks belong to no committed document")
     assert qa.search("sommet a19", 3)[0].doc_id != "a19"  # invisible before the repair too
     stray = next(c for c in health.checks if c.name == "orphan sentences")
     assert not stray.ok and stray.detail.startswith("2 sentence vectors")
-    fixed = qa.doctor(fix=True)
+    fixed = diagnose(qa, fix=True)
     assert fixed.ok
     assert fixed.repaired == ("deleted 1 orphan chunks", "deleted 2 orphan sentence vectors")
     assert counts(isolated / "index") == (19, 19, 19)
@@ -251,10 +251,12 @@ def test_doctor_finds_and_repairs_what_an_interrupted_ingest_left(
     qa.store.lexical.close()
     for path in qa.store.lexical.path.parent.glob(qa.store.lexical.path.name + "*"):
         path.unlink()
-    lexical = next(c for c in qa.doctor().checks if c.name == "lexical index")
+    lexical = next(c for c in diagnose(qa).checks if c.name == "lexical index")
     assert not lexical.ok and lexical.detail.startswith("40 documents missing or outdated")
-    assert qa.doctor(fix=True).repaired == ("rebuilt the lexical rows of 40 documents, dropped 0",)
-    assert qa.doctor().ok
+    assert diagnose(qa, fix=True).repaired == (
+        "rebuilt the lexical rows of 40 documents, dropped 0",
+    )
+    assert diagnose(qa).ok
 
 
 def test_doctor_cli_reports_each_check(isolated: Path) -> None:

@@ -36,3 +36,40 @@ def test_a_search_from_the_cli_loads_no_model_runtime_it_does_not_use(kim_index:
         "assert 'Kim' in r.output"
     )
     assert imported_after(code) == []
+
+
+def test_no_module_of_qa_imports_one_that_imports_it_back() -> None:
+    """One direction of flow: the modules' imports, at the top or inside a function
+    (those under TYPE_CHECKING name types only), form no circle."""
+    import ast
+    from pathlib import Path
+
+    package = Path(__file__).resolve().parent.parent / "qa"
+    graph: dict[str, set[str]] = {}
+    for path in package.glob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for block in [n for n in ast.walk(tree) if isinstance(n, ast.If)]:
+            if "TYPE_CHECKING" in ast.unparse(block.test):
+                block.body = []
+        found = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("qa"):
+                parts = node.module.split(".")
+                if len(parts) > 1:
+                    found.add(parts[1])
+                else:  # `from qa import x, y`: the names that are modules
+                    found |= {a.name for a in node.names if (package / f"{a.name}.py").exists()}
+        graph[path.stem] = found - {path.stem}
+
+    def circle(start: str) -> list[str] | None:
+        stack = [(start, [start])]
+        while stack:
+            node, trail = stack.pop()
+            for nxt in graph.get(node, ()):
+                if nxt == start:
+                    return trail + [nxt]
+                if nxt not in trail:
+                    stack.append((nxt, trail + [nxt]))
+        return None
+
+    assert {m: c for m in graph if (c := circle(m)) is not None} == {}
