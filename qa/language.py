@@ -48,6 +48,7 @@ _CUES: dict[str, frozenset[str]] = {
 _WORD = re.compile(r"[^\W\d_]+")
 _SHORT = 8
 _LIKELY = 5
+_SURE = 0.9
 # Kana anywhere is Japanese (Chinese has none; Japanese writes names in Han alone).
 _KANA = re.compile(r"[\u3040-\u30ff]")
 # Scripts that name their language outright when they write most of the text.
@@ -103,10 +104,14 @@ def detect_language(text: str, default: str = "en") -> str:
             return written
     if len(words) > _SHORT:
         return str(_identifier().classify(sample)[0])
-    # Question words settle a short text, among the languages the n-gram model finds
-    # likely: "Kim" opens a Turkish question, not an English sentence about Kim Jong-un.
-    ranked = [str(lang) for lang, _ in _identifier().rank(sample)[:_LIKELY]]
-    return _by_cues(words, ranked) or ranked[0]
+    # Question words settle a short text the n-gram model hesitates on, among the
+    # languages it finds likely: "Kim" opens a Turkish question, not an English sentence
+    # about Kim Jong-un; a sure model is not overruled ("del" is Spanish, but "Quanto
+    # costa un biglietto del tram?" is Italian).
+    ranked = _identifier().rank(sample)[:_LIKELY]
+    if ranked[0][1] >= _SURE:
+        return str(ranked[0][0])
+    return _by_cues(words, [str(lang) for lang, _ in ranked]) or str(ranked[0][0])
 
 
 def written_in(text: str, lang: str, suspects: set[str]) -> str | None:

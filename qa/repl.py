@@ -97,7 +97,11 @@ def _command(chat: Chat, console: Console, line: str) -> bool:
         chat.reset()
         console.print(Text("Conversation forgotten.", style="dim"))
     elif name == "/sources":
-        if last is None or not last.citations:
+        if last is not None and not last.citations:
+            console.print(
+                Text("The last answer cites no source: no passage answered it.", style="dim")
+            )
+        elif last is None:
             console.print(Text("No sources yet: ask a question first.", style="dim"))
         else:
             print_citations(console, last.citations, last)

@@ -56,15 +56,15 @@ def test_an_unanswerable_question_gets_an_abstention(local: Assistant) -> None:
 def test_a_refusal_comes_in_the_questions_language_translated_once(
     local: Assistant, kim_index: Path, isolated: Path
 ) -> None:
-    """No template file speaks Dutch: the model translates the English one once, the
+    """No template file speaks Vietnamese: the model translates the English one once, the
     translation is kept in the cache folder, and later refusals, with a model or
     without, read it from there."""
-    question = "Wat is het beste recept voor appeltaart?"
+    question = "Công thức làm bánh táo ngon nhất là gì?"
     bare = Assistant(index_dir=kim_index, llm="none")
     assert bare.ask(question).text.startswith("The articles in the index do not answer")
     first = local.ask(question)
-    assert first.abstained and detect_language(first.text) == "nl", first.text
+    assert first.abstained and detect_language(first.text) == "vi", first.text
     assert question in first.text
-    (cached,) = (isolated.parent / "home" / ".cache" / "qa" / "prompts").glob("no_answer.nl.*")
-    later = Assistant(index_dir=kim_index, llm="none").ask("Wat kost een ticket naar de maan?")
+    (cached,) = (isolated.parent / "home" / ".cache" / "qa" / "prompts").glob("no_answer.vi.*")
+    later = Assistant(index_dir=kim_index, llm="none").ask("Vé đi mặt trăng giá bao nhiêu?")
     assert later.abstained and later.text.split("“")[0].split('"')[0] in cached.read_text()

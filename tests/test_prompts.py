@@ -13,7 +13,9 @@ def test_shipped_templates_load_and_fall_back_to_english() -> None:
     prompts = Prompts(Settings().resolved_prompts_dir())
     assert "« Où ? »" in prompts.render("no_answer", "fr", question="Où ?")
     assert "“Wo?”" not in prompts.render("no_answer", "de", question="Wo?")
-    assert "“Kto?”" in prompts.render("no_answer", "pl", question="Kto?")
+    assert "„Kto?”" in prompts.render("no_answer", "pl", question="Kto?")
+    # A language with no template and no model: the English text.
+    assert "“Mikä?”" in prompts.render("no_answer", "fi", question="Mikä?")
 
 
 @pytest.mark.parametrize(
