@@ -14,6 +14,7 @@ from rich.text import Text
 
 from qa import Answer, AnswerStream, Citation, DocumentInfo, Explanation, IngestReport, Passage
 from qa.evaluate_answers import AnswerEvaluation
+from qa.language import detect_language, language_name
 from qa.types import Evaluation
 
 # Article text is untrusted: escape sequences in it must never reach the terminal raw.
@@ -93,6 +94,15 @@ def print_answer(console: Console, answer: Answer, show_sources: bool = True) ->
         ]
         note = f"(sentences of the draft left out: {', '.join(r for r in reasons if r)})"
         console.print(Text(note, style="dim"))
+    if answer.mode == "extractive" and not answer.abstained:
+        # A quote stands in its article's language when its translation could not be
+        # checked: say so, rather than leave a reader wondering why.
+        asked = detect_language(answer.question)
+        other = {s.source_lang for s in answer.sentences if s.source_lang not in (None, asked)}
+        if other:
+            names = ", ".join(sorted(language_name(lang) for lang in other if lang))
+            line = f"(quoted as the article says it, in {names}: no checked translation)"
+            console.print(Text(line, style="dim"))
     if show_sources:
         if answer.abstained:
             if answer.closest:

@@ -158,6 +158,14 @@ def test_cli_sources_search_remove(kim_index: Path) -> None:
         app, ["search", KIM, "--index", str(kim_index), "--explain", "--json"]
     ).stdout
     assert_schema(json.loads(explained), "search")
+    quoted = runner.invoke(app, ["ask", KIM, "--index", str(kim_index), "--no-llm"])
+    # An English question, a French quote: the reader is told why it is not in English.
+    assert "(quoted as the article says it, in French: no checked translation)" in quoted.stdout
+    french = runner.invoke(
+        app,
+        ["ask", "Pourquoi Kim veut-il rencontrer Poutine ?", "--index", str(kim_index), "--no-llm"],
+    )
+    assert french.exit_code == 0 and "quoted as the article says it" not in french.stdout
     declined = runner.invoke(app, ["ask", OFF_TOPIC, "--index", str(kim_index), "--json"])
     refusal = json.loads(declined.stdout)
     assert_schema(refusal, "ask")
