@@ -447,6 +447,13 @@ class Assistant:
         )
         return str(next(reply).message.content or "")
 
+    def _translation(self, llm: Any, text: str, source: str, lang: str, article: str) -> str | None:
+        """`text` translated from `source` into `lang`, on one line; None when the model
+        wrote nothing, or wrote it in the `article`'s language or English (where a small
+        model slips) instead of `lang`."""
+        again = " ".join(self._translate(llm, text, source, lang).split())
+        return again if again and not written_in(again, lang, {article, "en"}) else None
+
     def _answer_stream(
         self,
         question: str,
@@ -585,12 +592,12 @@ class Assistant:
             if best.passage.lang == lang:
                 return None
             original = " ".join(best.quote.text.split())
-            text = " ".join(self._translate(llm, original, best.passage.lang, lang).split())
+            text = self._translation(llm, original, best.passage.lang, lang, best.passage.lang)
             # A translation not in the question's language leaves the quote as it is.
             # (Words shared with the original are not held against it: most are
             # cognates, "decision", "international"; holding them made Spanish quotes
             # stand for English questions.)
-            if not text or text == original or written_in(text, lang, {best.passage.lang, "en"}):
+            if text is None or text == original:
                 return None
             one = [(best.passage, [best.quote])]
             verifier = Verifier(self._sentence_vectors, best.floor)
@@ -626,20 +633,19 @@ class Assistant:
             does not support leaves the sentence as it was."""
             out = []
             for v in verdicts:
-                slipped = None
                 if v.passage is not None:
                     source = shown[v.passage][0]
                     slipped = written_in(v.claim.text, lang, {source.lang, "en"})
                     if slipped is None and source.lang != lang:
                         copied = copied_words(v.claim.text, source.text, asking)
                         slipped = source.lang if copied else None
-                if slipped is not None:
-                    again = " ".join(self._translate(llm, v.claim.text, slipped, lang).split())
-                    claim = replace(v.claim, text=again)
-                    (checked,) = verifier.verify([claim], shown, asking, None, lang)
-                    clean = written_in(again, lang, {source.lang, "en"}) is None
-                    if again and clean and checked.passage is not None:
-                        v = checked
+                    again = slipped and self._translation(
+                        llm, v.claim.text, slipped, lang, source.lang
+                    )
+                    if again:
+                        claim = replace(v.claim, text=again)
+                        (checked,) = verifier.verify([claim], shown, asking, None, lang)
+                        v = checked if checked.passage is not None else v
                 out.append(v)
             return out
 

@@ -72,6 +72,12 @@ class Settings:
         return found
 
 
+def cache_dir() -> Path:
+    """qa's cache folder: `$XDG_CACHE_HOME/qa`, else `~/.cache/qa` (the local model's
+    GGUF, translated templates)."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "qa"
+
+
 def _first_existing(*paths: Path) -> Path | None:
     return next((p for p in paths if p.is_dir()), None)
 

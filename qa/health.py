@@ -104,7 +104,7 @@ def _index_checks(qa: Assistant, fix: bool) -> tuple[list[Check], list[str]]:
 
 def _duplicates_check(qa: Assistant, fix: bool, repaired: list[str]) -> Check:
     """Articles stored under several ids (ingested before qa knew them as one, or with
-    --keep-duplicates); `fix` keeps one of each: a file still there, else the first id."""
+    --keep-duplicates); `fix` keeps the first of each group (`duplicate_groups`)."""
     store = qa.store
     groups = duplicate_groups(store.committed_hashes())
     if fix and groups:

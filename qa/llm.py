@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from qa.config import Settings
+from qa.config import Settings, cache_dir
 from qa.errors import ConfigError, QAError
 
 BACKENDS = ("local", "openai-like", "ollama", "none")
@@ -44,8 +44,7 @@ def _part_path(n: int) -> Path:
 def model_dir(settings: Settings) -> Path:
     if settings.model_dir is not None:
         return settings.model_dir
-    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(cache) / "qa" / "models"
+    return cache_dir() / "models"
 
 
 def assemble_gguf(target_dir: Path) -> Path:

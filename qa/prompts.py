@@ -13,6 +13,7 @@ import string
 from collections.abc import Callable
 from pathlib import Path
 
+from qa.config import cache_dir
 from qa.errors import PromptError
 
 REQUIRED: dict[str, frozenset[str]] = {
@@ -50,7 +51,7 @@ class Prompts:
         except (OSError, UnicodeDecodeError) as e:
             raise PromptError(f"{path}: cannot read the template ({e}).") from None
         try:
-            found = {f for _, f, _, _ in string.Formatter().parse(text) if f is not None}
+            found = set(_placeholders(text))
         except ValueError as e:
             raise PromptError(f"{path}: malformed placeholder ({e}).") from None
         missing = REQUIRED[name] - found
@@ -85,7 +86,7 @@ class Prompts:
             return None
         # Named by the English text's hash: editing the template translates it again.
         digest = hashlib.sha256(english.encode("utf-8")).hexdigest()[:12]
-        cached = _cache_dir() / f"{name}.{lang}.{digest}.txt"
+        cached = cache_dir() / "prompts" / f"{name}.{lang}.{digest}.txt"
         if cached.is_file():
             try:
                 return self._check(cached, name)
@@ -94,9 +95,10 @@ class Prompts:
         if translate is None:
             return None
         text = translate(english).strip()
-        found = (
-            [f for _, f, _, _ in string.Formatter().parse(text) if f is not None] if text else []
-        )
+        try:
+            found = _placeholders(text)
+        except ValueError:  # a stray brace in the translation
+            return None
         if sorted(found) != sorted(REQUIRED[name]):  # a placeholder lost or invented
             return None
         try:
@@ -115,6 +117,6 @@ def fill(template: str, **values: str) -> str:
     return str(PromptTemplate(template).format(**values))  # type: ignore[arg-type]
 
 
-def _cache_dir() -> Path:
-    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(cache) / "qa" / "prompts"
+def _placeholders(text: str) -> list[str]:
+    """The placeholders of a template, in order; ValueError when one is malformed."""
+    return [f for _, f, _, _ in string.Formatter().parse(text) if f is not None]

@@ -348,7 +348,7 @@ class Method:
 
 @dataclass(frozen=True)
 class Evaluation:
-    """What `Assistant.evaluate` measured (`qa eval`)."""
+    """What `evaluate_retrieval` measured (`qa eval`)."""
 
     set_name: str
     embed: str

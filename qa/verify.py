@@ -241,12 +241,13 @@ _BY_LANG = {
     "bilhões": {"pt": 9},
 }
 _LONG_BILLION = 12
-_SCALED = re.compile(r"(\d+(?:[.,]\d+)*)\s*([^\W\d_]+\.?)?")
+Figure = tuple[str, int | None]  # digits, power of ten of its scale word
+_SCALED = re.compile(rf"({_NUMBER.pattern})\s*([^\W\d_]+\.?)?")
 
 
-def scaled_numbers(text: str, lang: str | None) -> set[tuple[str, int | None]]:
+def scaled_numbers(text: str, lang: str | None) -> set[Figure]:
     """(digits, power of ten of the scale word after them, or None) of each number."""
-    out: set[tuple[str, int | None]] = set()
+    out: set[Figure] = set()
     for m in _SCALED.finditer(text):
         word = (m.group(2) or "").rstrip(".").lower()
         power = _SCALE.get(word)
@@ -256,23 +257,24 @@ def scaled_numbers(text: str, lang: str | None) -> set[tuple[str, int | None]]:
     return out
 
 
-def unstated(claimed: set[tuple[str, int | None]], stated: set[tuple[str, int | None]]) -> int:
-    """How many of a claim's numbers its source does not state: same digits, and the
-    same scale when both give one."""
-    return sum(
-        not any(d == sd and (p is None or sp is None or p == sp) for sd, sp in stated)
-        for d, p in claimed
-    )
+def _states(stated: set[Figure], figure: Figure) -> bool:
+    """Whether a source's figures state `figure`: the same digits, and the same scale
+    when both give one."""
+    digits, power = figure
+    return any(d == digits and (power is None or p is None or p == power) for d, p in stated)
 
 
-def misstated(claimed: set[tuple[str, int | None]], stated: set[tuple[str, int | None]]) -> bool:
+def unstated(claimed: set[Figure], stated: set[Figure]) -> int:
+    """How many of a claim's numbers its source does not state."""
+    return sum(not _states(stated, f) for f in claimed)
+
+
+def misstated(claimed: set[Figure], stated: set[Figure]) -> bool:
     """Whether the claim gives a figure of the source at another scale (its digits,
     another power of ten): never a paraphrase, so that source cannot support it."""
     return any(
-        p is not None
-        and any(d == sd for sd, _ in stated)
-        and not any(d == sd and (sp is None or p == sp) for sd, sp in stated)
-        for d, p in claimed
+        f[1] is not None and any(d == f[0] for d, _ in stated) and not _states(stated, f)
+        for f in claimed
     )
 
 

@@ -34,3 +34,11 @@ def test_a_broken_template_fails_at_load_naming_the_file(
 def test_a_missing_template_is_named(tmp_path: Path) -> None:
     with pytest.raises(PromptError, match="no_answer.txt: missing prompt template"):
         Prompts(tmp_path)
+
+
+def test_a_translated_template_with_a_stray_brace_falls_back_to_english() -> None:
+    prompts = Prompts(Settings().resolved_prompts_dir())
+    broken = prompts.template("no_answer", "fi", lambda english: "Artikkelit { {question}")
+    assert broken == prompts.template("no_answer", "en")
+    kept = prompts.template("no_answer", "fi", lambda english: "Artikkelit eivät vastaa {question}")
+    assert kept == "Artikkelit eivät vastaa {question}"
