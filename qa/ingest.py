@@ -23,7 +23,8 @@ from qa.documents import Document, discover, read
 from qa.embeddings import EmbeddingModel, load_embedding
 from qa.identity import Identity
 from qa.lexical import Row, row
-from qa.store import MIN_SENTENCE_WORDS, IndexInfo, Pending, Store
+from qa.records import MIN_SENTENCE_WORDS
+from qa.store import IndexInfo, Pending, Store
 from qa.types import IngestFailure, IngestReport
 
 Progress = Callable[[int, int], None]

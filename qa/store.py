@@ -6,15 +6,11 @@ written only after all its chunks are, and names the content hash those chunks c
 it is the commit. Chunks that no record names (an interrupted ingest, the old version
 of a changed document) are never returned and are swept on the next write.
 
-An index built with a companion model (USE-m3 beside e5) keeps each chunk's companion
-vector in the chunk's Chroma record, as int8 in base64: the companion only rescores
-passages already retrieved, so it needs no vector index of its own, and it follows its
-chunk through every write, sweep and server without bookkeeping.
+Connecting to Chroma is qa.chroma's; what a chunk's record holds, qa.records'.
 """
 
 from __future__ import annotations
 
-import base64
 import json
 import math
 import re
@@ -28,26 +24,30 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from qa.chroma import PAGE, connect, first_line, server_url
 from qa.chunking import Chunk
 from qa.documents import Document
 from qa.errors import IndexNotFoundError, ModelMismatchError, StoreError
 from qa.fusion import NAMES_WEIGHT, Candidate, fuse, sentence_signal
 from qa.lexical import Hit, Lexical, Row, row
+from qa.records import (
+    CHUNK_KEY,
+    COMPANION_KEY,
+    EMBED_KEY,
+    SENTENCE_KEY,
+    VERSION_KEY,
+    chunk_node,
+    chunk_text,
+    pack,
+    to_passage,
+    unpack,
+)
 from qa.types import DocumentInfo, Filters, Passage, date_number
 
-_EMBED_KEY = "qa_embed"
-_CHUNK_KEY = "qa_chunk_words"
-_SENTENCE_KEY = "qa_sentences"
-_VERSION_KEY = "qa_version"  # the documents collection's: a new one at every change
-_COMPANION_KEY = "qa_companion"  # the collection's companion model; in a chunk, its vector
-# Sentences shorter than this (bylines, "Essai nucléaire") carry no answer of their own.
-MIN_SENTENCE_WORDS = 4
 # Passages first retrieved by each signal (cosine, lexical), then fused.
 _POOL = 40
 # Chroma needs a vector for every record; document records are looked up by id only.
 _NO_VECTOR = [1.0]
-_PAGE = 5000
-_HIDDEN = ["doc_hash", "position", "sentences", "source", "date", "date_num", "lang", "doc_id"]
 
 
 @dataclass(frozen=True)
@@ -71,127 +71,12 @@ class IndexInfo:
     companion: str = ""  # the second model whose passage cosines join the dense score
 
 
-def _client(index_dir: Path, chroma_url: str | None, timeout: float) -> Any:
-    import chromadb
-
-    settings = chromadb.Settings(anonymized_telemetry=False)
-    try:
-        if chroma_url:
-            import httpx
-
-            url = urlparse(_url(chroma_url))
-            # chromadb's HTTP session waits forever on a server that stops answering, even
-            # while connecting: a bounded heartbeat first, a bounded session after.
-            limit = httpx.Timeout(timeout, connect=min(timeout, 5.0))
-            httpx.get(f"{url.scheme}://{url.netloc}/api/v2/heartbeat", timeout=limit)
-            client = chromadb.HttpClient(
-                host=url.hostname or "localhost",
-                port=url.port or (443 if url.scheme == "https" else 8000),
-                ssl=url.scheme == "https",
-                settings=settings,
-            )
-            session = getattr(getattr(client, "_server", None), "_session", None)
-            if session is not None:
-                session.timeout = limit
-            return client
-        client = _patiently(lambda: _persistent(index_dir, settings), timeout)
-        return _Patient(client, timeout)
-    except Exception as e:  # chromadb raises bare Exception/ValueError for unreachable servers
-        where = chroma_url or str(index_dir)
-        raise StoreError(f"Cannot open the Chroma store at {where}: {_first_line(e)}") from None
-
-
-def _persistent(index_dir: Path, settings: Any) -> Any:
-    import chromadb
-    from chromadb.api.shared_system_client import SharedSystemClient
-
-    try:
-        return chromadb.PersistentClient(path=str(index_dir), settings=settings)
-    except Exception as e:
-        # Both are what a client sees while another process runs the migrations.
-        if "already exists" in str(e) or "has no attribute 'bindings'" in str(e):
-            # Two processes opened a new index at once and both ran Chroma's migrations.
-            # Chroma caches the loser's half-started system by path; dropping it lets the
-            # retry start afresh and find the tables.
-            cache = SharedSystemClient._identifier_to_system
-            for key in [k for k in cache if _same_path(k, index_dir)]:
-                cache.pop(key, None)
-                SharedSystemClient._identifier_to_refcount.pop(key, None)
-            raise _Busy(str(e)) from None
-        raise
-
-
-def _same_path(key: str, index_dir: Path) -> bool:
-    try:
-        return Path(key).resolve() == index_dir.resolve()
-    except (OSError, ValueError):
-        return False
-
-
-class _Busy(Exception):
-    """Another process is setting the embedded store up; try again in a moment."""
-
-
-def _url(chroma_url: str) -> str:
-    return chroma_url if "://" in chroma_url else f"http://{chroma_url}"
-
-
-def _locked(e: BaseException) -> bool:
-    text = str(e)
-    return isinstance(e, _Busy) or "database is locked" in text or "(code: 5)" in text
-
-
-def _patiently(call: Callable[[], Any], timeout: float) -> Any:
-    """`call()`, retried while another process holds SQLite's lock on the embedded store.
-
-    Chroma's embedded store is one SQLite file: a reader in one process and a writer in
-    another each hold its lock for a moment, and Chroma reports the other's moment as an
-    error. Waiting it out, for a bounded time, is what a user expects.
-    """
-    deadline = time.monotonic() + timeout
-    delay = 0.02
-    while True:
-        try:
-            return call()
-        except Exception as e:
-            if not _locked(e) or time.monotonic() > deadline:
-                raise
-            time.sleep(delay)
-            delay = min(delay * 2, 0.5)
-
-
-class _Patient:
-    """A Chroma client or collection whose every call waits out another process's lock."""
-
-    def __init__(self, target: Any, timeout: float):
-        self._target = target
-        self._timeout = timeout
-
-    def __getattr__(self, name: str) -> Any:
-        attr = getattr(self._target, name)
-        if not callable(attr):
-            return attr
-
-        def call(*args: Any, **kwargs: Any) -> Any:
-            result = _patiently(lambda: attr(*args, **kwargs), self._timeout)
-            if type(result).__name__ == "Collection":
-                return _Patient(result, self._timeout)
-            return result
-
-        return call
-
-
 def _flock(handle: Any, exclusive: bool) -> None:
     """Take (without waiting) or release the writer lock. Imported here: fcntl does not
     exist on Windows, where `import qa` must work all the same."""
     import fcntl
 
     fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB if exclusive else fcntl.LOCK_UN)
-
-
-def _first_line(e: BaseException) -> str:
-    text = str(e).strip() or type(e).__name__
-    return text.splitlines()[0]
 
 
 class Store:
@@ -212,7 +97,7 @@ class Store:
         if chroma_url:
             # The server keeps the vectors; this machine keeps a lexical index of them,
             # one per server and collection, synchronised from the server when it lags.
-            server = re.sub(r"[^A-Za-z0-9.-]+", "_", urlparse(_url(chroma_url)).netloc)
+            server = re.sub(r"[^A-Za-z0-9.-]+", "_", urlparse(server_url(chroma_url)).netloc)
             lexical = index_dir / "lexical" / f"{server}-{collection}.sqlite3"
         else:
             lexical = index_dir / f"{collection}-lexical.sqlite3"
@@ -229,7 +114,7 @@ class Store:
 
     def _connect(self) -> Any:
         if self._client is None:
-            self._client = _client(self.index_dir, self.chroma_url, self.timeout)
+            self._client = connect(self.index_dir, self.chroma_url, self.timeout)
         return self._client
 
     def missing(self) -> str:
@@ -259,14 +144,14 @@ class Store:
                 if "does not exist" in str(e) or "not found" in str(e).lower():
                     return None
                 raise StoreError(
-                    f"Cannot read the index at {self.where}: {_first_line(e)}"
+                    f"Cannot read the index at {self.where}: {first_line(e)}"
                 ) from None
         meta = self._chunks.metadata or {}
         info = IndexInfo(
-            str(meta.get(_EMBED_KEY, "")),
-            int(meta.get(_CHUNK_KEY, 0)),
-            bool(meta.get(_SENTENCE_KEY, False)),
-            str(meta.get(_COMPANION_KEY, "")),
+            str(meta.get(EMBED_KEY, "")),
+            int(meta.get(CHUNK_KEY, 0)),
+            bool(meta.get(SENTENCE_KEY, False)),
+            str(meta.get(COMPANION_KEY, "")),
         )
         if info.sentences and self._sentences is None:
             self._sentences = self._open_sentences()
@@ -292,10 +177,10 @@ class Store:
                     self._names[0],
                     configuration={"hnsw": {"space": "cosine"}},
                     metadata={
-                        _EMBED_KEY: wanted.embed,
-                        _CHUNK_KEY: wanted.chunk_words,
-                        _SENTENCE_KEY: wanted.sentences,
-                        _COMPANION_KEY: wanted.companion,
+                        EMBED_KEY: wanted.embed,
+                        CHUNK_KEY: wanted.chunk_words,
+                        SENTENCE_KEY: wanted.sentences,
+                        COMPANION_KEY: wanted.companion,
                     },
                     embedding_function=None,
                 )
@@ -306,7 +191,7 @@ class Store:
                     self._sentences = self._open_sentences()
             except Exception as e:
                 raise StoreError(
-                    f"Cannot create the index at {self.where}: {_first_line(e)}"
+                    f"Cannot create the index at {self.where}: {first_line(e)}"
                 ) from None
             return wanted
         self.check_model(wanted.embed)
@@ -389,47 +274,15 @@ class Store:
 
     def write(self, batch: list[Pending]) -> None:
         """Add documents' chunks and sentences; they stay invisible until `commit`."""
-        from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
-
         nodes = []
         extras: list[dict[str, str]] = []
         for item in batch:
-            doc = item.doc
             if item.companion_vectors:
-                extras += [{_COMPANION_KEY: _pack(v)} for v in item.companion_vectors]
+                extras += [{COMPANION_KEY: pack(v)} for v in item.companion_vectors]
             else:
                 extras += [{} for _ in item.chunks]
             for chunk, vector in zip(item.chunks, item.vectors, strict=True):
-                metadata = {
-                    "doc_id": doc.doc_id,
-                    "title": doc.title,
-                    "date": doc.date or "",
-                    # Chroma compares numbers only: dates filter as YYYYMMDD, -1 when unknown.
-                    "date_num": date_number(doc.date) or -1,
-                    "source": doc.source,
-                    "lang": doc.lang,
-                    "doc_hash": doc.hash,
-                    "position": chunk.position,
-                    "start": chunk.start,
-                    "end": chunk.end,
-                    "sentences": json.dumps(chunk.sentences),
-                }
-                nodes.append(
-                    TextNode(
-                        id_=chunk.chunk_id,
-                        text=chunk.text,
-                        metadata=metadata,
-                        embedding=vector,
-                        start_char_idx=chunk.start,
-                        end_char_idx=chunk.end,
-                        excluded_embed_metadata_keys=_HIDDEN + ["start", "end"],
-                        excluded_llm_metadata_keys=_HIDDEN + ["start", "end"],
-                        # llama-index files the source document's id under "doc_id" in Chroma.
-                        relationships={
-                            NodeRelationship.SOURCE: RelatedNodeInfo(node_id=doc.doc_id)
-                        },
-                    )
-                )
+                nodes.append(chunk_node(item.doc, chunk, vector))
         spans = [(item.doc, span) for item in batch for span in item.spans]
         span_vectors = [v for item in batch for v in item.span_vectors]
         try:
@@ -463,7 +316,7 @@ class Store:
             )
         except Exception as e:
             raise StoreError(
-                f"Cannot write to the index at {self.where}: {_first_line(e)}"
+                f"Cannot write to the index at {self.where}: {first_line(e)}"
             ) from None
 
     def _add_chunks(self, nodes: list[Any], extras: list[dict[str, str]]) -> None:
@@ -478,14 +331,14 @@ class Store:
         """
         from llama_index.core.vector_stores.utils import node_to_metadata_dict
 
-        for i in range(0, len(nodes), _PAGE):
-            page = nodes[i : i + _PAGE]
+        for i in range(0, len(nodes), PAGE):
+            page = nodes[i : i + PAGE]
             self._chunks.add(
                 ids=[n.id_ for n in page],
                 embeddings=[n.get_embedding() for n in page],
                 metadatas=[
                     {**node_to_metadata_dict(n, flat_metadata=True), **extra}
-                    for n, extra in zip(page, extras[i : i + _PAGE], strict=True)
+                    for n, extra in zip(page, extras[i : i + PAGE], strict=True)
                 ],
             )
 
@@ -526,7 +379,7 @@ class Store:
             self.lexical.mark_synced(version)
         except Exception as e:
             raise StoreError(
-                f"Cannot write to the index at {self.where}: {_first_line(e)}"
+                f"Cannot write to the index at {self.where}: {first_line(e)}"
             ) from None
 
     def remove(self, doc_id: str) -> bool:
@@ -537,7 +390,7 @@ class Store:
             self._delete_document(doc_id)
         except Exception as e:
             raise StoreError(
-                f"Cannot write to the index at {self.where}: {_first_line(e)}"
+                f"Cannot write to the index at {self.where}: {first_line(e)}"
             ) from None
         return True
 
@@ -555,11 +408,11 @@ class Store:
         the version differ from the one it holds and catches up (a count would miss an
         updated document)."""
         version = uuid.uuid4().hex
-        self._docs.modify(metadata={_VERSION_KEY: version})
+        self._docs.modify(metadata={VERSION_KEY: version})
         return version
 
     def _version(self) -> str | None:
-        value = (self._docs.metadata or {}).get(_VERSION_KEY)
+        value = (self._docs.metadata or {}).get(VERSION_KEY)
         return None if value is None else str(value)
 
     # -- reading -------------------------------------------------------------------
@@ -570,19 +423,19 @@ class Store:
         out: dict[str, dict[str, Any]] = {}
         try:
             if doc_ids is not None:
-                for i in range(0, len(doc_ids), _PAGE):
-                    got = self._docs.get(ids=doc_ids[i : i + _PAGE], include=["metadatas"])
+                for i in range(0, len(doc_ids), PAGE):
+                    got = self._docs.get(ids=doc_ids[i : i + PAGE], include=["metadatas"])
                     out.update(zip(got["ids"], got["metadatas"], strict=True))
                 return out
             offset = 0
             while True:
-                got = self._docs.get(include=["metadatas"], limit=_PAGE, offset=offset)
+                got = self._docs.get(include=["metadatas"], limit=PAGE, offset=offset)
                 out.update(zip(got["ids"], got["metadatas"], strict=True))
-                if len(got["ids"]) < _PAGE:
+                if len(got["ids"]) < PAGE:
                     return out
-                offset += _PAGE
+                offset += PAGE
         except Exception as e:
-            raise StoreError(f"Cannot read the index at {self.where}: {_first_line(e)}") from None
+            raise StoreError(f"Cannot read the index at {self.where}: {first_line(e)}") from None
 
     def documents(self) -> list[DocumentInfo]:
         records = self._doc_records(None)
@@ -683,7 +536,7 @@ class Store:
             names = self.lexical.across_languages(question, lang, depth) if across else []
         except Exception as e:
             raise StoreError(
-                f"Cannot search the lexical index {self.lexical.path}: {_first_line(e)}"
+                f"Cannot search the lexical index {self.lexical.path}: {first_line(e)}"
             ) from None
         return same, names
 
@@ -718,11 +571,11 @@ class Store:
                 found = retriever.retrieve(QueryBundle(query_str="", embedding=vector))
             except Exception as e:
                 raise StoreError(
-                    f"Cannot search the index at {self.where}: {_first_line(e)}"
+                    f"Cannot search the index at {self.where}: {first_line(e)}"
                 ) from None
             committed = self.committed_hashes({n.node.metadata["doc_id"] for n in found})
             passages = [
-                _passage(n.node.metadata, n.node.get_content(), n.node.node_id, n.score)
+                to_passage(n.node.metadata, n.node.get_content(), n.node.node_id, n.score)
                 for n in found
                 if committed.get(n.node.metadata["doc_id"]) == n.node.metadata["doc_hash"]
                 and filters.accepts(n.node.metadata["source"], n.node.metadata["title"])
@@ -742,7 +595,7 @@ class Store:
         try:
             got = self._chunks.get(ids=ids, include=["metadatas", "documents", "embeddings"])
         except Exception as e:
-            raise StoreError(f"Cannot search the index at {self.where}: {_first_line(e)}") from None
+            raise StoreError(f"Cannot search the index at {self.where}: {first_line(e)}") from None
         committed = self.committed_hashes({str(m["doc_id"]) for m in got["metadatas"]})
         query = np.asarray(vector, dtype=np.float32)
         out = []
@@ -755,7 +608,7 @@ class Store:
                 continue
             emb = np.asarray(emb, dtype=np.float32)
             cosine = float(emb @ query / (np.linalg.norm(emb) * np.linalg.norm(query) or 1.0))
-            out.append(_passage(meta, text, chunk_id, math.exp(cosine - 1.0)))
+            out.append(to_passage(meta, text, chunk_id, math.exp(cosine - 1.0)))
         return out
 
     def _companion_cosines(self, vector: list[float], pool: list[Passage]) -> dict[str, float]:
@@ -765,14 +618,14 @@ class Store:
         try:
             got = self._chunks.get(ids=[p.chunk_id for p in pool], include=["metadatas"])
         except Exception as e:
-            raise StoreError(f"Cannot search the index at {self.where}: {_first_line(e)}") from None
+            raise StoreError(f"Cannot search the index at {self.where}: {first_line(e)}") from None
         query = np.asarray(vector, np.float32)
         query /= np.linalg.norm(query) or 1.0
         out = {}
         for chunk_id, meta in zip(got["ids"], got["metadatas"], strict=True):
-            packed = meta.get(_COMPANION_KEY)
+            packed = meta.get(COMPANION_KEY)
             if isinstance(packed, str):
-                v = _unpack(packed)
+                v = unpack(packed)
                 out[chunk_id] = float(v @ query / (np.linalg.norm(v) or 1.0))
         return out
 
@@ -790,7 +643,7 @@ class Store:
                 include=["embeddings", "metadatas"],
             )
         except Exception as e:
-            raise StoreError(f"Cannot search the index at {self.where}: {_first_line(e)}") from None
+            raise StoreError(f"Cannot search the index at {self.where}: {first_line(e)}") from None
         if not got["ids"]:
             return {}, {}
         scores = np.asarray(got["embeddings"], dtype=np.float32) @ np.asarray(vector, np.float32)
@@ -817,7 +670,7 @@ class Store:
             )
         except Exception as e:
             raise StoreError(
-                f"Cannot read the lexical index {self.lexical.path}: {_first_line(e)}"
+                f"Cannot read the lexical index {self.lexical.path}: {first_line(e)}"
             ) from None
         if behind:
             self.sync_lexical()
@@ -830,7 +683,7 @@ class Store:
             have = self.lexical.committed()
         except Exception as e:
             raise StoreError(
-                f"Cannot read the lexical index {self.lexical.path}: {_first_line(e)}"
+                f"Cannot read the lexical index {self.lexical.path}: {first_line(e)}"
             ) from None
         missing = [d for d, h in committed.items() if have.get(d) != h]
         return missing, [d for d in have if d not in committed]
@@ -857,7 +710,7 @@ class Store:
                     if committed.get(doc_id) == meta["doc_hash"]:
                         lang = langs[doc_id] = str(meta.get("lang", ""))
                         by_doc.setdefault(doc_id, []).append(
-                            row(chunk_id, str(meta.get("title", "")), _text(meta, text), lang)
+                            row(chunk_id, str(meta.get("title", "")), chunk_text(meta, text), lang)
                         )
                 self.lexical.add(
                     (doc_id, committed[doc_id], langs[doc_id], rows)
@@ -869,7 +722,7 @@ class Store:
             raise
         except Exception as e:
             raise StoreError(
-                f"Cannot update the lexical index {self.lexical.path}: {_first_line(e)}"
+                f"Cannot update the lexical index {self.lexical.path}: {first_line(e)}"
             ) from None
         return len(missing) + len(extra)
 
@@ -878,15 +731,15 @@ class Store:
         offset = 0
         while True:
             try:
-                got = collection.get(include=["metadatas"], limit=_PAGE, offset=offset)
+                got = collection.get(include=["metadatas"], limit=PAGE, offset=offset)
             except Exception as e:
                 raise StoreError(
-                    f"Cannot read the index at {self.where}: {_first_line(e)}"
+                    f"Cannot read the index at {self.where}: {first_line(e)}"
                 ) from None
             yield from zip(got["ids"], got["metadatas"], strict=True)
-            if len(got["ids"]) < _PAGE:
+            if len(got["ids"]) < PAGE:
                 return
-            offset += _PAGE
+            offset += PAGE
 
     def audit(self) -> Audit:
         """Whether every chunk (and sentence) belongs to a committed document, and every
@@ -917,15 +770,15 @@ class Store:
         """Delete orphan chunks and sentences; uncommit documents missing chunks (re-ingesting
         adds them)."""
         try:
-            for i in range(0, len(audit.orphan_chunks), _PAGE):
-                self._chunks.delete(ids=list(audit.orphan_chunks[i : i + _PAGE]))
-            for i in range(0, len(audit.orphan_sentences), _PAGE):
-                self._sentences.delete(ids=list(audit.orphan_sentences[i : i + _PAGE]))
+            for i in range(0, len(audit.orphan_chunks), PAGE):
+                self._chunks.delete(ids=list(audit.orphan_chunks[i : i + PAGE]))
+            for i in range(0, len(audit.orphan_sentences), PAGE):
+                self._sentences.delete(ids=list(audit.orphan_sentences[i : i + PAGE]))
             for doc_id in audit.short_documents:
                 self._delete_document(doc_id)
         except Exception as e:
             raise StoreError(
-                f"Cannot write to the index at {self.where}: {_first_line(e)}"
+                f"Cannot write to the index at {self.where}: {first_line(e)}"
             ) from None
 
     def document_text(self, doc_id: str) -> list[Passage]:
@@ -938,7 +791,7 @@ class Store:
             include=["metadatas", "documents"],
         )
         passages = [
-            _passage(m, text, chunk_id, None)
+            to_passage(m, text, chunk_id, None)
             for chunk_id, m, text in zip(
                 got["ids"], got["metadatas"], got["documents"], strict=True
             )
@@ -959,45 +812,3 @@ class Audit:
     @property
     def healthy(self) -> bool:
         return not (self.orphan_chunks or self.short_documents or self.orphan_sentences)
-
-
-def _text(meta: dict[str, Any], document: str | None) -> str:
-    """A chunk's text: its Chroma document in indexes written before `_add_chunks`,
-    else the text of its llama-index node record."""
-    if document is not None:
-        return document
-    return str(json.loads(str(meta.get("_node_content") or "{}")).get("text", ""))
-
-
-def _pack(vector: list[float]) -> str:
-    """A companion vector as stored: int8 in base64 (cosines cannot tell it from float32:
-    recall on XQuAD was the same to the question)."""
-    import numpy as np
-
-    v = np.asarray(vector, np.float32)
-    scaled = v * (127.0 / (float(np.abs(v).max()) or 1.0))
-    return base64.b64encode(np.round(scaled).astype(np.int8).tobytes()).decode("ascii")
-
-
-def _unpack(packed: str) -> Any:
-    import numpy as np
-
-    return np.frombuffer(base64.b64decode(packed), np.int8).astype(np.float32)
-
-
-def _passage(meta: dict[str, Any], text: str | None, chunk_id: str, score: float | None) -> Passage:
-    # ChromaVectorStore reports exp(-distance); with cosine space that is exp(cos - 1).
-    cosine = 1.0 + math.log(score) if score else 0.0
-    return Passage(
-        doc_id=str(meta["doc_id"]),
-        chunk_id=chunk_id,
-        title=str(meta.get("title", "")),
-        date=str(meta.get("date")) or None,
-        source=str(meta.get("source", "")),
-        lang=str(meta.get("lang", "")),
-        text=_text(meta, text),
-        start=int(meta["start"]),
-        end=int(meta["end"]),
-        score=round(cosine, 4),
-        sentences=tuple((int(s), int(e)) for s, e in json.loads(str(meta.get("sentences", "[]")))),
-    )

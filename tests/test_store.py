@@ -13,7 +13,8 @@ import pytest
 from qa import ModelMismatchError, StoreError
 from qa.embeddings import EmbeddingModel
 from qa.ingest import ingest_paths
-from qa.store import IndexInfo, Store, _pack, _unpack
+from qa.records import pack, unpack
+from qa.store import IndexInfo, Store
 
 ARTICLES = {
     f"a{i}": f"Article {i} about topic{i}. It has a second sentence on subject{i}. "
@@ -260,9 +261,9 @@ def test_a_lexical_search_failing_in_its_thread_is_one_store_error(
 def test_a_stored_companion_vector_scores_as_the_original() -> None:
     rng = np.random.default_rng(7)
     vector, question = rng.normal(size=512), rng.normal(size=512)
-    packed = _pack([float(x) for x in vector])
+    packed = pack([float(x) for x in vector])
     assert isinstance(packed, str) and len(packed) == 684  # 512 bytes in base64
-    stored = _unpack(packed)
+    stored = unpack(packed)
 
     def cosine(a: Any, b: Any) -> float:
         return float(a @ b / np.linalg.norm(a) / np.linalg.norm(b))
