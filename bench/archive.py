@@ -30,6 +30,7 @@ from common import corpus_lines, model_alone, questions, write_result
 
 from qa import Assistant, load_settings
 from qa.evaluate import Scores, first_positive
+from qa.retrieve import search
 
 DEPTH = 20
 
@@ -69,9 +70,9 @@ def retrieval(qa: Assistant, set_dir: Path, queries: int) -> dict[str, Any]:
     model = qa._embedding()
     store = qa.store
     methods: dict[str, Any] = {
-        "dense": lambda q, v: store.search(v, DEPTH),
+        "dense": lambda q, v: search(store, v, DEPTH),
         "lexical": lambda q, v: store.lexical.same_language(q, "fr", DEPTH),
-        "hybrid": lambda q, v: store.search(v, DEPTH, None, q, "fr"),
+        "hybrid": lambda q, v: search(store, v, DEPTH, None, q, "fr"),
     }
     results: dict[str, Any] = {"queries": len(asked)}
     for name, run in methods.items():

@@ -31,6 +31,7 @@ from qa.fusion import (
     fuse,
 )
 from qa.language import detect_language
+from qa.retrieve import candidates
 
 DEPTH = 40
 
@@ -77,8 +78,8 @@ def main() -> None:
             vector = [float(x) for x in model.query(q["question"])]
             lang = detect_language(q["question"])
             second = qa._companion_query(q["question"])
-            cands, _ = qa.store.candidates(
-                vector, DEPTH, None, q["question"], lang, companion=second
+            cands, _ = candidates(
+                qa.store, vector, DEPTH, None, q["question"], lang, companion=second
             )
             per_question.append((cands, set(q["positive_ids"])))
         print(f"{set_dir.name}: {len(asked)} questions in {time.perf_counter() - started:.0f} s")

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from qa import retrieve
 from qa.answer import (
     Scored,
     cite_extract,
@@ -373,8 +374,10 @@ class Assistant:
         names = self.settings.names_weight
         second = self._companion_query(question)
         if not asks_for_latest(question, lang):
-            return self.store.search(query, k, filters, question, lang, names, second)
-        pool = self.store.search(query, max(3 * k, 15), filters, question, lang, names, second)
+            return retrieve.search(self.store, query, k, filters, question, lang, names, second)
+        pool = retrieve.search(
+            self.store, query, max(3 * k, 15), filters, question, lang, names, second
+        )
         shift = self._embedding().same_language_shift
 
         def relevance(p: Passage) -> float:

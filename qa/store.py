@@ -6,18 +6,17 @@ written only after all its chunks are, and names the content hash those chunks c
 it is the commit. Chunks that no record names (an interrupted ingest, the old version
 of a changed document) are never returned and are swept on the next write.
 
-Connecting to Chroma is qa.chroma's; what a chunk's record holds, qa.records'.
+Connecting to Chroma is qa.chroma's; what a chunk's record holds, qa.records';
+retrieving passages, qa.retrieve's.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import re
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,8 +27,7 @@ from qa.chroma import PAGE, connect, first_line, server_url
 from qa.chunking import Chunk
 from qa.documents import Document
 from qa.errors import IndexNotFoundError, ModelMismatchError, StoreError
-from qa.fusion import NAMES_WEIGHT, Candidate, fuse, sentence_signal
-from qa.lexical import Hit, Lexical, Row, row
+from qa.lexical import Lexical, Row, row
 from qa.records import (
     CHUNK_KEY,
     COMPANION_KEY,
@@ -40,12 +38,9 @@ from qa.records import (
     chunk_text,
     pack,
     to_passage,
-    unpack,
 )
-from qa.types import DocumentInfo, Filters, Passage, date_number
+from qa.types import DocumentInfo, Passage
 
-# Passages first retrieved by each signal (cosine, lexical), then fused.
-_POOL = 40
 # Chroma needs a vector for every record; document records are looked up by id only.
 _NO_VECTOR = [1.0]
 
@@ -104,9 +99,10 @@ class Store:
         self.lexical = Lexical(lexical, timeout)
         self._lexical_checked = False
         self._client: Any = None
-        self._chunks: Any = None
-        self._docs: Any = None
-        self._sentences: Any = None
+        # The collections, opened by `info` or `open_for_write` (None until then).
+        self.chunks: Any = None
+        self.docs: Any = None
+        self.sentences: Any = None
         self._vector_store: Any = None
         self.last_sentence_vectors: dict[tuple[str, int, int], list[float]] = {}
 
@@ -132,10 +128,10 @@ class Store:
 
     def info(self) -> IndexInfo | None:
         """The embedding and chunk size that built the index, or None when there is none."""
-        if self._chunks is None:
+        if self.chunks is None:
             try:
-                self._chunks = self._connect().get_collection(self._names[0])
-                self._docs = self._connect().get_or_create_collection(
+                self.chunks = self._connect().get_collection(self._names[0])
+                self.docs = self._connect().get_or_create_collection(
                     self._names[1], embedding_function=None
                 )
             except StoreError:
@@ -146,15 +142,15 @@ class Store:
                 raise StoreError(
                     f"Cannot read the index at {self.where}: {first_line(e)}"
                 ) from None
-        meta = self._chunks.metadata or {}
+        meta = self.chunks.metadata or {}
         info = IndexInfo(
             str(meta.get(EMBED_KEY, "")),
             int(meta.get(CHUNK_KEY, 0)),
             bool(meta.get(SENTENCE_KEY, False)),
             str(meta.get(COMPANION_KEY, "")),
         )
-        if info.sentences and self._sentences is None:
-            self._sentences = self._open_sentences()
+        if info.sentences and self.sentences is None:
+            self.sentences = self._open_sentences()
         return info
 
     def _open_sentences(self) -> Any:
@@ -173,7 +169,7 @@ class Store:
         if info is None:
             try:
                 client = self._connect()
-                self._chunks = client.get_or_create_collection(
+                self.chunks = client.get_or_create_collection(
                     self._names[0],
                     configuration={"hnsw": {"space": "cosine"}},
                     metadata={
@@ -184,11 +180,9 @@ class Store:
                     },
                     embedding_function=None,
                 )
-                self._docs = client.get_or_create_collection(
-                    self._names[1], embedding_function=None
-                )
+                self.docs = client.get_or_create_collection(self._names[1], embedding_function=None)
                 if wanted.sentences:
-                    self._sentences = self._open_sentences()
+                    self.sentences = self._open_sentences()
             except Exception as e:
                 raise StoreError(
                     f"Cannot create the index at {self.where}: {first_line(e)}"
@@ -213,13 +207,13 @@ class Store:
                 f"it cannot be used with {embed!r}. Use --embed {info.embed}, or another --index."
             )
 
-    def _store(self) -> Any:
+    def vector_store(self) -> Any:
         if self._vector_store is None:
             from llama_index.vector_stores.chroma import ChromaVectorStore
 
-            if self._chunks is None and self.info() is None:
+            if self.chunks is None and self.info() is None:
                 raise IndexNotFoundError(self.missing())
-            self._vector_store = ChromaVectorStore(chroma_collection=self._chunks)
+            self._vector_store = ChromaVectorStore(chroma_collection=self.chunks)
         return self._vector_store
 
     # -- writing -------------------------------------------------------------------
@@ -288,10 +282,10 @@ class Store:
         try:
             # Chunk ids carry the content hash, so re-adding after an interruption
             # rewrites identical records instead of duplicating them.
-            self._chunks.delete(ids=[n.id_ for n in nodes])
+            self.chunks.delete(ids=[n.id_ for n in nodes])
             self._add_chunks(nodes, extras)
             if spans:
-                self._sentences.upsert(
+                self.sentences.upsert(
                     ids=[f"{c}@{start}" for _, (c, start, _) in spans],
                     embeddings=span_vectors,
                     metadatas=[
@@ -333,7 +327,7 @@ class Store:
 
         for i in range(0, len(nodes), PAGE):
             page = nodes[i : i + PAGE]
-            self._chunks.add(
+            self.chunks.add(
                 ids=[n.id_ for n in page],
                 embeddings=[n.get_embedding() for n in page],
                 metadatas=[
@@ -357,7 +351,7 @@ class Store:
             for item in batch
         ]
         try:
-            self._docs.upsert(
+            self.docs.upsert(
                 ids=[item.doc.doc_id for item in batch],
                 embeddings=[_NO_VECTOR] * len(batch),
                 metadatas=metas,
@@ -371,9 +365,9 @@ class Store:
                     {"doc_hash": {"$nin": list(hashes.values())}},
                 ]
             }
-            self._chunks.delete(where=stale)
-            if self._sentences is not None:
-                self._sentences.delete(where=stale)
+            self.chunks.delete(where=stale)
+            if self.sentences is not None:
+                self.sentences.delete(where=stale)
             version = self._new_version()
             self.lexical.commit(hashes.items())
             self.lexical.mark_synced(version)
@@ -395,10 +389,10 @@ class Store:
         return True
 
     def _delete_document(self, doc_id: str) -> None:
-        self._docs.delete(ids=[doc_id])  # uncommit first: no reader sees half a document
-        self._chunks.delete(where={"doc_id": doc_id})
-        if self._sentences is not None:
-            self._sentences.delete(where={"doc_id": doc_id})
+        self.docs.delete(ids=[doc_id])  # uncommit first: no reader sees half a document
+        self.chunks.delete(where={"doc_id": doc_id})
+        if self.sentences is not None:
+            self.sentences.delete(where={"doc_id": doc_id})
         version = self._new_version()
         self.lexical.delete([doc_id])
         self.lexical.mark_synced(version)
@@ -408,28 +402,28 @@ class Store:
         the version differ from the one it holds and catches up (a count would miss an
         updated document)."""
         version = uuid.uuid4().hex
-        self._docs.modify(metadata={VERSION_KEY: version})
+        self.docs.modify(metadata={VERSION_KEY: version})
         return version
 
     def _version(self) -> str | None:
-        value = (self._docs.metadata or {}).get(VERSION_KEY)
+        value = (self.docs.metadata or {}).get(VERSION_KEY)
         return None if value is None else str(value)
 
     # -- reading -------------------------------------------------------------------
 
     def _doc_records(self, doc_ids: list[str] | None) -> dict[str, dict[str, Any]]:
-        if self._docs is None and self.info() is None:
+        if self.docs is None and self.info() is None:
             return {}
         out: dict[str, dict[str, Any]] = {}
         try:
             if doc_ids is not None:
                 for i in range(0, len(doc_ids), PAGE):
-                    got = self._docs.get(ids=doc_ids[i : i + PAGE], include=["metadatas"])
+                    got = self.docs.get(ids=doc_ids[i : i + PAGE], include=["metadatas"])
                     out.update(zip(got["ids"], got["metadatas"], strict=True))
                 return out
             offset = 0
             while True:
-                got = self._docs.get(include=["metadatas"], limit=PAGE, offset=offset)
+                got = self.docs.get(include=["metadatas"], limit=PAGE, offset=offset)
                 out.update(zip(got["ids"], got["metadatas"], strict=True))
                 if len(got["ids"]) < PAGE:
                     return out
@@ -455,209 +449,11 @@ class Store:
         )
 
     def chunk_count(self) -> int:
-        return int(self._chunks.count()) if self._chunks is not None else 0
-
-    def search(
-        self,
-        vector: list[float],
-        k: int,
-        filters: Filters | None = None,
-        question: str | None = None,
-        lang: str | None = None,
-        names_weight: float = NAMES_WEIGHT,
-        companion: list[float] | None = None,
-    ) -> list[Passage]:
-        """The `k` best committed passages: by cosine (llama-index retriever), by best
-        sentence, by the companion model's cosine (`companion`: the question's vector
-        under it), and, given the question and its language, by lexical match; fused."""
-        candidates, vectors = self.candidates(
-            vector, max(k, _POOL), filters, question, lang, names_weight > 0, companion
-        )
-        ranked = fuse(candidates, k, names_weight=names_weight)
-        kept = {p.chunk_id for p in ranked}
-        self.last_sentence_vectors = {key: v for key, v in vectors.items() if key[0] in kept}
-        return ranked
-
-    def candidates(
-        self,
-        vector: list[float],
-        depth: int,
-        filters: Filters | None = None,
-        question: str | None = None,
-        lang: str | None = None,
-        across: bool = True,
-        companion: list[float] | None = None,
-    ) -> tuple[list[Candidate], dict[tuple[str, int, int], list[float]]]:
-        """Every passage some signal ranks in its first `depth`, with all its signals; and
-        the vectors of their sentences by (chunk id, start, end). Without `across`, the
-        names-across-languages list is not searched (a second full-text query)."""
-        filters = filters or Filters()
-        self._store()  # opens the index, or says there is none
-        if question and lang:
-            self._sync_lexical_once()
-        # SQLite and Chroma's Rust core let go of the GIL while they search, so the two
-        # overlap: on the whole archive, 38 ms one after the other, 27 ms side by side. The
-        # pool's thread ends with the search: none is left to race the interpreter's exit
-        # after a Ctrl-C (an executor starts no thread until work is submitted).
-        with ThreadPoolExecutor(1, thread_name_prefix="qa-lexical") as beside:
-            pending = (
-                beside.submit(self._lexical_hits, question, lang, depth, across)
-                if question and lang
-                else None
-            )
-            pool = self._dense(vector, depth, filters)
-            same, names = pending.result() if pending else ([], [])
-        known = {p.chunk_id for p in pool}
-        pool += self._fetch([h for h in same + names if h.chunk_id not in known], vector, filters)
-        cosines, vectors = self._sentence_cosines(vector, pool)
-        seconds = self._companion_cosines(companion, pool) if companion is not None else {}
-        lexical = {h.chunk_id: h for h in same}
-        anchors = {h.chunk_id: h for h in names}
-        return [
-            Candidate(
-                p,
-                sentence_signal(cs) if (cs := cosines.get(p.chunk_id)) else None,
-                lx.score if (lx := lexical.get(p.chunk_id)) else None,
-                nm.score if (nm := anchors.get(p.chunk_id)) else None,
-                lx.coverage if lx else 1.0,
-                nm.coverage if nm else 1.0,
-                max(cs) if cs else None,
-                seconds.get(p.chunk_id),
-            )
-            for p in pool
-        ], vectors
-
-    def _lexical_hits(
-        self, question: str, lang: str, depth: int, across: bool
-    ) -> tuple[list[Hit], list[Hit]]:
-        """Same-language hits, and names across languages when `across`."""
-        try:
-            same = self.lexical.same_language(question, lang, depth)
-            names = self.lexical.across_languages(question, lang, depth) if across else []
-        except Exception as e:
-            raise StoreError(
-                f"Cannot search the lexical index {self.lexical.path}: {first_line(e)}"
-            ) from None
-        return same, names
-
-    def _dense(self, vector: list[float], wanted: int, filters: Filters) -> list[Passage]:
-        """The `wanted` committed passages closest to `vector` that `filters` admit."""
-        from llama_index.core import VectorStoreIndex
-        from llama_index.core.embeddings import MockEmbedding
-        from llama_index.core.schema import QueryBundle
-        from llama_index.core.vector_stores import FilterOperator, MetadataFilter, MetadataFilters
-
-        bounds: list[MetadataFilter | MetadataFilters] = [
-            MetadataFilter(key="date_num", value=value, operator=op)
-            for value, op in (
-                (date_number(filters.since), FilterOperator.GTE),
-                (date_number(filters.until, end=True), FilterOperator.LTE),
-            )
-            if value is not None
-        ]
-        if filters.until and not filters.since:  # unknown dates (-1) are not "before"
-            bounds.append(MetadataFilter(key="date_num", value=0, operator=FilterOperator.GTE))
-        where = MetadataFilters(filters=bounds) if bounds else None
-
-        # The query vector is already computed; this embedding is never called but
-        # keeps llama-index from reaching for its OpenAI default.
-        index = VectorStoreIndex.from_vector_store(
-            self._store(), embed_model=MockEmbedding(embed_dim=1)
-        )
-        fetch = wanted
-        while True:
-            retriever = index.as_retriever(similarity_top_k=fetch, filters=where)
-            try:
-                found = retriever.retrieve(QueryBundle(query_str="", embedding=vector))
-            except Exception as e:
-                raise StoreError(
-                    f"Cannot search the index at {self.where}: {first_line(e)}"
-                ) from None
-            committed = self.committed_hashes({n.node.metadata["doc_id"] for n in found})
-            passages = [
-                to_passage(n.node.metadata, n.node.get_content(), n.node.node_id, n.score)
-                for n in found
-                if committed.get(n.node.metadata["doc_id"]) == n.node.metadata["doc_hash"]
-                and filters.accepts(n.node.metadata["source"], n.node.metadata["title"])
-            ]
-            # Uncommitted chunks, or other sources, can push wanted ones out of `fetch`.
-            if len(passages) >= wanted or len(found) < fetch:
-                return passages[:wanted]
-            fetch *= 2
-
-    def _fetch(self, hits: list[Hit], vector: list[float], filters: Filters) -> list[Passage]:
-        """The committed passages `filters` admit among lexical hits, with their cosines."""
-        ids = list(dict.fromkeys(h.chunk_id for h in hits))
-        if not ids:
-            return []
-        import numpy as np
-
-        try:
-            got = self._chunks.get(ids=ids, include=["metadatas", "documents", "embeddings"])
-        except Exception as e:
-            raise StoreError(f"Cannot search the index at {self.where}: {first_line(e)}") from None
-        committed = self.committed_hashes({str(m["doc_id"]) for m in got["metadatas"]})
-        query = np.asarray(vector, dtype=np.float32)
-        out = []
-        for chunk_id, meta, text, emb in zip(
-            got["ids"], got["metadatas"], got["documents"], got["embeddings"], strict=True
-        ):
-            if committed.get(str(meta["doc_id"])) != meta["doc_hash"] or not filters.admits(
-                int(meta.get("date_num", -1)), str(meta["source"]), str(meta["title"])
-            ):
-                continue
-            emb = np.asarray(emb, dtype=np.float32)
-            cosine = float(emb @ query / (np.linalg.norm(emb) * np.linalg.norm(query) or 1.0))
-            out.append(to_passage(meta, text, chunk_id, math.exp(cosine - 1.0)))
-        return out
-
-    def _companion_cosines(self, vector: list[float], pool: list[Passage]) -> dict[str, float]:
-        """chunk id → cosine of `vector` with the chunk's companion vector, where it has one."""
-        import numpy as np
-
-        try:
-            got = self._chunks.get(ids=[p.chunk_id for p in pool], include=["metadatas"])
-        except Exception as e:
-            raise StoreError(f"Cannot search the index at {self.where}: {first_line(e)}") from None
-        query = np.asarray(vector, np.float32)
-        query /= np.linalg.norm(query) or 1.0
-        out = {}
-        for chunk_id, meta in zip(got["ids"], got["metadatas"], strict=True):
-            packed = meta.get(COMPANION_KEY)
-            if isinstance(packed, str):
-                v = unpack(packed)
-                out[chunk_id] = float(v @ query / (np.linalg.norm(v) or 1.0))
-        return out
-
-    def _sentence_cosines(
-        self, vector: list[float], pool: list[Passage]
-    ) -> tuple[dict[str, list[float]], dict[tuple[str, int, int], list[float]]]:
-        """The cosines of each passage's sentences, and their vectors by (chunk, span)."""
-        if self._sentences is None or not pool:
-            return {}, {}
-        import numpy as np
-
-        try:
-            got = self._sentences.get(
-                where={"chunk_id": {"$in": [p.chunk_id for p in pool]}},
-                include=["embeddings", "metadatas"],
-            )
-        except Exception as e:
-            raise StoreError(f"Cannot search the index at {self.where}: {first_line(e)}") from None
-        if not got["ids"]:
-            return {}, {}
-        scores = np.asarray(got["embeddings"], dtype=np.float32) @ np.asarray(vector, np.float32)
-        cosines: dict[str, list[float]] = {}
-        vectors: dict[tuple[str, int, int], list[float]] = {}
-        for meta, score, emb in zip(got["metadatas"], scores, got["embeddings"], strict=True):
-            cid = str(meta["chunk_id"])
-            cosines.setdefault(cid, []).append(float(score))
-            vectors[(cid, int(meta["start"]), int(meta["end"]))] = [float(x) for x in emb]
-        return cosines, vectors
+        return int(self.chunks.count()) if self.chunks is not None else 0
 
     # -- the lexical index -----------------------------------------------------------
 
-    def _sync_lexical_once(self) -> None:
+    def sync_lexical_once(self) -> None:
         """Catch the lexical index up with Chroma when their versions or document counts
         differ (indexes written before versions were kept have counts only)."""
         if self._lexical_checked:
@@ -666,7 +462,7 @@ class Store:
         try:
             version = self._version()
             behind = self.lexical.synced() != version or self.lexical.count() != int(
-                self._docs.count()
+                self.docs.count()
             )
         except Exception as e:
             raise StoreError(
@@ -698,7 +494,7 @@ class Store:
             committed = self.committed_hashes(missing)
             for i in range(0, len(missing), 200):
                 batch = missing[i : i + 200]
-                got = self._chunks.get(
+                got = self.chunks.get(
                     where={"doc_id": {"$in": batch}}, include=["metadatas", "documents"]
                 )
                 by_doc: dict[str, list[Row]] = {}
@@ -748,17 +544,17 @@ class Store:
         committed = {doc_id: str(m.get("hash", "")) for doc_id, m in records.items()}
         counts: dict[str, int] = {}
         orphans: list[str] = []
-        for chunk_id, meta in self._scan(self._chunks):
+        for chunk_id, meta in self._scan(self.chunks):
             doc_id = str(meta.get("doc_id", ""))
             if committed.get(doc_id) == meta.get("doc_hash"):
                 counts[doc_id] = counts.get(doc_id, 0) + 1
             else:
                 orphans.append(chunk_id)
         stray: tuple[str, ...] = ()
-        if self._sentences is not None:
+        if self.sentences is not None:
             stray = tuple(
                 sentence_id
-                for sentence_id, meta in self._scan(self._sentences)
+                for sentence_id, meta in self._scan(self.sentences)
                 if committed.get(str(meta.get("doc_id", ""))) != meta.get("doc_hash")
             )
         short = [d for d, m in records.items() if counts.get(d, 0) != int(m.get("chunks", 0))]
@@ -771,9 +567,9 @@ class Store:
         adds them)."""
         try:
             for i in range(0, len(audit.orphan_chunks), PAGE):
-                self._chunks.delete(ids=list(audit.orphan_chunks[i : i + PAGE]))
+                self.chunks.delete(ids=list(audit.orphan_chunks[i : i + PAGE]))
             for i in range(0, len(audit.orphan_sentences), PAGE):
-                self._sentences.delete(ids=list(audit.orphan_sentences[i : i + PAGE]))
+                self.sentences.delete(ids=list(audit.orphan_sentences[i : i + PAGE]))
             for doc_id in audit.short_documents:
                 self._delete_document(doc_id)
         except Exception as e:
@@ -786,7 +582,7 @@ class Store:
         committed = self.committed_hashes([doc_id]).get(doc_id)
         if committed is None:
             return []
-        got = self._chunks.get(
+        got = self.chunks.get(
             where={"$and": [{"doc_id": doc_id}, {"doc_hash": committed}]},
             include=["metadatas", "documents"],
         )

@@ -15,6 +15,7 @@ import pytest
 from qa.fusion import LENGTH_DISCOUNT, Candidate, fuse, sentence_signal
 from qa.ingest import ingest_paths
 from qa.lexical import Lexical, anchors, stems, terms
+from qa.retrieve import search
 from qa.store import IndexInfo, Store
 from qa.types import Passage
 
@@ -185,7 +186,7 @@ def test_store_search_fuses_lexical_hits_and_rebuilds_a_lost_lexical_index(
     vector = words_model.query(question)
 
     def names_hits(s: Store, weight: float = 0.5) -> dict[str, int | None]:
-        ranked = s.search(vector, 8, None, question, "en", names_weight=weight)
+        ranked = search(s, vector, 8, None, question, "en", names_weight=weight)
         return {
             p.doc_id: next(x.rank for x in p.explanation.signals if x.name == "names")  # type: ignore[union-attr]
             for p in ranked

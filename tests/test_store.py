@@ -14,6 +14,7 @@ from qa import ModelMismatchError, StoreError
 from qa.embeddings import EmbeddingModel
 from qa.ingest import ingest_paths
 from qa.records import pack, unpack
+from qa.retrieve import search
 from qa.store import IndexInfo, Store
 
 ARTICLES = {
@@ -107,7 +108,7 @@ def test_an_interrupted_ingest_is_finished_by_running_it_again(
     partial = store.documents()
     assert 0 < len(partial) < 6
     # Chunks of a document whose record was never written are invisible to search.
-    hits = store.search(words_model.query("topic5 subject5 place5"), 20)
+    hits = search(store, words_model.query("topic5 subject5 place5"), 20)
     assert {h.doc_id for h in hits} <= {d.doc_id for d in partial}
 
     report = run(Store(isolated / "index"), words_model, src)
@@ -176,7 +177,7 @@ def test_search_filters_by_date_and_source(isolated: Path, words_model: Any) -> 
     q = words_model.query("Kim Putin summit")
 
     def ids(**f: str) -> list[str]:
-        return sorted(p.doc_id for p in store.search(q, 5, Filters(**f)))
+        return sorted(p.doc_id for p in search(store, q, 5, Filters(**f)))
 
     assert ids() == ["new", "old", "undated"]
     assert ids(since="2020") == ["new"]
@@ -216,18 +217,18 @@ def test_chunks_written_with_their_text_as_chroma_documents_read_the_same(
     run(store, words_model, src)
     question = "Where is place3 and who is person3?"
     vector = words_model.query(question)
-    before = [(p.chunk_id, p.text) for p in store.search(vector, 3, question=question, lang="en")]
+    before = [(p.chunk_id, p.text) for p in search(store, vector, 3, question=question, lang="en")]
     texts = {p.chunk_id: p.text for d in ARTICLES for p in store.document_text(d)}
     assert before and all(text for _, text in before)
 
     # The earlier layout: text as the Chroma document, the node record's text empty.
-    got = store._chunks.get(include=["metadatas", "embeddings"])
+    got = store.chunks.get(include=["metadatas", "embeddings"])
     old = []
     for meta in got["metadatas"]:
         node = json.loads(meta["_node_content"])
         node["text"] = ""
         old.append(dict(meta, _node_content=json.dumps(node)))
-    store._chunks.update(
+    store.chunks.update(
         ids=got["ids"],
         embeddings=got["embeddings"],
         metadatas=old,
@@ -236,7 +237,9 @@ def test_chunks_written_with_their_text_as_chroma_documents_read_the_same(
     store.lexical.path.unlink()
 
     reopened = Store(isolated / "index")
-    after = [(p.chunk_id, p.text) for p in reopened.search(vector, 3, question=question, lang="en")]
+    after = [
+        (p.chunk_id, p.text) for p in search(reopened, vector, 3, question=question, lang="en")
+    ]
     assert after == before
     assert {p.chunk_id: p.text for d in ARTICLES for p in reopened.document_text(d)} == texts
 
@@ -253,9 +256,9 @@ def test_a_lexical_search_failing_in_its_thread_is_one_store_error(
     monkeypatch.setattr(store.lexical, "same_language", malformed)
     question = "Where is place3?"
     with pytest.raises(StoreError, match=r"lexical index .*: database disk image is malformed"):
-        store.search(words_model.query(question), 3, question=question, lang="en")
+        search(store, words_model.query(question), 3, question=question, lang="en")
     monkeypatch.undo()
-    assert store.search(words_model.query(question), 3, question=question, lang="en")
+    assert search(store, words_model.query(question), 3, question=question, lang="en")
 
 
 def test_a_stored_companion_vector_scores_as_the_original() -> None:
