@@ -6,6 +6,7 @@ import importlib.util
 import os
 from typing import TYPE_CHECKING
 
+from qa.audit import audit, lexical_lag, repair, sync_lexical
 from qa.embeddings import COMPANIONS
 from qa.errors import QAError
 from qa.identity import duplicate_groups
@@ -37,29 +38,29 @@ def _index_checks(qa: Assistant, fix: bool) -> tuple[list[Check], list[str]]:
         )
     ]
     repaired: list[str] = []
-    audit = store.audit()
-    if fix and not audit.healthy:
+    found = audit(store)
+    if fix and not found.healthy:
         with store.write_lock():
-            store.repair(audit)
-        if audit.orphan_chunks:
-            repaired.append(f"deleted {len(audit.orphan_chunks)} orphan chunks")
-        if audit.orphan_sentences:
-            repaired.append(f"deleted {len(audit.orphan_sentences)} orphan sentence vectors")
-        if audit.short_documents:
+            repair(store, found)
+        if found.orphan_chunks:
+            repaired.append(f"deleted {len(found.orphan_chunks)} orphan chunks")
+        if found.orphan_sentences:
+            repaired.append(f"deleted {len(found.orphan_sentences)} orphan sentence vectors")
+        if found.short_documents:
             repaired.append(
-                f"removed {len(audit.short_documents)} documents with missing chunks "
-                f"(run `qa ingest` on their sources again): {', '.join(audit.short_documents)}"
+                f"removed {len(found.short_documents)} documents with missing chunks "
+                f"(run `qa ingest` on their sources again): {', '.join(found.short_documents)}"
             )
-        audit = store.audit()
-    checks.append(Check("documents", True, f"{audit.documents} documents, {audit.chunks} chunks"))
+        found = audit(store)
+    checks.append(Check("documents", True, f"{found.documents} documents, {found.chunks} chunks"))
     checks.append(
         Check(
             "orphan chunks",
-            not audit.orphan_chunks,
-            f"{len(audit.orphan_chunks)} chunks belong to no committed document"
+            not found.orphan_chunks,
+            f"{len(found.orphan_chunks)} chunks belong to no committed document"
             + (
                 ""
-                if not audit.orphan_chunks
+                if not found.orphan_chunks
                 else " (left by an interrupted ingest; `qa doctor --fix`)"
             ),
         )
@@ -67,18 +68,18 @@ def _index_checks(qa: Assistant, fix: bool) -> tuple[list[Check], list[str]]:
     checks.append(
         Check(
             "orphan sentences",
-            not audit.orphan_sentences,
-            f"{len(audit.orphan_sentences)} sentence vectors belong to no committed document",
+            not found.orphan_sentences,
+            f"{len(found.orphan_sentences)} sentence vectors belong to no committed document",
         )
     )
-    missing, extra = store.lexical_lag()
+    missing, extra = lexical_lag(store)
     if fix and (missing or extra):
         with store.write_lock():
-            store.sync_lexical()
+            sync_lexical(store)
         repaired.append(
             f"rebuilt the lexical rows of {len(missing)} documents, dropped {len(extra)}"
         )
-        missing, extra = store.lexical_lag()
+        missing, extra = lexical_lag(store)
     checks.append(
         Check(
             "lexical index",
@@ -93,10 +94,10 @@ def _index_checks(qa: Assistant, fix: bool) -> tuple[list[Check], list[str]]:
     checks.append(
         Check(
             "complete documents",
-            not audit.short_documents,
+            not found.short_documents,
             "every document has its chunks"
-            if not audit.short_documents
-            else f"missing chunks: {', '.join(audit.short_documents)} (`qa doctor --fix`)",
+            if not found.short_documents
+            else f"missing chunks: {', '.join(found.short_documents)} (`qa doctor --fix`)",
         )
     )
     return checks, repaired

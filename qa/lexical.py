@@ -6,7 +6,7 @@ matched across languages by a question's names and numbers only. A common word s
 two languages ("die", "son", "a") is noise across them; a name or a number is not.
 
 It is derived data: rows carry the document's content hash like the Chroma chunks do,
-a document counts once its commit is recorded here too, and `Store` rebuilds what is
+a document counts once its commit is recorded here too, and `qa.audit` rebuilds what is
 missing from the chunks Chroma holds (an index made before this file existed, another
 machine writing to the same Chroma server, a crash between the two commits).
 """

@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from concurrent.futures import ThreadPoolExecutor
 
+from qa.audit import sync_lexical_once
 from qa.chroma import first_line
 from qa.errors import StoreError
 from qa.fusion import NAMES_WEIGHT, Candidate, fuse, sentence_signal
@@ -58,7 +59,7 @@ def candidates(
     filters = filters or Filters()
     store.vector_store()  # opens the index, or says there is none
     if question and lang:
-        store.sync_lexical_once()
+        sync_lexical_once(store)
     # SQLite and Chroma's Rust core let go of the GIL while they search, so the two
     # overlap: on the whole archive, 38 ms one after the other, 27 ms side by side. The
     # pool's thread ends with the search: none is left to race the interpreter's exit

@@ -7,7 +7,8 @@ it is the commit. Chunks that no record names (an interrupted ingest, the old ve
 of a changed document) are never returned and are swept on the next write.
 
 Connecting to Chroma is qa.chroma's; what a chunk's record holds, qa.records';
-retrieving passages, qa.retrieve's.
+retrieving passages, qa.retrieve's; checking the index and catching its lexical index
+up, qa.audit's.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from qa.chroma import PAGE, connect, first_line, server_url
 from qa.chunking import Chunk
 from qa.documents import Document
 from qa.errors import IndexNotFoundError, ModelMismatchError, StoreError
-from qa.lexical import Lexical, Row, row
+from qa.lexical import Lexical, Row
 from qa.records import (
     CHUNK_KEY,
     COMPANION_KEY,
@@ -35,7 +36,6 @@ from qa.records import (
     SENTENCE_KEY,
     VERSION_KEY,
     chunk_node,
-    chunk_text,
     pack,
     to_passage,
 )
@@ -97,7 +97,7 @@ class Store:
         else:
             lexical = index_dir / f"{collection}-lexical.sqlite3"
         self.lexical = Lexical(lexical, timeout)
-        self._lexical_checked = False
+        self.lexical_checked = False  # by a search, once (qa.audit.sync_lexical_once)
         self._client: Any = None
         # The collections, opened by `info` or `open_for_write` (None until then).
         self.chunks: Any = None
@@ -256,14 +256,14 @@ class Store:
 
     def committed_hashes(self, doc_ids: Iterable[str] | None = None) -> dict[str, str]:
         """doc id → content hash of its committed version (all documents when `doc_ids` is None)."""
-        records = self._doc_records(None if doc_ids is None else list(doc_ids))
+        records = self.doc_records(None if doc_ids is None else list(doc_ids))
         return {doc_id: str(meta.get("hash", "")) for doc_id, meta in records.items()}
 
     def committed_sources(self) -> dict[str, tuple[str, str]]:
         """doc id → (content hash, source) of every committed document."""
         return {
             doc_id: (str(meta.get("hash", "")), str(meta.get("source", "")))
-            for doc_id, meta in self._doc_records(None).items()
+            for doc_id, meta in self.doc_records(None).items()
         }
 
     def write(self, batch: list[Pending]) -> None:
@@ -378,17 +378,18 @@ class Store:
 
     def remove(self, doc_id: str) -> bool:
         """Forget a document; False when there was none by that id."""
-        if doc_id not in self._doc_records([doc_id]):
+        if doc_id not in self.doc_records([doc_id]):
             return False
         try:
-            self._delete_document(doc_id)
+            self.delete_document(doc_id)
         except Exception as e:
             raise StoreError(
                 f"Cannot write to the index at {self.where}: {first_line(e)}"
             ) from None
         return True
 
-    def _delete_document(self, doc_id: str) -> None:
+    def delete_document(self, doc_id: str) -> None:
+        """Uncommit a document, then delete its chunks, sentences and lexical rows."""
         self.docs.delete(ids=[doc_id])  # uncommit first: no reader sees half a document
         self.chunks.delete(where={"doc_id": doc_id})
         if self.sentences is not None:
@@ -405,13 +406,15 @@ class Store:
         self.docs.modify(metadata={VERSION_KEY: version})
         return version
 
-    def _version(self) -> str | None:
+    def version(self) -> str | None:
+        """The committed documents' version (`_new_version`); None before any."""
         value = (self.docs.metadata or {}).get(VERSION_KEY)
         return None if value is None else str(value)
 
     # -- reading -------------------------------------------------------------------
 
-    def _doc_records(self, doc_ids: list[str] | None) -> dict[str, dict[str, Any]]:
+    def doc_records(self, doc_ids: list[str] | None) -> dict[str, dict[str, Any]]:
+        """doc id → its document record's metadata (of `doc_ids`; all when None)."""
         if self.docs is None and self.info() is None:
             return {}
         out: dict[str, dict[str, Any]] = {}
@@ -432,7 +435,7 @@ class Store:
             raise StoreError(f"Cannot read the index at {self.where}: {first_line(e)}") from None
 
     def documents(self) -> list[DocumentInfo]:
-        records = self._doc_records(None)
+        records = self.doc_records(None)
         return sorted(
             (
                 DocumentInfo(
@@ -451,132 +454,6 @@ class Store:
     def chunk_count(self) -> int:
         return int(self.chunks.count()) if self.chunks is not None else 0
 
-    # -- the lexical index -----------------------------------------------------------
-
-    def sync_lexical_once(self) -> None:
-        """Catch the lexical index up with Chroma when their versions or document counts
-        differ (indexes written before versions were kept have counts only)."""
-        if self._lexical_checked:
-            return
-        self._lexical_checked = True
-        try:
-            version = self._version()
-            behind = self.lexical.synced() != version or self.lexical.count() != int(
-                self.docs.count()
-            )
-        except Exception as e:
-            raise StoreError(
-                f"Cannot read the lexical index {self.lexical.path}: {first_line(e)}"
-            ) from None
-        if behind:
-            self.sync_lexical()
-
-    def lexical_lag(self) -> tuple[list[str], list[str]]:
-        """(documents the lexical index lacks or holds an old version of, documents it
-        holds that Chroma does not)."""
-        committed = self.committed_hashes()
-        try:
-            have = self.lexical.committed()
-        except Exception as e:
-            raise StoreError(
-                f"Cannot read the lexical index {self.lexical.path}: {first_line(e)}"
-            ) from None
-        missing = [d for d, h in committed.items() if have.get(d) != h]
-        return missing, [d for d in have if d not in committed]
-
-    def sync_lexical(self) -> int:
-        """Rebuild the lexical rows of every document whose version differs from Chroma's;
-        the number of documents written or dropped."""
-        version = self._version()  # read first: a change made meanwhile is caught next time
-        missing, extra = self.lexical_lag()
-        try:
-            self.lexical.delete(extra)
-            committed = self.committed_hashes(missing)
-            for i in range(0, len(missing), 200):
-                batch = missing[i : i + 200]
-                got = self.chunks.get(
-                    where={"doc_id": {"$in": batch}}, include=["metadatas", "documents"]
-                )
-                by_doc: dict[str, list[Row]] = {}
-                langs: dict[str, str] = {}
-                for chunk_id, meta, text in zip(
-                    got["ids"], got["metadatas"], got["documents"], strict=True
-                ):
-                    doc_id = str(meta["doc_id"])
-                    if committed.get(doc_id) == meta["doc_hash"]:
-                        lang = langs[doc_id] = str(meta.get("lang", ""))
-                        by_doc.setdefault(doc_id, []).append(
-                            row(chunk_id, str(meta.get("title", "")), chunk_text(meta, text), lang)
-                        )
-                self.lexical.add(
-                    (doc_id, committed[doc_id], langs[doc_id], rows)
-                    for doc_id, rows in by_doc.items()
-                )
-                self.lexical.commit((doc_id, committed[doc_id]) for doc_id in by_doc)
-            self.lexical.mark_synced(version)
-        except StoreError:
-            raise
-        except Exception as e:
-            raise StoreError(
-                f"Cannot update the lexical index {self.lexical.path}: {first_line(e)}"
-            ) from None
-        return len(missing) + len(extra)
-
-    def _scan(self, collection: Any) -> Iterator[tuple[str, dict[str, Any]]]:
-        """Every record's id and metadata, page by page."""
-        offset = 0
-        while True:
-            try:
-                got = collection.get(include=["metadatas"], limit=PAGE, offset=offset)
-            except Exception as e:
-                raise StoreError(
-                    f"Cannot read the index at {self.where}: {first_line(e)}"
-                ) from None
-            yield from zip(got["ids"], got["metadatas"], strict=True)
-            if len(got["ids"]) < PAGE:
-                return
-            offset += PAGE
-
-    def audit(self) -> Audit:
-        """Whether every chunk (and sentence) belongs to a committed document, and every
-        document has its chunks."""
-        records = self._doc_records(None)
-        committed = {doc_id: str(m.get("hash", "")) for doc_id, m in records.items()}
-        counts: dict[str, int] = {}
-        orphans: list[str] = []
-        for chunk_id, meta in self._scan(self.chunks):
-            doc_id = str(meta.get("doc_id", ""))
-            if committed.get(doc_id) == meta.get("doc_hash"):
-                counts[doc_id] = counts.get(doc_id, 0) + 1
-            else:
-                orphans.append(chunk_id)
-        stray: tuple[str, ...] = ()
-        if self.sentences is not None:
-            stray = tuple(
-                sentence_id
-                for sentence_id, meta in self._scan(self.sentences)
-                if committed.get(str(meta.get("doc_id", ""))) != meta.get("doc_hash")
-            )
-        short = [d for d, m in records.items() if counts.get(d, 0) != int(m.get("chunks", 0))]
-        return Audit(
-            len(records), sum(counts.values()), tuple(orphans), tuple(sorted(short)), stray
-        )
-
-    def repair(self, audit: Audit) -> None:
-        """Delete orphan chunks and sentences; uncommit documents missing chunks (re-ingesting
-        adds them)."""
-        try:
-            for i in range(0, len(audit.orphan_chunks), PAGE):
-                self.chunks.delete(ids=list(audit.orphan_chunks[i : i + PAGE]))
-            for i in range(0, len(audit.orphan_sentences), PAGE):
-                self.sentences.delete(ids=list(audit.orphan_sentences[i : i + PAGE]))
-            for doc_id in audit.short_documents:
-                self._delete_document(doc_id)
-        except Exception as e:
-            raise StoreError(
-                f"Cannot write to the index at {self.where}: {first_line(e)}"
-            ) from None
-
     def document_text(self, doc_id: str) -> list[Passage]:
         """All committed passages of a document, in order."""
         committed = self.committed_hashes([doc_id]).get(doc_id)
@@ -593,18 +470,3 @@ class Store:
             )
         ]
         return sorted(passages, key=lambda p: p.start)
-
-
-@dataclass(frozen=True)
-class Audit:
-    """What `Store.audit` found. Orphans: chunks no committed document record names."""
-
-    documents: int
-    chunks: int
-    orphan_chunks: tuple[str, ...]
-    short_documents: tuple[str, ...]  # records whose chunks are missing or fewer than stated
-    orphan_sentences: tuple[str, ...] = ()
-
-    @property
-    def healthy(self) -> bool:
-        return not (self.orphan_chunks or self.short_documents or self.orphan_sentences)

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from qa.audit import lexical_lag
 from qa.fusion import LENGTH_DISCOUNT, Candidate, fuse, sentence_signal
 from qa.ingest import ingest_paths
 from qa.lexical import Lexical, anchors, stems, terms
@@ -205,7 +206,7 @@ def test_store_search_fuses_lexical_hits_and_rebuilds_a_lost_lexical_index(
     assert len(reopened.lexical.committed()) == len(PASSAGES)
     assert reopened.remove("de-visit")
     assert "de-visit" not in reopened.lexical.committed()
-    assert reopened.lexical_lag() == ([], [])
+    assert lexical_lag(reopened) == ([], [])
 
 
 def test_names_lift_only_a_passage_sharing_more_of_them_than_the_dense_favourite() -> None:
