@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from qa import retrieve
+from qa import commit, retrieve
 from qa.answer import (
     Scored,
     cite_extract,
@@ -341,9 +341,9 @@ class Assistant:
         if not self.store.exists():
             return False
         with self.store.write_lock():
-            if self.store.remove(doc_id):
+            if commit.remove(self.store, doc_id):
                 return True
-            return Path(doc_id).is_file() and self.store.remove(doc_id_for(Path(doc_id)))
+            return Path(doc_id).is_file() and commit.remove(self.store, doc_id_for(Path(doc_id)))
 
     def passages_of(self, doc_id: str) -> list[Passage]:
         """Every passage of a document, in reading order."""

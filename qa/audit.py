@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from qa.chroma import PAGE, first_line
+from qa.commit import delete_document
 from qa.errors import StoreError
 from qa.lexical import Row, row
 from qa.records import chunk_text
@@ -150,6 +151,6 @@ def repair(store: Store, found: Audit) -> None:
         for i in range(0, len(found.orphan_sentences), PAGE):
             store.sentences.delete(ids=list(found.orphan_sentences[i : i + PAGE]))
         for doc_id in found.short_documents:
-            store.delete_document(doc_id)
+            delete_document(store, doc_id)
     except Exception as e:
         raise StoreError(f"Cannot write to the index at {store.where}: {first_line(e)}") from None

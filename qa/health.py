@@ -7,6 +7,7 @@ import os
 from typing import TYPE_CHECKING
 
 from qa.audit import audit, lexical_lag, repair, sync_lexical
+from qa.commit import remove
 from qa.embeddings import COMPANIONS
 from qa.errors import QAError
 from qa.identity import duplicate_groups
@@ -112,7 +113,7 @@ def _duplicates_check(qa: Assistant, fix: bool, repaired: list[str]) -> Check:
         with store.write_lock():
             for group in groups:
                 for doc_id in group[1:]:
-                    store.remove(doc_id)
+                    remove(store, doc_id)
         extra = sum(len(g) - 1 for g in groups)
         repaired.append(
             f"removed {extra} duplicate documents, keeping {', '.join(g[0] for g in groups)}"

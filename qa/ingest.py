@@ -18,13 +18,15 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 
+from qa import commit
 from qa.chunking import Chunk, chunk_document, headed_text
+from qa.commit import Pending
 from qa.documents import Document, discover, read
 from qa.embeddings import EmbeddingModel, load_embedding
 from qa.identity import Identity
 from qa.lexical import Row, row
 from qa.records import MIN_SENTENCE_WORDS
-from qa.store import IndexInfo, Pending, Store
+from qa.store import IndexInfo, Store
 from qa.types import IngestFailure, IngestReport
 
 Progress = Callable[[int, int], None]
@@ -306,10 +308,10 @@ def _chunked(
 def _store(store: Store, items: list[Pending], gone: list[str]) -> None:
     """Write and commit `items`, then forget the old ids of the files among them that
     moved (after: an interruption leaves a duplicate for `qa doctor`, never a loss)."""
-    store.write(items)
-    store.commit(items)
+    commit.write(store, items)
+    commit.commit(store, items)
     for doc_id in gone:
-        store.remove(doc_id)
+        commit.remove(store, doc_id)
 
 
 def _start_worker(parent: int) -> None:

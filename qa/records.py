@@ -61,7 +61,7 @@ def chunk_node(doc: Document, chunk: Chunk, vector: list[float]) -> Any:
 
 
 def chunk_text(meta: dict[str, Any], document: str | None) -> str:
-    """A chunk's text: its Chroma document in indexes written before `Store._add_chunks`,
+    """A chunk's text: its Chroma document in indexes written before `commit._add_chunks`,
     else the text of its llama-index node record."""
     if document is not None:
         return document

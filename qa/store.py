@@ -1,22 +1,16 @@
-"""Chunks → vectors → Chroma, and Chroma → passages.
+"""One index in Chroma: its collections, opened lazily, and its committed documents.
 
-Two collections per index: `<name>-chunks` (vectors, through llama-index's
-ChromaVectorStore) and `<name>-docs` (one record per document). A document's record is
-written only after all its chunks are, and names the content hash those chunks carry:
-it is the commit. Chunks that no record names (an interrupted ingest, the old version
-of a changed document) are never returned and are swept on the next write.
-
-Connecting to Chroma is qa.chroma's; what a chunk's record holds, qa.records';
-retrieving passages, qa.retrieve's; checking the index and catching its lexical index
-up, qa.audit's.
+Three collections per index: `<name>-chunks` (vectors, through llama-index's
+ChromaVectorStore), `<name>-docs` (one record per document: the commit, see qa.commit)
+and, when the index embeds sentences, `<name>-sentences`. Writing is qa.commit's,
+retrieving qa.retrieve's, checking and repairing qa.audit's: each works on an opened
+`Store`.
 """
 
 from __future__ import annotations
 
-import json
 import re
 import time
-import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -25,37 +19,10 @@ from typing import Any
 from urllib.parse import urlparse
 
 from qa.chroma import PAGE, connect, first_line, server_url
-from qa.chunking import Chunk
-from qa.documents import Document
 from qa.errors import IndexNotFoundError, ModelMismatchError, StoreError
-from qa.lexical import Lexical, Row
-from qa.records import (
-    CHUNK_KEY,
-    COMPANION_KEY,
-    EMBED_KEY,
-    SENTENCE_KEY,
-    VERSION_KEY,
-    chunk_node,
-    pack,
-    to_passage,
-)
+from qa.lexical import Lexical
+from qa.records import CHUNK_KEY, COMPANION_KEY, EMBED_KEY, SENTENCE_KEY, VERSION_KEY, to_passage
 from qa.types import DocumentInfo, Passage
-
-# Chroma needs a vector for every record; document records are looked up by id only.
-_NO_VECTOR = [1.0]
-
-
-@dataclass(frozen=True)
-class Pending:
-    """A document on its way into the index: its chunks and sentences, with vectors."""
-
-    doc: Document
-    chunks: list[Chunk]
-    vectors: list[list[float]]
-    rows: list[Row]  # each chunk's `lexical.row`
-    spans: list[tuple[str, int, int]]  # sentences as (chunk id, start, end)
-    span_vectors: list[list[float]]
-    companion_vectors: list[list[float]] | None = None  # per chunk, when the index has one
 
 
 @dataclass(frozen=True)
@@ -66,16 +33,8 @@ class IndexInfo:
     companion: str = ""  # the second model whose passage cosines join the dense score
 
 
-def _flock(handle: Any, exclusive: bool) -> None:
-    """Take (without waiting) or release the writer lock. Imported here: fcntl does not
-    exist on Windows, where `import qa` must work all the same."""
-    import fcntl
-
-    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB if exclusive else fcntl.LOCK_UN)
-
-
 class Store:
-    """One index: its two collections, opened lazily, with the model that built it."""
+    """One index: its collections, opened lazily, with the model that built it."""
 
     def __init__(
         self,
@@ -216,7 +175,7 @@ class Store:
             self._vector_store = ChromaVectorStore(chroma_collection=self.chunks)
         return self._vector_store
 
-    # -- writing -------------------------------------------------------------------
+    # -- the writer lock -------------------------------------------------------------
 
     @contextmanager
     def write_lock(
@@ -225,7 +184,7 @@ class Store:
         """Hold the index's writer lock: one writing process at a time on an embedded store.
 
         Readers never take it: Chroma lets them read while a writer commits, and the
-        commit protocol above keeps what they see whole. A Chroma server serialises
+        commit protocol (qa.commit) keeps what they see whole. A Chroma server serialises
         writes itself, so only the embedded store is locked.
         """
         if self.chroma_url:
@@ -254,6 +213,8 @@ class Store:
             finally:
                 _flock(handle, exclusive=False)
 
+    # -- reading -------------------------------------------------------------------
+
     def committed_hashes(self, doc_ids: Iterable[str] | None = None) -> dict[str, str]:
         """doc id → content hash of its committed version (all documents when `doc_ids` is None)."""
         records = self.doc_records(None if doc_ids is None else list(doc_ids))
@@ -266,152 +227,10 @@ class Store:
             for doc_id, meta in self.doc_records(None).items()
         }
 
-    def write(self, batch: list[Pending]) -> None:
-        """Add documents' chunks and sentences; they stay invisible until `commit`."""
-        nodes = []
-        extras: list[dict[str, str]] = []
-        for item in batch:
-            if item.companion_vectors:
-                extras += [{COMPANION_KEY: pack(v)} for v in item.companion_vectors]
-            else:
-                extras += [{} for _ in item.chunks]
-            for chunk, vector in zip(item.chunks, item.vectors, strict=True):
-                nodes.append(chunk_node(item.doc, chunk, vector))
-        spans = [(item.doc, span) for item in batch for span in item.spans]
-        span_vectors = [v for item in batch for v in item.span_vectors]
-        try:
-            # Chunk ids carry the content hash, so re-adding after an interruption
-            # rewrites identical records instead of duplicating them.
-            self.chunks.delete(ids=[n.id_ for n in nodes])
-            self._add_chunks(nodes, extras)
-            if spans:
-                self.sentences.upsert(
-                    ids=[f"{c}@{start}" for _, (c, start, _) in spans],
-                    embeddings=span_vectors,
-                    metadatas=[
-                        {
-                            "doc_id": d.doc_id,
-                            "doc_hash": d.hash,
-                            "chunk_id": c,
-                            "start": s,
-                            "end": e,
-                        }
-                        for d, (c, s, e) in spans
-                    ],
-                )
-            self.lexical.add(
-                (
-                    item.doc.doc_id,
-                    item.doc.hash,
-                    item.doc.lang,
-                    item.rows,
-                )
-                for item in batch
-            )
-        except Exception as e:
-            raise StoreError(
-                f"Cannot write to the index at {self.where}: {first_line(e)}"
-            ) from None
-
-    def _add_chunks(self, nodes: list[Any], extras: list[dict[str, str]]) -> None:
-        """Write chunks as llama-index node records, text inside the record.
-
-        Not through ChromaVectorStore.add: it stores the text as a Chroma document too,
-        which Chroma indexes for full-text search, half the cost of a write (1.3 against
-        0.7 ms a chunk) for a search qa's own lexical index already does. The retriever
-        reads the text back from the node record when a chunk has no document. `extras`
-        are fields of each record outside the node (the companion vector): the retriever
-        never reads them, and the node record stays llama-index's own.
-        """
-        from llama_index.core.vector_stores.utils import node_to_metadata_dict
-
-        for i in range(0, len(nodes), PAGE):
-            page = nodes[i : i + PAGE]
-            self.chunks.add(
-                ids=[n.id_ for n in page],
-                embeddings=[n.get_embedding() for n in page],
-                metadatas=[
-                    {**node_to_metadata_dict(n, flat_metadata=True), **extra}
-                    for n, extra in zip(page, extras[i : i + PAGE], strict=True)
-                ],
-            )
-
-    def commit(self, batch: list[Pending]) -> None:
-        """Make these documents' new chunks the visible ones, then sweep their old ones."""
-        metas: list[Any] = [
-            {
-                "title": item.doc.title,
-                "date": item.doc.date or "",
-                "source": item.doc.source,
-                "lang": item.doc.lang,
-                "hash": item.doc.hash,
-                "chunks": len(item.chunks),
-                "extra": json.dumps(item.doc.extra, ensure_ascii=False, default=str),
-            }
-            for item in batch
-        ]
-        try:
-            self.docs.upsert(
-                ids=[item.doc.doc_id for item in batch],
-                embeddings=[_NO_VECTOR] * len(batch),
-                metadatas=metas,
-            )
-            hashes = {item.doc.doc_id: item.doc.hash for item in batch}
-            # One sweep for the batch: an old version's chunks carry a hash none of the new
-            # versions has (if one did, doctor would report them as orphans).
-            stale = {
-                "$and": [
-                    {"doc_id": {"$in": list(hashes)}},
-                    {"doc_hash": {"$nin": list(hashes.values())}},
-                ]
-            }
-            self.chunks.delete(where=stale)
-            if self.sentences is not None:
-                self.sentences.delete(where=stale)
-            version = self._new_version()
-            self.lexical.commit(hashes.items())
-            self.lexical.mark_synced(version)
-        except Exception as e:
-            raise StoreError(
-                f"Cannot write to the index at {self.where}: {first_line(e)}"
-            ) from None
-
-    def remove(self, doc_id: str) -> bool:
-        """Forget a document; False when there was none by that id."""
-        if doc_id not in self.doc_records([doc_id]):
-            return False
-        try:
-            self.delete_document(doc_id)
-        except Exception as e:
-            raise StoreError(
-                f"Cannot write to the index at {self.where}: {first_line(e)}"
-            ) from None
-        return True
-
-    def delete_document(self, doc_id: str) -> None:
-        """Uncommit a document, then delete its chunks, sentences and lexical rows."""
-        self.docs.delete(ids=[doc_id])  # uncommit first: no reader sees half a document
-        self.chunks.delete(where={"doc_id": doc_id})
-        if self.sentences is not None:
-            self.sentences.delete(where={"doc_id": doc_id})
-        version = self._new_version()
-        self.lexical.delete([doc_id])
-        self.lexical.mark_synced(version)
-
-    def _new_version(self) -> str:
-        """Mark the committed documents as changed: another machine's lexical index sees
-        the version differ from the one it holds and catches up (a count would miss an
-        updated document)."""
-        version = uuid.uuid4().hex
-        self.docs.modify(metadata={VERSION_KEY: version})
-        return version
-
     def version(self) -> str | None:
-        """The committed documents' version (`_new_version`); None before any."""
+        """The committed documents' version (`commit._new_version`); None before any."""
         value = (self.docs.metadata or {}).get(VERSION_KEY)
         return None if value is None else str(value)
-
-    # -- reading -------------------------------------------------------------------
 
     def doc_records(self, doc_ids: list[str] | None) -> dict[str, dict[str, Any]]:
         """doc id → its document record's metadata (of `doc_ids`; all when None)."""
@@ -470,3 +289,11 @@ class Store:
             )
         ]
         return sorted(passages, key=lambda p: p.start)
+
+
+def _flock(handle: Any, exclusive: bool) -> None:
+    """Take (without waiting) or release the writer lock. Imported here: fcntl does not
+    exist on Windows, where `import qa` must work all the same."""
+    import fcntl
+
+    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB if exclusive else fcntl.LOCK_UN)

@@ -215,25 +215,25 @@ def test_doctor_finds_and_repairs_what_an_interrupted_ingest_left(
     isolated: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from qa import Assistant, diagnose, load_settings
+    from qa.commit import commit
 
     # One document a batch and a write, so the interruption falls between two documents.
     monkeypatch.setattr("qa.ingest._WRITE_BATCH", 1)
     settings = load_settings({"batch_size": 1})
     qa = Assistant(index_dir=isolated / "index", embed="use-m3", llm="none", settings=settings)
     src = articles(isolated / "a.jsonl", "a", 40)
-    commit = qa.store.commit
     calls = []
 
-    def dies_on_the_20th(batch: Any) -> None:
+    def dies_on_the_20th(store: Any, batch: Any) -> None:
         calls.append(batch)
         if len(calls) == 20:  # its chunks are written, its record is not: Ctrl-C lands here
             raise KeyboardInterrupt
-        commit(batch)
+        commit(store, batch)
 
-    monkeypatch.setattr(qa.store, "commit", dies_on_the_20th)
+    monkeypatch.setattr("qa.commit.commit", dies_on_the_20th)
     with pytest.raises(KeyboardInterrupt):
         qa.ingest([src])
-    monkeypatch.setattr(qa.store, "commit", commit)
+    monkeypatch.setattr("qa.commit.commit", commit)
     health = diagnose(qa)
     assert not health.ok
     orphans = next(c for c in health.checks if c.name == "orphan chunks")

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from qa.audit import lexical_lag
+from qa.commit import remove
 from qa.fusion import LENGTH_DISCOUNT, Candidate, fuse, sentence_signal
 from qa.ingest import ingest_paths
 from qa.lexical import Lexical, anchors, stems, terms
@@ -204,7 +205,7 @@ def test_store_search_fuses_lexical_hits_and_rebuilds_a_lost_lexical_index(
     reopened = Store(isolated / "index")
     assert names_hits(reopened)["de-visit"] == 1
     assert len(reopened.lexical.committed()) == len(PASSAGES)
-    assert reopened.remove("de-visit")
+    assert remove(reopened, "de-visit")
     assert "de-visit" not in reopened.lexical.committed()
     assert lexical_lag(reopened) == ([], [])
 

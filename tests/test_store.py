@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from qa import ModelMismatchError, StoreError
+from qa.commit import remove
 from qa.embeddings import EmbeddingModel
 from qa.ingest import ingest_paths
 from qa.records import pack, unpack
@@ -76,8 +77,8 @@ def test_remove_deletes_document_and_chunks(isolated: Path, words_model: Any) ->
     run(store, words_model, src)
     before = store.chunk_count()
     removed_chunks = {d.doc_id: d.chunks for d in store.documents()}["a0"]
-    assert store.remove("a0") is True
-    assert store.remove("a0") is False
+    assert remove(store, "a0") is True
+    assert remove(store, "a0") is False
     assert counts(store) == (5, before - removed_chunks)
 
 
