@@ -70,9 +70,9 @@ def retrieval(qa: Assistant, set_dir: Path, queries: int) -> dict[str, Any]:
     model = qa._embedding()
     store = qa.store
     methods: dict[str, Any] = {
-        "dense": lambda q, v: search(store, v, DEPTH),
+        "dense": lambda q, v: search(store, v, DEPTH)[0],
         "lexical": lambda q, v: store.lexical.same_language(q, "fr", DEPTH),
-        "hybrid": lambda q, v: search(store, v, DEPTH, None, q, "fr"),
+        "hybrid": lambda q, v: search(store, v, DEPTH, None, q, "fr")[0],
     }
     results: dict[str, Any] = {"queries": len(asked)}
     for name, run in methods.items():

@@ -126,8 +126,8 @@ def main() -> None:
             question = q["question"]
             lang = detect_language(question)
             vector = qa._query_vector(question, None)
-            passages = qa._search(vector, qa.settings.k, None, question)
-            qa._prefill_sentences(passages)
+            passages, stored = qa._search(vector, qa.settings.k, None, question)
+            qa._prefill_sentences(passages, stored)
             scored = score_sentences(vector, passages, qa._sentence_vectors, qa._floor(lang))
             shown = shown_passages(scored, qa.settings.context_sentences)
             positive = [p.doc_id in q["positive_ids"] for p, _ in shown]

@@ -275,9 +275,8 @@ class Assistant:
         shift = model.same_language_shift
         return lambda p: base + shift if p.lang == question_lang else base
 
-    def _prefill_sentences(self, passages: list[Passage]) -> None:
+    def _prefill_sentences(self, passages: list[Passage], stored: retrieve.SentenceVectors) -> None:
         """Take the sentence vectors the index already holds instead of embedding again."""
-        stored = self.store.last_sentence_vectors
         for p in passages:
             for q in p.sentence_texts():
                 vector = stored.get((p.chunk_id, q.start, q.end))
@@ -364,10 +363,11 @@ class Assistant:
         k: int,
         filters: Filters | None,
         question: str,
-    ) -> list[Passage]:
+    ) -> tuple[list[Passage], retrieve.SentenceVectors]:
         """Passages by fused dense and lexical rank; for a question after the latest
         news, the newest articles on its subject first, whatever their language
-        (`fusion.latest_first`). Scores stay cosines (the abstention floor applies)."""
+        (`fusion.latest_first`). Scores stay cosines (the abstention floor applies). And
+        the vectors of their sentences the index holds (`_prefill_sentences`)."""
         self.store.check_model(self.embed_name)
         query = [float(x) for x in vector]
         lang = detect_language(question)
@@ -375,7 +375,7 @@ class Assistant:
         second = self._companion_query(question)
         if not asks_for_latest(question, lang):
             return retrieve.search(self.store, query, k, filters, question, lang, names, second)
-        pool = retrieve.search(
+        pool, stored = retrieve.search(
             self.store, query, max(3 * k, 15), filters, question, lang, names, second
         )
         shift = self._embedding().same_language_shift
@@ -384,14 +384,14 @@ class Assistant:
             # A cosine across languages runs lower: the same-language shift taken off.
             return (p.score if p.score is not None else -1.0) - (shift if p.lang == lang else 0.0)
 
-        return latest_first(pool, k, relevance, _SUBJECT_MARGIN, anchors(question))
+        return latest_first(pool, k, relevance, _SUBJECT_MARGIN, anchors(question)), stored
 
     def search(
         self, question: str, k: int | None = None, filters: Filters | None = None
     ) -> list[Passage]:
         """The `k` passages closest to `question`, best first, with cosine scores."""
         vector = self._query_vector(question, None)
-        return self._search(vector, k or self.settings.k, filters, question)
+        return self._search(vector, k or self.settings.k, filters, question)[0]
 
     def ask(self, question: str, filters: Filters | None = None) -> Answer:
         """Answer from the retrieved passages, every sentence cited; abstain when none fits."""
@@ -480,8 +480,8 @@ class Assistant:
         stage("searching")
         vector = self._query_vector(standalone or question, context)
         t1 = time.perf_counter()
-        passages = self._search(vector, self.settings.k, filters, standalone or question)
-        self._prefill_sentences(passages)
+        passages, stored = self._search(vector, self.settings.k, filters, standalone or question)
+        self._prefill_sentences(passages, stored)
         t2 = time.perf_counter()
         if self._llm_lock.locked():
             stage("loading the model")

@@ -19,6 +19,8 @@ from qa.types import Filters, Passage, date_number
 
 # Passages first retrieved by each signal (cosine, lexical), then fused.
 _POOL = 40
+# Sentence vectors the index holds, by (chunk id, start, end).
+SentenceVectors = dict[tuple[str, int, int], list[float]]
 
 
 def search(
@@ -30,17 +32,17 @@ def search(
     lang: str | None = None,
     names_weight: float = NAMES_WEIGHT,
     companion: list[float] | None = None,
-) -> list[Passage]:
+) -> tuple[list[Passage], SentenceVectors]:
     """The `k` best committed passages: by cosine (llama-index retriever), by best
     sentence, by the companion model's cosine (`companion`: the question's vector
-    under it), and, given the question and its language, by lexical match; fused."""
+    under it), and, given the question and its language, by lexical match; fused. And
+    the vectors of their sentences, which the caller need not embed again."""
     found, vectors = candidates(
         store, vector, max(k, _POOL), filters, question, lang, names_weight > 0, companion
     )
     ranked = fuse(found, k, names_weight=names_weight)
     kept = {p.chunk_id for p in ranked}
-    store.last_sentence_vectors = {key: v for key, v in vectors.items() if key[0] in kept}
-    return ranked
+    return ranked, {key: v for key, v in vectors.items() if key[0] in kept}
 
 
 def candidates(
@@ -52,7 +54,7 @@ def candidates(
     lang: str | None = None,
     across: bool = True,
     companion: list[float] | None = None,
-) -> tuple[list[Candidate], dict[tuple[str, int, int], list[float]]]:
+) -> tuple[list[Candidate], SentenceVectors]:
     """Every passage some signal ranks in its first `depth`, with all its signals; and
     the vectors of their sentences by (chunk id, start, end). Without `across`, the
     names-across-languages list is not searched (a second full-text query)."""
@@ -199,7 +201,7 @@ def _companion_cosines(store: Store, vector: list[float], pool: list[Passage]) -
 
 def _sentence_cosines(
     store: Store, vector: list[float], pool: list[Passage]
-) -> tuple[dict[str, list[float]], dict[tuple[str, int, int], list[float]]]:
+) -> tuple[dict[str, list[float]], SentenceVectors]:
     """The cosines of each passage's sentences, and their vectors by (chunk, span)."""
     if store.sentences is None or not pool:
         return {}, {}
@@ -216,7 +218,7 @@ def _sentence_cosines(
         return {}, {}
     scores = np.asarray(got["embeddings"], dtype=np.float32) @ np.asarray(vector, np.float32)
     cosines: dict[str, list[float]] = {}
-    vectors: dict[tuple[str, int, int], list[float]] = {}
+    vectors: SentenceVectors = {}
     for meta, score, emb in zip(got["metadatas"], scores, got["embeddings"], strict=True):
         cid = str(meta["chunk_id"])
         cosines.setdefault(cid, []).append(float(score))

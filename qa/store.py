@@ -63,7 +63,6 @@ class Store:
         self.docs: Any = None
         self.sentences: Any = None
         self._vector_store: Any = None
-        self.last_sentence_vectors: dict[tuple[str, int, int], list[float]] = {}
 
     # -- opening -------------------------------------------------------------------
 

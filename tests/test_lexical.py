@@ -188,7 +188,7 @@ def test_store_search_fuses_lexical_hits_and_rebuilds_a_lost_lexical_index(
     vector = words_model.query(question)
 
     def names_hits(s: Store, weight: float = 0.5) -> dict[str, int | None]:
-        ranked = search(s, vector, 8, None, question, "en", names_weight=weight)
+        ranked = search(s, vector, 8, None, question, "en", names_weight=weight)[0]
         return {
             p.doc_id: next(x.rank for x in p.explanation.signals if x.name == "names")  # type: ignore[union-attr]
             for p in ranked

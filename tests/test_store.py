@@ -109,7 +109,7 @@ def test_an_interrupted_ingest_is_finished_by_running_it_again(
     partial = store.documents()
     assert 0 < len(partial) < 6
     # Chunks of a document whose record was never written are invisible to search.
-    hits = search(store, words_model.query("topic5 subject5 place5"), 20)
+    hits = search(store, words_model.query("topic5 subject5 place5"), 20)[0]
     assert {h.doc_id for h in hits} <= {d.doc_id for d in partial}
 
     report = run(Store(isolated / "index"), words_model, src)
@@ -178,7 +178,7 @@ def test_search_filters_by_date_and_source(isolated: Path, words_model: Any) -> 
     q = words_model.query("Kim Putin summit")
 
     def ids(**f: str) -> list[str]:
-        return sorted(p.doc_id for p in search(store, q, 5, Filters(**f)))
+        return sorted(p.doc_id for p in search(store, q, 5, Filters(**f))[0])
 
     assert ids() == ["new", "old", "undated"]
     assert ids(since="2020") == ["new"]
@@ -218,7 +218,9 @@ def test_chunks_written_with_their_text_as_chroma_documents_read_the_same(
     run(store, words_model, src)
     question = "Where is place3 and who is person3?"
     vector = words_model.query(question)
-    before = [(p.chunk_id, p.text) for p in search(store, vector, 3, question=question, lang="en")]
+    before = [
+        (p.chunk_id, p.text) for p in search(store, vector, 3, question=question, lang="en")[0]
+    ]
     texts = {p.chunk_id: p.text for d in ARTICLES for p in store.document_text(d)}
     assert before and all(text for _, text in before)
 
@@ -239,10 +241,21 @@ def test_chunks_written_with_their_text_as_chroma_documents_read_the_same(
 
     reopened = Store(isolated / "index")
     after = [
-        (p.chunk_id, p.text) for p in search(reopened, vector, 3, question=question, lang="en")
+        (p.chunk_id, p.text) for p in search(reopened, vector, 3, question=question, lang="en")[0]
     ]
     assert after == before
     assert {p.chunk_id: p.text for d in ARTICLES for p in reopened.document_text(d)} == texts
+
+
+def test_search_returns_the_stored_vectors_of_its_passages_sentences(
+    isolated: Path, words_model: Any
+) -> None:
+    src, store = news(isolated)
+    ingest_paths([src], store, words_model, IndexInfo(words_model.name, 12, sentences=True), 2)
+    passages, vectors = search(store, words_model.query("place3 person3"), 2)
+    spans = {(p.chunk_id, s, e) for p in passages for s, e in p.sentences}
+    assert len(passages) == 2 and vectors and set(vectors) <= spans
+    assert all(len(v) == len(words_model.query("x")) for v in vectors.values())
 
 
 def test_a_lexical_search_failing_in_its_thread_is_one_store_error(
@@ -259,7 +272,7 @@ def test_a_lexical_search_failing_in_its_thread_is_one_store_error(
     with pytest.raises(StoreError, match=r"lexical index .*: database disk image is malformed"):
         search(store, words_model.query(question), 3, question=question, lang="en")
     monkeypatch.undo()
-    assert search(store, words_model.query(question), 3, question=question, lang="en")
+    assert search(store, words_model.query(question), 3, question=question, lang="en")[0]
 
 
 def test_a_stored_companion_vector_scores_as_the_original() -> None:
