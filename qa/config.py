@@ -39,6 +39,7 @@ class Settings:
     prompts_dir: Path | None = None
     history_file: Path | None = None
     llm: str = "local"
+    runtime: str = "auto"  # the local model's: llama-cpp when installed, else xllamacpp
     llm_model: str | None = None
     llm_base_url: str | None = None
     # Kept out of repr: settings end up in logs and tracebacks.

@@ -183,12 +183,18 @@ def _model_checks(qa: Assistant) -> list[Check]:
             present = all(p.is_file() for p in parts)
         except QAError:
             present = False
-        runtime = _installed("llama_cpp")
+        native = _installed("llama_cpp")
+        choice = qa.settings.runtime
+        if choice == "llama-cpp" or (choice == "auto" and native):
+            runtime, used = native, "llama-cpp-python (native)"
+        else:
+            runtime, used = _installed("xllamacpp"), "xllamacpp (prebuilt)"
+        used += "" if runtime else ", not installed"
         where = model_dir(qa.settings)
         assembled = "assembled" if (where / GGUF_NAME).is_file() else "assembled at first answer"
         detail = (
             f"Qwen2.5-Coder-1.5B GGUF parts {'present' if present else 'missing'}, "
-            f"llama-cpp-python {'installed' if runtime else 'missing'}, {assembled} in {where}"
+            f"runtime {used}, {assembled} in {where}"
         )
         checks.append(Check("local model", present and runtime, detail))
     else:

@@ -27,7 +27,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 
@@ -125,32 +125,39 @@ class GeneratorReader:
 
     @staticmethod
     def supports(llm: Any) -> bool:
-        """Whether `llm` exposes llama.cpp's logits: the local model does, remote ones not."""
-        model = getattr(llm, "_model", None)
-        return all(hasattr(model, a) for a in ("eval", "tokenize", "input_ids", "_ctx")) and (
-            callable(getattr(llm, "messages_to_prompt", None))
-        )
+        """Whether `llm` gives its next token's probabilities: the local model does (either
+        runtime), remote ones not."""
+        return _llama(llm) is not None or callable(getattr(llm, "next_token", None))
 
     def __init__(self, llm: Any, system: str, template: Callable[[str, str], str]):
         self._llm = llm
-        self._llama = llm._model
+        self._llama = _llama(llm)
         self._system = system
         self._template = template
-        self._yes = [_single(self._llama, t) for t in ("yes", "Yes")]
-        self._no = [_single(self._llama, t) for t in ("no", "No")]
+        if self._llama is not None:
+            self._yes = [_single(self._llama, t) for t in _YES]
+            self._no = [_single(self._llama, t) for t in _NO]
 
-    def rate(self, question: str, texts: list[str]) -> list[float]:
+    def messages(self, question: str, text: str) -> list[Any]:
         from llama_index.core.llms import ChatMessage
 
+        return [
+            ChatMessage(role="system", content=self._system),
+            ChatMessage(role="user", content=self._template(question, text)),
+        ]
+
+    def rate(self, question: str, texts: list[str]) -> list[float]:
         rates = []
         for text in texts:
-            messages = [
-                ChatMessage(role="system", content=self._system),
-                ChatMessage(role="user", content=self._template(question, text)),
-            ]
-            logits = _next_logits(self._llama, str(self._llm.messages_to_prompt(messages)))
-            yes = np.logaddexp.reduce(logits[self._yes])
-            no = np.logaddexp.reduce(logits[self._no])
+            messages = self.messages(question, text)
+            if self._llama is None:  # xllamacpp: the likeliest first tokens
+                top = self._llm.next_token(messages)
+                yes = np.log(sum(top.get(t, 0.0) for t in _YES) or 1e-12)
+                no = np.log(sum(top.get(t, 0.0) for t in _NO) or 1e-12)
+            else:
+                logits = _next_logits(self._llama, str(self._llm.messages_to_prompt(messages)))
+                yes = np.logaddexp.reduce(logits[self._yes])
+                no = np.logaddexp.reduce(logits[self._no])
             rates.append(float(1.0 / (1.0 + np.exp(no - yes))))
         return rates
 
@@ -232,6 +239,17 @@ class Judge:
         ]
 
 
+_YES = ("yes", "Yes")
+_NO = ("no", "No")
+
+
+def _llama(llm: Any) -> Any | None:
+    """llama-cpp-python's model under a llama-index LlamaCPP, when `llm` is one."""
+    model = getattr(llm, "_model", None)
+    fits = all(hasattr(model, a) for a in ("eval", "tokenize", "input_ids", "_ctx"))
+    return model if fits and callable(getattr(llm, "messages_to_prompt", None)) else None
+
+
 def _single(llama: Any, text: str) -> int:
     ids = llama.tokenize(text.encode("utf-8"), add_bos=False, special=False)
     if len(ids) != 1:
@@ -300,8 +318,8 @@ def features(
     return np.hstack([sentences * query * np.float32(len(query)), extra])
 
 
-class Scorer:
-    """A fitted logistic model: P(a sentence answers the question) from `features`."""
+class Logistic:
+    """A fitted logistic model over standardised features, kept as JSON."""
 
     def __init__(
         self,
@@ -318,12 +336,7 @@ class Scorer:
         self.meta = meta
 
     @classmethod
-    def load(cls, name: str = SCORER_FILE) -> Scorer:
-        data = json.loads(resources.files("qa").joinpath("models", name).read_text())
-        return cls.from_dict(data)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Scorer:
+    def from_dict(cls, data: dict[str, Any]) -> Self:
         return cls(
             np.asarray(data["weights"], dtype=np.float64),
             float(data["bias"]),
@@ -344,6 +357,15 @@ class Scorer:
     def probabilities(self, rows: np.ndarray) -> np.ndarray:
         z = ((np.asarray(rows, dtype=np.float64) - self.mean) / self.scale) @ self.weights
         return 1.0 / (1.0 + np.exp(-(z + self.bias)))
+
+
+class Scorer(Logistic):
+    """P(a sentence answers the question) from `features`."""
+
+    @classmethod
+    def load(cls, name: str = SCORER_FILE) -> Scorer:
+        data = json.loads(resources.files("qa").joinpath("models", name).read_text())
+        return cls.from_dict(data)
 
     def score(
         self, query: np.ndarray, sentences: np.ndarray, texts: list[str], question: str

