@@ -16,6 +16,9 @@ judge      qa's judge with the local generator: the mean of scorer and point whe
 sentences  the generator, one prompt per sentence, on the `--point-top` x 2 sentences
            closest to the question; a passage scores its best sentence's (0 if unread)
 list       the generator, one prompt with the numbered passages, P(each number)
+read       the generator's P(yes) on the passages qa's judge reads (the first three
+           retrieval ranked), keeping its last hidden state for each (`--hidden FILE.npz`,
+           the data bench/fit_probe.py fits a probe on; measured, not kept)
 
 Reported per reader: top-1 (answerable questions with a positive passage shown: the best
 scored passage is positive), AUC of the best score between answerable and unanswerable
@@ -34,11 +37,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from common import corpus_lines, sample, write_result
+from common import article_of, corpus_lines, sample, write_result
 
 from qa import Assistant
 from qa.answer import judge_passages, score_sentences, shown_passages
-from qa.judge import GeneratorReader, Judge, Scorer, _next_logits, _single
+from qa.judge import GENERATOR_READS, GeneratorReader, Judge, Scorer, _next_logits, _single
 from qa.language import detect_language
 
 
@@ -77,6 +80,46 @@ class ListJudge:
         return [float(x) for x in (p / p.sum())[1:]] + [0.0] * max(0, n - 9)
 
 
+def read_with_states(
+    reader: GeneratorReader, llm: Any, question: str, texts: list[str]
+) -> list[tuple[float, np.ndarray]]:
+    """P(yes) for each text and the generator's last hidden state where it reads it (the
+    vector its yes/no logits are a linear function of), with llama-cpp-python. llama.cpp
+    outputs hidden states only for a batch whose every token it outputs, so the prompt
+    goes in without them and its last token alone with them."""
+    import llama_cpp
+
+    llama = llm._model
+    yes_ids = [_single(llama, t) for t in ("yes", "Yes")]
+    no_ids = [_single(llama, t) for t in ("no", "No")]
+    read = []
+    for text in texts:
+        prompt = str(llm.messages_to_prompt(reader.messages(question, text)))
+        tokens = llama.tokenize(prompt.encode("utf-8"), special=True)
+        same = 0  # what llama.cpp holds of this prompt already
+        for a, b in zip(llama.input_ids[: llama.n_tokens], tokens[:-1], strict=False):
+            if a != b:
+                break
+            same += 1
+        llama.n_tokens = same
+        llama.eval(tokens[same:-1])
+        ctx = llama._ctx.ctx
+        llama_cpp.llama_set_embeddings(ctx, True)
+        try:
+            llama.eval(tokens[-1:])
+            hidden = np.ctypeslib.as_array(
+                llama_cpp.llama_get_embeddings_ith(ctx, -1), shape=(llama.n_embd(),)
+            ).astype(np.float32)
+            logits = np.ctypeslib.as_array(
+                llama_cpp.llama_get_logits_ith(ctx, -1), shape=(llama.n_vocab(),)
+            ).astype(np.float64)
+        finally:
+            llama_cpp.llama_set_embeddings(ctx, False)
+        yes, no = np.logaddexp.reduce(logits[yes_ids]), np.logaddexp.reduce(logits[no_ids])
+        read.append((float(1.0 / (1.0 + np.exp(no - yes))), hidden))
+    return read
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -90,6 +133,7 @@ def main() -> None:
     ap.add_argument("--scorer", type=Path, default=None)
     ap.add_argument("--point-top", type=int, default=2, help="passages the point judge reads")
     ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument("--hidden", type=Path, default=None, help="where `read` keeps its vectors")
     args = ap.parse_args()
     judges = args.judges.split(",")
 
@@ -98,6 +142,7 @@ def main() -> None:
         args.set_dir, {c["id"] for c in corpus}, args.questions, args.unanswerable, args.split
     )
     rows: list[dict[str, Any]] = []
+    hidden: list[np.ndarray] = []
     with tempfile.TemporaryDirectory() as tmp:
         index = args.index or Path(tmp) / "index"
         path = index.parent / f"{index.name}.corpus.jsonl"
@@ -110,7 +155,7 @@ def main() -> None:
         scorer = (
             Scorer.from_dict(json.loads(args.scorer.read_text())) if args.scorer else Scorer.load()
         )
-        llm = qa.llm if {"list", "point", "judge", "sentences"} & set(judges) else None
+        llm = qa.llm if {"list", "point", "judge", "sentences", "read"} & set(judges) else None
         listwise = ListJudge(llm) if llm is not None else None
         pointwise = None
         if llm is not None:
@@ -133,6 +178,7 @@ def main() -> None:
             positive = [p.doc_id in q["positive_ids"] for p, _ in shown]
             row: dict[str, Any] = {
                 "question": question,
+                "article": article_of(q["positive_ids"][0]) if q["positive_ids"] else None,
                 "answerable": q.get("answerable", True),
                 "positive": positive,
                 "scores": {},
@@ -162,6 +208,13 @@ def main() -> None:
                     texts = [" ".join(" ".join(x.text.split()) for x in shown[k][1]) for k in top]
                     rated = dict(zip(top, pointwise.rate(question, texts), strict=True))
                     scores = [rated.get(k, 0.0) for k in range(len(shown))]
+                elif name == "read" and pointwise is not None:
+                    top = list(range(min(GENERATOR_READS, len(shown))))
+                    texts = [" ".join(" ".join(x.text.split()) for x in shown[k][1]) for k in top]
+                    read = read_with_states(pointwise, llm, question, texts)
+                    row["hidden"] = list(range(len(hidden), len(hidden) + len(read)))
+                    hidden += [h for _, h in read]
+                    scores = [p for p, _ in read] + [0.0] * (len(shown) - len(read))
                 elif name == "sentences" and pointwise is not None:
                     near = scored[: 2 * args.point_top]
                     rates = pointwise.rate(question, [" ".join(x.quote.text.split()) for x in near])
@@ -212,6 +265,8 @@ def main() -> None:
         "rows": rows,
     }
     write_result(result, args.out, f"judge.{args.set_dir.name}.{args.split}.json")
+    if args.hidden and hidden:
+        np.savez_compressed(args.hidden, hidden=np.stack(hidden).astype(np.float16))
 
 
 if __name__ == "__main__":

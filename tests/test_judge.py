@@ -8,8 +8,17 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 
-from qa.judge import SCORER_FILE, THRESHOLDS, Judgement, Scorer, anchors_shared, features
+from qa.judge import (
+    SCORER_FILE,
+    THRESHOLDS,
+    Judgement,
+    Logistic,
+    Scorer,
+    anchors_shared,
+    features,
+)
 
 from .conftest import ROOT, WordsEmbedding
 
@@ -152,3 +161,39 @@ def test_the_training_script_runs_end_to_end_on_a_tiny_sample(tmp_path: Path) ->
     probabilities = again.score(q, np.asarray(passages(candidates)), candidates, question)
     # Fitted on these very examples: the answering sentence comes first.
     assert labels[int(np.argmax(probabilities))] == 1
+
+
+def test_the_probe_fitting_script_runs_end_to_end_on_a_tiny_sample(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import fit_probe
+
+    rng = np.random.default_rng(3)
+    direction = rng.normal(size=1536)
+    rows, vectors = [], []
+    for i in range(40):
+        answerable = i % 4 != 0
+        positive = [answerable and k == i % 3 for k in range(3)]
+        for k in range(3):
+            vectors.append(rng.normal(size=1536) + (2.0 if positive[k] else -1.0) * direction)
+        rows.append(
+            {
+                "question": f"q{i}",
+                "article": f"tiny-{i % 8:03d}",
+                "answerable": answerable,
+                "positive": positive,
+                "scores": {"scorer": [0.3, 0.2, 0.1], "read": [0.5, 0.4, 0.3]},
+                "hidden": [3 * i, 3 * i + 1, 3 * i + 2],
+            }
+        )
+    (tmp_path / "tune.tiny.json").write_text(json.dumps({"rows": rows}))
+    np.savez_compressed(tmp_path / "tune.tiny.npz", hidden=np.asarray(vectors, np.float16))
+    out = tmp_path / "probe.json"
+    argv = ["fit_probe.py", str(tmp_path), "--sets", "tiny", "--l2", "0.1", "--out", str(out)]
+    monkeypatch.setattr(sys, "argv", argv)
+    fit_probe.main()
+    probe = Logistic.from_dict(json.loads(out.read_text()))
+    assert probe.meta["passages"] == 120 and probe.meta["trained_on"] == ["tiny (tuning split)"]
+    # Fitted on these very vectors: the answering direction scores high.
+    high, low = probe.probabilities(np.stack([2.0 * direction, -1.0 * direction]))
+    assert high > 0.9 > 0.1 > low
