@@ -2,58 +2,29 @@
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from qa import commit, retrieve
-from qa.answer import (
-    Scored,
-    cite_extract,
-    cite_verified,
-    confident_sentence,
-    judge_passages,
-    judged_best,
-    judged_quotes,
-    score_sentences,
-    select_sentences,
-    shown_passages,
-)
+from qa.answer import score_sentences
 from qa.config import DEFAULT_EMBED, Settings, load_settings
 from qa.embeddings import COMPANIONS, EmbeddingModel, canonical_name, load_embedding
-from qa.errors import GenerationError, QAError
 from qa.fusion import latest_first
 from qa.ingest import Notice, Progress, ingest_paths
-from qa.judge import GeneratorReader, Judge, Judgement, Scorer
-from qa.language import (
-    asks_for_latest,
-    copied_words,
-    detect_language,
-    language_name,
-    written_in,
-)
+from qa.judge import GeneratorReader, Judge, Scorer
+from qa.language import asks_for_latest, detect_language, language_name
 from qa.lexical import anchors
-from qa.llm import LLMUnavailable, load_llm
-from qa.prompts import Prompts, fill
+from qa.llm import LLMUnavailable, guarded, load_llm
+from qa.prompts import Prompts
+from qa.respond import Answering, Question, Tools, ms
 from qa.store import IndexInfo, Store
-from qa.types import (
-    Answer,
-    AnswerSentence,
-    Citation,
-    DocumentInfo,
-    Filters,
-    IngestReport,
-    Passage,
-    Quote,
-)
-from qa.verify import NO_ANSWER, Verdict, Verifier, answerable_by, split_claims
+from qa.types import Answer, DocumentInfo, Filters, IngestReport, Passage, Quote
 
 # How much the previous turn weighs in a follow-up's retrieval when no generator can
 # rewrite the question: enough to resolve "and Breuker?", little enough for a new topic.
@@ -66,10 +37,6 @@ _SUBJECT_MARGIN = 0.08
 # Embedding models read ~512 tokens and tokenising a pasted page costs seconds: a
 # question is read up to here (about two paragraphs).
 _QUESTION_CHARS = 1000
-
-
-def _ms(start: float, end: float) -> float:
-    return round((end - start) * 1000, 1)
 
 
 class AnswerStream:
@@ -178,7 +145,7 @@ class Assistant:
                     batch_size=s.batch_size,
                     processes=s.processes,
                 )
-                self._load_ms["load_embed_ms"] = _ms(started, time.perf_counter())
+                self._load_ms["load_embed_ms"] = ms(started, time.perf_counter())
             return self._model
 
     def _companion_query(self, question: str) -> list[float] | None:
@@ -202,7 +169,7 @@ class Assistant:
                 except LLMUnavailable as e:
                     self.notices.append(f"{e} Answering with quoted sentences instead.")
                 if self._llm is not None:
-                    self._load_ms["load_llm_ms"] = _ms(started, time.perf_counter())
+                    self._load_ms["load_llm_ms"] = ms(started, time.perf_counter())
             return self._llm
 
     @llm.setter
@@ -430,32 +397,9 @@ class Assistant:
             for a in history[-3:]
         )
         prompt = self.prompts.render("condense", history=turns, question=question)
-        reply = next(_guarded(self._llm_name, lambda: iter([self.llm.complete(prompt)])))
+        reply = next(guarded(self._llm_name, lambda: iter([self.llm.complete(prompt)])))
         rewritten = str(reply.text).strip().splitlines()
         return rewritten[0].strip() if rewritten and rewritten[0].strip() else question
-
-    def _translate(self, llm: Any, text: str, source: str, lang: str) -> str:
-        """`text` put from language `source` into `lang` by the generator."""
-        from llama_index.core.llms import ChatMessage
-
-        prompt = self.prompts.render(
-            "translate",
-            sentence=text,
-            source=language_name(source),
-            language=language_name(lang),
-        )
-        reply = _guarded(
-            self._llm_name,
-            lambda: iter([llm.chat([ChatMessage(role="user", content=prompt)])]),
-        )
-        return str(next(reply).message.content or "")
-
-    def _translation(self, llm: Any, text: str, source: str, lang: str, article: str) -> str | None:
-        """`text` translated from `source` into `lang`, on one line; None when the model
-        wrote nothing, or wrote it in the `article`'s language or English (where a small
-        model slips) instead of `lang`."""
-        again = " ".join(self._translate(llm, text, source, lang).split())
-        return again if again and not written_in(again, lang, {article, "en"}) else None
 
     def _answer_stream(
         self,
@@ -465,6 +409,7 @@ class Assistant:
         filters: Filters | None,
         stage: Callable[[str], None],
     ) -> AnswerStream:
+        """Retrieve and score, then run the steps of `respond` on what was found."""
         t0 = time.perf_counter()
         asked, question = question, question[:_QUESTION_CHARS]
         lang = detect_language(question)
@@ -488,213 +433,34 @@ class Assistant:
         llm = self.llm
         scored = score_sentences(vector, passages, self._sentence_vectors, self._floor(lang))
         t3 = time.perf_counter()
-        timings = {"embed_ms": _ms(t0, t1), "retrieve_ms": _ms(t1, t2), "sentences_ms": _ms(t2, t3)}
+        timings = {"embed_ms": ms(t0, t1), "retrieve_ms": ms(t1, t2), "sentences_ms": ms(t2, t3)}
         timings.update(self._load_ms)
         self._load_ms.clear()
-
-        def translator(english: str) -> str:
-            # Kept only when in the question's language: a small model may answer in
-            # English, and a wrong-language refusal must not be cached.
-            text = self._translate(llm, english, "en", lang)
-            return text if detect_language(text.replace("{question}", "")) == lang else ""
-
-        def abstain(mode: str) -> Answer:
-            # In a language with no template of its own, the model translates the English
-            # one once (kept in the cache folder); with no model, the English text.
-            translate = None if llm is None else translator
-            template = self.prompts.template("no_answer", lang, translate)
-            text = fill(template, question=question.strip())
-            timings["total_ms"] = _ms(t0, time.perf_counter())
-            return Answer(asked, text, True, (), tuple(passages), timings, (), mode, standalone)
-
+        q = Question(
+            asked, question, standalone, lang, vector, passages, scored, timings, t0, t3, llm, stage
+        )
+        s = self.settings
+        tools = Tools(
+            self.prompts,
+            self._llm_name,
+            self._sentence_vectors,
+            self._floor,
+            self._answer_messages,
+            s.answer_sentences,
+            s.context_sentences,
+        )
         if not scored:
-            return AnswerStream(iter(()), lambda: abstain("none"))
-        asking = standalone or question
-
-        def extract(selected: list[Scored]) -> Answer:
-            text, citations, sentences = cite_extract(selected)
-            timings["total_ms"] = _ms(t0, time.perf_counter())
-            return Answer(
-                asked, text, False, citations, (), timings, sentences, "extractive", standalone
-            )
-
-        judge = self._judge_for(llm)
+            return AnswerStream(iter(()), lambda: Answering(q, tools).abstain("none"))
+        steps = Answering(q, tools, self._judge_for(llm))
         stage("reading the passages")
-        can_answer = answerable_by(asking, lang)
         if llm is None:
-            if judge is None:
-                answer = extract(select_sentences(scored, self.settings.answer_sentences))
-            else:
-                # The judge decides whether the articles answer, and what is quoted.
-                read = judge_passages(
-                    judge, asking, vector, scored, shown_passages(scored, len(scored))
-                )
-                timings["judge_ms"] = _ms(t3, time.perf_counter())
-                # A quote is a claim: it answers as verification asks a source to (in
-                # the question's language, naming what the question names).
-                quotes = [
-                    s
-                    for s in judged_quotes(scored, read, self.settings.answer_sentences)
-                    if can_answer(s.passage, s.quote.text)
-                ]
-                if not read.answerable() or not quotes:
-                    return AnswerStream(iter(()), lambda: abstain("none"))
-                answer = extract(quotes)
+            answer = steps.extractive()
+            if answer is None:
+                return AnswerStream(iter(()), lambda: steps.abstain("none"))
             return AnswerStream(iter([answer.text]), lambda: answer)
-
-        candidates = shown_passages(scored, self.settings.context_sentences)
-        shown = candidates
-        judgement: Judgement | None = None
-        if judge is not None:
-            reader = judge
-            judgement = next(
-                _guarded(
-                    self._llm_name,
-                    lambda: iter([judge_passages(reader, asking, vector, scored, candidates)]),
-                )
-            )
-            timings["judge_ms"] = _ms(t3, time.perf_counter())
-            if not judgement.answerable():
-                return AnswerStream(iter(()), lambda: abstain("none"))
-            # The generator sees only the passages the judge accepts: less to read, a
-            # sooner first token, and nothing off the question to wander into.
-            shown = [candidates[i] for i in sorted(judgement.accepted())]
-
-        def declined(sentences: tuple[AnswerSentence, ...] = ()) -> Answer:
-            # The model declined, or wrote nothing the passages support. Whether the
-            # articles answer is the judge's call: a quote of the passage it chose, or
-            # an abstention.
-            if judgement is not None:
-                best = judged_best(scored, candidates, judgement)
-                if best is not None and not can_answer(best.passage, best.quote.text):
-                    best = None
-                quote = best.quote.text if best is not None else ""
-                # A quote is its own claim: the judge only asks whether it answers.
-                if best is not None and not all(
-                    holding([(best.passage.chunk_id, best.quote.start, quote, quote, "")])
-                ):
-                    best = None
-            else:
-                best = confident_sentence(scored, asking, lang)
-            if best is not None:
-                return translated(best) or extract([best])
-            return replace(abstain("generated"), sentences=sentences)
-
-        def written(
-            text: str, citations: tuple[Citation, ...], sentences: tuple[AnswerSentence, ...]
-        ) -> Answer:
-            timings["total_ms"] = _ms(t0, time.perf_counter())
-            return Answer(
-                asked, text, False, citations, (), timings, sentences, "generated", standalone
-            )
-
-        def translated(best: Scored) -> Answer | None:
-            # A quote in another language than the question's is put in the question's
-            # language by the model, and the translation verified against the quote
-            # like any generated sentence; if it does not hold, the quote stands.
-            if best.passage.lang == lang:
-                return None
-            original = " ".join(best.quote.text.split())
-            text = self._translation(llm, original, best.passage.lang, lang, best.passage.lang)
-            # A translation not in the question's language leaves the quote as it is.
-            # (Words shared with the original are not held against it: most are
-            # cognates, "decision", "international"; holding them made Spanish quotes
-            # stand for English questions.)
-            if text is None or text == original:
-                return None
-            one = [(best.passage, [best.quote])]
-            verifier = Verifier(self._sentence_vectors, best.floor)
-            verdicts = verifier.verify(split_claims(f"{text} [1]", lang), one, asking, None, lang)
-            if not any(v.passage is not None for v in verdicts):
-                return None
-            return written(*cite_verified(verdicts, one))
-
-        def holding(claims: list[tuple[str, int, str, str, str]]) -> list[bool]:
-            if judge is None or judgement is None or not claims:
-                return [True] * len(claims)
-            ruling, read = judge, judgement
-            return next(
-                _guarded(self._llm_name, lambda: iter([ruling.claims_hold(read, asking, claims)]))
-            )
-
-        draft: list[str] = []
-        messages = self._answer_messages(shown, asking, lang)
-
-        def tokens() -> Iterator[str]:
-            stage("writing")
-            for chunk in _guarded(self._llm_name, lambda: llm.stream_chat(messages)):
-                if chunk.delta:
-                    if not draft:
-                        timings["first_token_ms"] = _ms(t0, time.perf_counter())
-                    draft.append(chunk.delta)
-                    yield chunk.delta
-
-        def in_language(verdicts: list[Verdict], verifier: Verifier) -> list[Verdict]:
-            """Kept sentences written in their source's language or English instead of
-            the question's, or carrying words copied from a source in another language,
-            are translated by the model and checked again; a translation that the source
-            does not support leaves the sentence as it was."""
-            out = []
-            for v in verdicts:
-                if v.passage is not None:
-                    source = shown[v.passage][0]
-                    slipped = written_in(v.claim.text, lang, {source.lang, "en"})
-                    if slipped is None and source.lang != lang:
-                        copied = copied_words(v.claim.text, source.text, asking)
-                        slipped = source.lang if copied else None
-                    again = slipped and self._translation(
-                        llm, v.claim.text, slipped, lang, source.lang
-                    )
-                    if again:
-                        claim = replace(v.claim, text=again)
-                        (checked,) = verifier.verify([claim], shown, asking, None, lang)
-                        v = checked if checked.passage is not None else v
-                out.append(v)
-            return out
-
-        def finish() -> Answer:
-            t4 = time.perf_counter()
-            stage("checking")
-            raw = "".join(draft).strip()
-            if not raw or " ".join(re.sub(r"[\W\d_]+", " ", raw).split()).upper() == NO_ANSWER:
-                return declined()
-            verifier = Verifier(self._sentence_vectors, min(self._floor(lang)(p) for p, _ in shown))
-            verdicts = verifier.verify(
-                # The first of the passages shown (they keep the retrieval order), not of
-                # those retrieved: the judge may have kept that one from the generator.
-                split_claims(raw, lang),
-                shown,
-                asking,
-                shown[0][0].score,
-                lang,
-            )
-            if judgement is not None:
-                # A claim is verified only if the sentence it rests on answers the
-                # question: true sentences on the same subject, and instructions planted
-                # in an article, are not answers.
-                resting = [
-                    (i, shown[v.passage][0], v.quote)
-                    for i, v in enumerate(verdicts)
-                    if v.passage is not None and v.quote is not None
-                ]
-                held = holding(
-                    [
-                        (p.chunk_id, q.start, q.text, verdicts[i].claim.text, p.title)
-                        for i, p, q in resting
-                    ]
-                )
-                for (i, _, _), ok in zip(resting, held, strict=True):
-                    if not ok:
-                        v = verdicts[i]
-                        verdicts[i] = Verdict(v.claim, "off-topic", None, None, v.support)
-            verdicts = in_language(verdicts, verifier)
-            text, citations, sentences = cite_verified(verdicts, shown)
-            timings["verify_ms"] = _ms(t4, time.perf_counter())
-            if not citations:
-                return declined(sentences)
-            return written(text, citations, sentences)
-
-        return AnswerStream(tokens(), finish)
+        if not steps.judged():
+            return AnswerStream(iter(()), lambda: steps.abstain("none"))
+        return AnswerStream(steps.tokens(), steps.finish)
 
     def _answer_messages(
         self, shown: list[tuple[Passage, list[Quote]]], question: str, lang: str
@@ -711,17 +477,6 @@ class Assistant:
                 content=self.prompts.render("answer", language=language_name(lang), **values),
             ),
         ]
-
-
-def _guarded(backend: str, start: Callable[[], Iterator[Any]]) -> Iterator[Any]:
-    """The generator's output; any failure of the backend becomes one GenerationError."""
-    try:
-        yield from start()
-    except (KeyboardInterrupt, QAError):
-        raise
-    except Exception as e:  # each backend has its own exception types
-        first = (str(e).strip().splitlines() or [type(e).__name__])[0]
-        raise GenerationError(f"The {backend} model failed to answer: {first}") from None
 
 
 def passage_blocks(shown: list[tuple[Passage, list[Quote]]]) -> str:

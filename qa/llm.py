@@ -15,12 +15,12 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from qa.config import Settings, cache_dir
-from qa.errors import ConfigError, QAError
+from qa.errors import ConfigError, GenerationError, QAError
 
 BACKENDS = ("local", "openai-like", "ollama", "none")
 RUNTIMES = ("auto", "llama-cpp", "xllamacpp")
@@ -206,3 +206,14 @@ def load_llm(settings: Settings) -> Any | None:
         raise LLMUnavailable(f"The {backend} backend needs the package {e.name!r}.") from None
     except (OSError, ValueError, RuntimeError) as e:
         raise LLMUnavailable(f"Cannot start the {backend} model: {e}".splitlines()[0]) from None
+
+
+def guarded(backend: str, start: Callable[[], Iterator[Any]]) -> Iterator[Any]:
+    """The generator's output; any failure of the backend becomes one GenerationError."""
+    try:
+        yield from start()
+    except (KeyboardInterrupt, QAError):
+        raise
+    except Exception as e:  # each backend has its own exception types
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0]
+        raise GenerationError(f"The {backend} model failed to answer: {first}") from None

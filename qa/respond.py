@@ -1,0 +1,334 @@
+"""One question's answer, step by step, once its passages are retrieved and their
+sentences scored: judge (`Answering.judged`), write (`tokens`), verify and decide
+(`finish`); the branches are steps too: `abstain`, `extractive` (no generator),
+`declined` (the model wrote nothing the passages support) and `translated` (a quote put
+in the question's language). `Assistant` retrieves, then runs these steps; what they
+need of it comes in a `Tools`, and this module knows nothing of the assistant."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from qa.answer import (
+    Scored,
+    cite_extract,
+    cite_verified,
+    confident_sentence,
+    judge_passages,
+    judged_best,
+    judged_quotes,
+    select_sentences,
+    shown_passages,
+)
+from qa.judge import Judge, Judgement
+from qa.language import copied_words, detect_language, language_name, written_in
+from qa.llm import guarded
+from qa.prompts import Prompts, fill
+from qa.types import Answer, AnswerSentence, Citation, Passage, Quote
+from qa.verify import NO_ANSWER, Verdict, Verifier, answerable_by, split_claims
+
+Shown = list[tuple[Passage, list[Quote]]]
+
+
+def ms(start: float, end: float) -> float:
+    return round((end - start) * 1000, 1)
+
+
+@dataclass(frozen=True)
+class Tools:
+    """What the steps take from the assistant that runs them."""
+
+    prompts: Prompts
+    backend: str  # names the generator in its errors
+    sentence_vectors: Callable[[list[str]], np.ndarray]  # passage-side, cached
+    floor: Callable[[str], Callable[[Passage], float]]  # relevance floor, by language
+    messages: Callable[[Shown, str, str], list[Any]]  # the chat the generator answers
+    answer_sentences: int  # most sentences an extractive answer quotes
+    context_sentences: int  # the sentences the generator is shown
+
+
+@dataclass
+class Question:
+    """One question as retrieval leaves it: what was asked, its passages and their
+    scored sentences, and the timings so far."""
+
+    asked: str  # as typed
+    question: str  # as read (cut to the length an embedding reads)
+    standalone: str | None  # a follow-up rewritten by the generator
+    lang: str
+    vector: np.ndarray
+    passages: list[Passage]
+    scored: list[Scored]
+    timings: dict[str, float]
+    t0: float  # when the question came
+    scored_at: float  # when its sentences were scored: the judge's time starts here
+    llm: Any  # the generator, or None: extractive answers
+    stage: Callable[[str], None]
+
+    @property
+    def asking(self) -> str:
+        """The question the passages are asked."""
+        return self.standalone or self.question
+
+
+class Answering:
+    """The steps of answering one `Question`; `judge` None when there is none."""
+
+    def __init__(self, q: Question, tools: Tools, judge: Judge | None = None):
+        self.q = q
+        self.tools = tools
+        self.judge = judge
+        self.can_answer = answerable_by(q.asking, q.lang)
+        self.candidates: Shown = []
+        self.shown: Shown = []
+        self.judgement: Judgement | None = None
+        self.draft: list[str] = []
+
+    # -- ends ------------------------------------------------------------------------
+
+    def abstain(self, mode: str) -> Answer:
+        q = self.q
+        # In a language with no template of its own, the model translates the English
+        # one once (kept in the cache folder); with no model, the English text.
+        translate = None if q.llm is None else self._translator
+        template = self.tools.prompts.template("no_answer", q.lang, translate)
+        text = fill(template, question=q.question.strip())
+        q.timings["total_ms"] = ms(q.t0, time.perf_counter())
+        return Answer(q.asked, text, True, (), tuple(q.passages), q.timings, (), mode, q.standalone)
+
+    def _translator(self, english: str) -> str:
+        # Kept only when in the question's language: a small model may answer in
+        # English, and a wrong-language refusal must not be cached.
+        text = self.translate(english, "en", self.q.lang)
+        return text if detect_language(text.replace("{question}", "")) == self.q.lang else ""
+
+    def extract(self, selected: list[Scored]) -> Answer:
+        q = self.q
+        text, citations, sentences = cite_extract(selected)
+        q.timings["total_ms"] = ms(q.t0, time.perf_counter())
+        return Answer(
+            q.asked, text, False, citations, (), q.timings, sentences, "extractive", q.standalone
+        )
+
+    def written(
+        self, text: str, citations: tuple[Citation, ...], sentences: tuple[AnswerSentence, ...]
+    ) -> Answer:
+        q = self.q
+        q.timings["total_ms"] = ms(q.t0, time.perf_counter())
+        return Answer(
+            q.asked, text, False, citations, (), q.timings, sentences, "generated", q.standalone
+        )
+
+    # -- without a generator ---------------------------------------------------------
+
+    def extractive(self) -> Answer | None:
+        """The answer in quoted sentences; None when qa abstains."""
+        q, judge = self.q, self.judge
+        if judge is None:
+            return self.extract(select_sentences(q.scored, self.tools.answer_sentences))
+        # The judge decides whether the articles answer, and what is quoted.
+        read = judge_passages(
+            judge, q.asking, q.vector, q.scored, shown_passages(q.scored, len(q.scored))
+        )
+        q.timings["judge_ms"] = ms(q.scored_at, time.perf_counter())
+        # A quote is a claim: it answers as verification asks a source to (in
+        # the question's language, naming what the question names).
+        quotes = [
+            s
+            for s in judged_quotes(q.scored, read, self.tools.answer_sentences)
+            if self.can_answer(s.passage, s.quote.text)
+        ]
+        if not read.answerable() or not quotes:
+            return None
+        return self.extract(quotes)
+
+    # -- with one ----------------------------------------------------------------------
+
+    def judged(self) -> bool:
+        """Whether the judge, when there is one, finds the passages answer; the
+        passages the generator is shown are set here."""
+        q = self.q
+        self.candidates = shown_passages(q.scored, self.tools.context_sentences)
+        self.shown = self.candidates
+        if self.judge is None:
+            return True
+        reader, candidates = self.judge, self.candidates
+        self.judgement = judgement = next(
+            guarded(
+                self.tools.backend,
+                lambda: iter([judge_passages(reader, q.asking, q.vector, q.scored, candidates)]),
+            )
+        )
+        q.timings["judge_ms"] = ms(q.scored_at, time.perf_counter())
+        if not judgement.answerable():
+            return False
+        # The generator sees only the passages the judge accepts: less to read, a
+        # sooner first token, and nothing off the question to wander into.
+        self.shown = [candidates[i] for i in sorted(judgement.accepted())]
+        return True
+
+    def tokens(self) -> Iterator[str]:
+        """The draft, as the generator writes it."""
+        messages = self.tools.messages(self.shown, self.q.asking, self.q.lang)
+        return self._tokens(messages)
+
+    def _tokens(self, messages: list[Any]) -> Iterator[str]:
+        q = self.q
+        q.stage("writing")
+        for chunk in guarded(self.tools.backend, lambda: q.llm.stream_chat(messages)):
+            if chunk.delta:
+                if not self.draft:
+                    q.timings["first_token_ms"] = ms(q.t0, time.perf_counter())
+                self.draft.append(chunk.delta)
+                yield chunk.delta
+
+    def finish(self) -> Answer:
+        """The draft verified: its supported sentences, cited, or `declined`."""
+        q, shown = self.q, self.shown
+        t4 = time.perf_counter()
+        q.stage("checking")
+        raw = "".join(self.draft).strip()
+        if not raw or " ".join(re.sub(r"[\W\d_]+", " ", raw).split()).upper() == NO_ANSWER:
+            return self.declined()
+        floor = self.tools.floor(q.lang)
+        verifier = Verifier(self.tools.sentence_vectors, min(floor(p) for p, _ in shown))
+        verdicts = verifier.verify(
+            # The first of the passages shown (they keep the retrieval order), not of
+            # those retrieved: the judge may have kept that one from the generator.
+            split_claims(raw, q.lang),
+            shown,
+            q.asking,
+            shown[0][0].score,
+            q.lang,
+        )
+        if self.judgement is not None:
+            # A claim is verified only if the sentence it rests on answers the
+            # question: true sentences on the same subject, and instructions planted
+            # in an article, are not answers.
+            resting = [
+                (i, shown[v.passage][0], v.quote)
+                for i, v in enumerate(verdicts)
+                if v.passage is not None and v.quote is not None
+            ]
+            held = self.holding(
+                [
+                    (p.chunk_id, s.start, s.text, verdicts[i].claim.text, p.title)
+                    for i, p, s in resting
+                ]
+            )
+            for (i, _, _), ok in zip(resting, held, strict=True):
+                if not ok:
+                    v = verdicts[i]
+                    verdicts[i] = Verdict(v.claim, "off-topic", None, None, v.support)
+        verdicts = self.in_language(verdicts, verifier)
+        text, citations, sentences = cite_verified(verdicts, shown)
+        q.timings["verify_ms"] = ms(t4, time.perf_counter())
+        if not citations:
+            return self.declined(sentences)
+        return self.written(text, citations, sentences)
+
+    def holding(self, claims: list[tuple[str, int, str, str, str]]) -> list[bool]:
+        """Whether each claim's source sentence answers the question, by the judge."""
+        if self.judge is None or self.judgement is None or not claims:
+            return [True] * len(claims)
+        ruling, read, asking = self.judge, self.judgement, self.q.asking
+        return next(
+            guarded(self.tools.backend, lambda: iter([ruling.claims_hold(read, asking, claims)]))
+        )
+
+    def in_language(self, verdicts: list[Verdict], verifier: Verifier) -> list[Verdict]:
+        """Kept sentences written in their source's language or English instead of
+        the question's, or carrying words copied from a source in another language,
+        are translated by the model and checked again; a translation that the source
+        does not support leaves the sentence as it was."""
+        q, shown = self.q, self.shown
+        out = []
+        for v in verdicts:
+            if v.passage is not None:
+                source = shown[v.passage][0]
+                slipped = written_in(v.claim.text, q.lang, {source.lang, "en"})
+                if slipped is None and source.lang != q.lang:
+                    copied = copied_words(v.claim.text, source.text, q.asking)
+                    slipped = source.lang if copied else None
+                again = slipped and self.translation(v.claim.text, slipped, q.lang, source.lang)
+                if again:
+                    claim = replace(v.claim, text=again)
+                    (checked,) = verifier.verify([claim], shown, q.asking, None, q.lang)
+                    v = checked if checked.passage is not None else v
+            out.append(v)
+        return out
+
+    def declined(self, sentences: tuple[AnswerSentence, ...] = ()) -> Answer:
+        # The model declined, or wrote nothing the passages support. Whether the
+        # articles answer is the judge's call: a quote of the passage it chose, or
+        # an abstention.
+        q, judgement = self.q, self.judgement
+        if judgement is not None:
+            best = judged_best(q.scored, self.candidates, judgement)
+            if best is not None and not self.can_answer(best.passage, best.quote.text):
+                best = None
+            quote = best.quote.text if best is not None else ""
+            # A quote is its own claim: the judge only asks whether it answers.
+            if best is not None and not all(
+                self.holding([(best.passage.chunk_id, best.quote.start, quote, quote, "")])
+            ):
+                best = None
+        else:
+            best = confident_sentence(q.scored, q.asking, q.lang)
+        if best is not None:
+            return self.translated(best) or self.extract([best])
+        return replace(self.abstain("generated"), sentences=sentences)
+
+    def translated(self, best: Scored) -> Answer | None:
+        # A quote in another language than the question's is put in the question's
+        # language by the model, and the translation verified against the quote
+        # like any generated sentence; if it does not hold, the quote stands.
+        q = self.q
+        if best.passage.lang == q.lang:
+            return None
+        original = " ".join(best.quote.text.split())
+        text = self.translation(original, best.passage.lang, q.lang, best.passage.lang)
+        # A translation not in the question's language leaves the quote as it is.
+        # (Words shared with the original are not held against it: most are
+        # cognates, "decision", "international"; holding them made Spanish quotes
+        # stand for English questions.)
+        if text is None or text == original:
+            return None
+        one = [(best.passage, [best.quote])]
+        verifier = Verifier(self.tools.sentence_vectors, best.floor)
+        verdicts = verifier.verify(split_claims(f"{text} [1]", q.lang), one, q.asking, None, q.lang)
+        if not any(v.passage is not None for v in verdicts):
+            return None
+        return self.written(*cite_verified(verdicts, one))
+
+    # -- translation -------------------------------------------------------------------
+
+    def translate(self, text: str, source: str, lang: str) -> str:
+        """`text` put from language `source` into `lang` by the generator."""
+        from llama_index.core.llms import ChatMessage
+
+        prompt = self.tools.prompts.render(
+            "translate",
+            sentence=text,
+            source=language_name(source),
+            language=language_name(lang),
+        )
+        llm = self.q.llm
+        reply = guarded(
+            self.tools.backend,
+            lambda: iter([llm.chat([ChatMessage(role="user", content=prompt)])]),
+        )
+        return str(next(reply).message.content or "")
+
+    def translation(self, text: str, source: str, lang: str, article: str) -> str | None:
+        """`text` translated from `source` into `lang`, on one line; None when the model
+        wrote nothing, or wrote it in the `article`'s language or English (where a small
+        model slips) instead of `lang`."""
+        again = " ".join(self.translate(text, source, lang).split())
+        return again if again and not written_in(again, lang, {article, "en"}) else None

@@ -1,0 +1,92 @@
+"""The steps of the answer path, each alone: no index, no generator."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+
+from qa.answer import Scored, score_sentences
+from qa.config import Settings
+from qa.prompts import Prompts
+from qa.respond import Answering, Question, Tools
+from qa.types import AnswerSentence, Passage
+from tests.test_answer import embedder, passage, query
+
+
+def tools(words_model: Any) -> Tools:
+    def floor(lang: str) -> Any:
+        return lambda p: 0.2
+
+    def messages(shown: Any, question: str, lang: str) -> list[Any]:
+        raise AssertionError("no generator here")
+
+    return Tools(
+        Prompts(Settings().resolved_prompts_dir()),
+        "none",
+        embedder(words_model),
+        floor,
+        messages,
+        answer_sentences=2,
+        context_sentences=6,
+    )
+
+
+def question(
+    text: str, lang: str, passages: list[Passage], scored: list[Scored], words_model: Any
+) -> Question:
+    vector = query(words_model, text)
+    now = time.perf_counter()
+    timings = {"embed_ms": 1.0}
+    return Question(
+        text, text, None, lang, vector, passages, scored, timings, now, now, None, lambda _: None
+    )
+
+
+def test_abstaining_speaks_the_questions_language_and_lists_the_closest(words_model: Any) -> None:
+    near = passage("a", "Le chat dort sur le canapé.", 0.3)
+    q = question("Où dort le chien ?", "fr", [near], [], words_model)
+    answer = Answering(q, tools(words_model)).abstain("none")
+    assert answer.abstained and answer.mode == "none"
+    assert "« Où dort le chien ? »" in answer.text
+    assert answer.closest == (near,) and answer.citations == ()
+    assert set(answer.timings) == {"embed_ms", "total_ms"}
+
+
+def test_without_a_generator_or_a_judge_the_best_sentences_are_quoted(words_model: Any) -> None:
+    a = passage("a", "The cat sleeps on the sofa all day. Dogs bark at the mailman daily.", 0.9)
+    b = passage(
+        "b", "Bread is baked in the oven each morning. The cat sleeps in the sun.", 0.8, 500
+    )
+    text = "where does the cat sleep"
+    scored = score_sentences(query(words_model, text), [a, b], embedder(words_model), lambda p: 0.2)
+    steps = Answering(question(text, "en", [a, b], scored, words_model), tools(words_model))
+    extracted = steps.extractive()
+    assert extracted is not None and extracted.mode == "extractive"
+    assert extracted.text == (
+        "The cat sleeps in the sun. [1] The cat sleeps on the sofa all day. [2]"
+    )
+    assert [c.chunk_id for c in extracted.citations] == ["b", "a"]
+
+
+def test_a_decline_with_nothing_close_enough_to_quote_abstains_keeping_the_draft(
+    words_model: Any,
+) -> None:
+    far = passage("a", "Bread is baked in the oven each morning.", 0.3)
+    text = "where does the cat sleep"
+    scored = score_sentences(query(words_model, text), [far], embedder(words_model), lambda p: 0.2)
+    dropped = AnswerSentence("The cat sleeps.", None, "unsupported", 0.1, None, None)
+    steps = Answering(question(text, "en", [far], scored, words_model), tools(words_model))
+    answer = steps.declined((dropped,))
+    assert answer.abstained and answer.mode == "generated"
+    assert answer.sentences == (dropped,)
+    assert "where does the cat sleep" in answer.text
+
+
+def test_a_quote_in_the_questions_language_is_not_translated(words_model: Any) -> None:
+    p = passage("a", "Le chat dort au soleil.", 0.9)  # a French passage
+    best = Scored(p, p.sentence_texts()[0], 0.9, 0.2, np.zeros(2))
+    q = question("Où dort le chat ?", "fr", [p], [best], words_model)
+    # No generator is asked: the quote already speaks the question's language.
+    assert Answering(q, tools(words_model)).translated(best) is None
