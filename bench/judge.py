@@ -43,6 +43,7 @@ from qa import Assistant
 from qa.answer import judge_passages, score_sentences, shown_passages
 from qa.judge import GENERATOR_READS, GeneratorReader, Judge, Scorer, _next_logits, _single
 from qa.language import detect_language
+from qa.respond import answer_messages
 
 
 def auc(positives: list[float], negatives: list[float]) -> float | None:
@@ -172,8 +173,8 @@ def main() -> None:
             lang = detect_language(question)
             vector = qa._query_vector(question, None)
             passages, stored = qa._search(vector, qa.settings.k, None, question)
-            qa._prefill_sentences(passages, stored)
-            scored = score_sentences(vector, passages, qa._sentence_vectors, qa._floor(lang))
+            qa._sentences.prefill(passages, stored)
+            scored = score_sentences(vector, passages, qa._sentences, qa._floor(lang))
             shown = shown_passages(scored, qa.settings.context_sentences)
             positive = [p.doc_id in q["positive_ids"] for p, _ in shown]
             row: dict[str, Any] = {
@@ -200,7 +201,7 @@ def main() -> None:
                 elif name == "judge" and pointwise is not None:
                     scores = list(judge_passages(by_both, question, vector, scored, shown).passages)
                 elif name == "list" and listwise is not None:
-                    messages = qa._answer_messages(shown, question, lang)
+                    messages = answer_messages(qa.prompts, shown, question, lang)
                     scores = listwise.judge(messages, len(shown))
                 elif name == "point" and pointwise is not None:
                     first = judge_passages(by_scorer, question, vector, scored, shown).passages

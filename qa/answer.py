@@ -8,14 +8,19 @@ can only name a retrieved passage, and its quote is a sentence of that passage.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from qa.judge import Judge, Judgement
 from qa.types import AnswerSentence, Citation, Passage, Quote
 from qa.verify import Verdict, answerable_by
+
+if TYPE_CHECKING:
+    from qa.retrieve import SentenceVectors
 
 _MIN_WORDS = 4
 _SAME = 0.97  # cosine above which two sentences say the same (a headline and its repeat)
@@ -29,6 +34,34 @@ class Scored:
     floor: float
     vector: np.ndarray
     rank: int = 0  # of its passage in the retrieved list, 0 first
+
+
+class SentenceCache:
+    """Passage-side vectors of sentences, cached: follow-ups reuse the same passages.
+    Called with texts, their vectors; `embed` makes those it does not hold."""
+
+    def __init__(self, embed: Callable[[list[str]], Sequence[Any]], size: int):
+        self._embed = embed
+        self._size = size
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+
+    def prefill(self, passages: list[Passage], stored: SentenceVectors) -> None:
+        """Take the sentence vectors the index already holds instead of embedding again."""
+        for p in passages:
+            for q in p.sentence_texts():
+                vector = stored.get((p.chunk_id, q.start, q.end))
+                if vector is not None:
+                    self._vectors[" ".join(q.text.split())] = np.asarray(vector, np.float32)
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        missing = list(dict.fromkeys(t for t in texts if t not in self._vectors))
+        for text, vector in zip(missing, self._embed(missing), strict=True):
+            self._vectors[text] = np.asarray(vector, dtype=np.float32)
+            if len(self._vectors) > self._size:
+                self._vectors.popitem(last=False)
+        for t in texts:
+            self._vectors.move_to_end(t)
+        return np.stack([self._vectors[t] for t in texts])
 
 
 def score_sentences(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -12,25 +11,24 @@ from typing import Any
 import numpy as np
 
 from qa import commit, retrieve
-from qa.answer import score_sentences
+from qa.answer import SentenceCache, score_sentences
 from qa.config import DEFAULT_EMBED, Settings, load_settings
 from qa.embeddings import COMPANIONS, EmbeddingModel, canonical_name, load_embedding
 from qa.fusion import latest_first
 from qa.ingest import Notice, Progress, ingest_paths
-from qa.judge import GeneratorReader, Judge, Scorer
-from qa.language import asks_for_latest, detect_language, language_name
+from qa.judge import Judge, Scorer
+from qa.language import asks_for_latest, detect_language
 from qa.lexical import anchors
-from qa.llm import LLMUnavailable, guarded, load_llm
+from qa.llm import LLMUnavailable, load_llm
 from qa.prompts import Prompts
-from qa.respond import Answering, Question, Tools, ms
+from qa.respond import Answering, Question, Tools, condense, ms
 from qa.store import IndexInfo, Store
-from qa.types import Answer, DocumentInfo, Filters, IngestReport, Passage, Quote
+from qa.types import Answer, DocumentInfo, Filters, IngestReport, Passage
 
 # How much the previous turn weighs in a follow-up's retrieval when no generator can
 # rewrite the question: enough to resolve "and Breuker?", little enough for a new topic.
 _HISTORY_WEIGHT = 0.5
 _CACHE = 4096
-_TITLE_WORDS = 14  # a headline past this costs prompt time and adds little
 # A question after the latest news ranks by date the passages this close to the best
 # one's cosine (language-fair): chosen on half the subjects of bench/data/latest.
 _SUBJECT_MARGIN = 0.08
@@ -116,7 +114,8 @@ class Assistant:
         # came after (`load_embed_ms`, `load_llm_ms`), then forgotten.
         self._load_ms: dict[str, float] = {}
         self._llm_name = self.settings.llm  # names the generator in its errors
-        self._sentence_cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        # Passage-side sentence vectors: follow-ups reuse the same passages.
+        self._sentences = SentenceCache(lambda texts: self._embedding().passages(texts), _CACHE)
         self._judge: tuple[Any, Judge] | None = None
         self._scorer: Scorer | None = None
 
@@ -210,21 +209,7 @@ class Assistant:
         if scorer is None:
             return None
         if self._judge is None or self._judge[0] is not llm:
-            if llm is not None and GeneratorReader.supports(llm):
-                system = self.prompts.render("judge_system")
-
-                def template(question: str, passage: str) -> str:
-                    return self.prompts.render("judge_one", question=question, passage=passage)
-
-                reader = GeneratorReader(llm, system, template)
-
-                def claim_template(claim: str, source: str) -> str:
-                    return self.prompts.render("check_claim", claim=claim, source=source)
-
-                checker = GeneratorReader(llm, self.prompts.render("check_system"), claim_template)
-                self._judge = (llm, Judge(scorer, reader, checker))
-            else:
-                self._judge = (llm, Judge(scorer))
+            self._judge = (llm, Judge.reading_with(scorer, llm, self.prompts.render))
         return self._judge[1]
 
     def _fitted_scorer(self) -> Scorer | None:
@@ -241,25 +226,6 @@ class Assistant:
         base = self.settings.min_score if self.settings.min_score is not None else model.min_score
         shift = model.same_language_shift
         return lambda p: base + shift if p.lang == question_lang else base
-
-    def _prefill_sentences(self, passages: list[Passage], stored: retrieve.SentenceVectors) -> None:
-        """Take the sentence vectors the index already holds instead of embedding again."""
-        for p in passages:
-            for q in p.sentence_texts():
-                vector = stored.get((p.chunk_id, q.start, q.end))
-                if vector is not None:
-                    self._sentence_cache[" ".join(q.text.split())] = np.asarray(vector, np.float32)
-
-    def _sentence_vectors(self, texts: list[str]) -> np.ndarray:
-        """Passage-side vectors of sentences, cached: follow-ups reuse the same passages."""
-        missing = list(dict.fromkeys(t for t in texts if t not in self._sentence_cache))
-        for text, vector in zip(missing, self._embedding().passages(missing), strict=True):
-            self._sentence_cache[text] = np.asarray(vector, dtype=np.float32)
-            if len(self._sentence_cache) > _CACHE:
-                self._sentence_cache.popitem(last=False)
-        for t in texts:
-            self._sentence_cache.move_to_end(t)
-        return np.stack([self._sentence_cache[t] for t in texts])
 
     # -- ingest --------------------------------------------------------------------
 
@@ -334,7 +300,7 @@ class Assistant:
         """Passages by fused dense and lexical rank; for a question after the latest
         news, the newest articles on its subject first, whatever their language
         (`fusion.latest_first`). Scores stay cosines (the abstention floor applies). And
-        the vectors of their sentences the index holds (`_prefill_sentences`)."""
+        the vectors of their sentences the index holds (`SentenceCache.prefill`)."""
         self.store.check_model(self.embed_name)
         query = [float(x) for x in vector]
         lang = detect_language(question)
@@ -390,17 +356,6 @@ class Assistant:
         """A conversation: follow-up questions are understood with the previous turns."""
         return Chat(self, filters)
 
-    def _condense(self, question: str, history: list[Answer]) -> str:
-        """A follow-up rewritten as a standalone question by the generator."""
-        turns = "\n".join(
-            f"User: {a.question}\nAssistant: {' '.join(s.text for s in a.sentences) or a.text}"
-            for a in history[-3:]
-        )
-        prompt = self.prompts.render("condense", history=turns, question=question)
-        reply = next(guarded(self._llm_name, lambda: iter([self.llm.complete(prompt)])))
-        rewritten = str(reply.text).strip().splitlines()
-        return rewritten[0].strip() if rewritten and rewritten[0].strip() else question
-
     def _answer_stream(
         self,
         question: str,
@@ -420,18 +375,18 @@ class Assistant:
                 stage("loading the model")
             if self.llm is not None:
                 stage("rewriting the question")
-                standalone = self._condense(question, history)
+                standalone = condense(self.llm, self.prompts, self._llm_name, question, history)
                 context = None
         stage("searching")
         vector = self._query_vector(standalone or question, context)
         t1 = time.perf_counter()
         passages, stored = self._search(vector, self.settings.k, filters, standalone or question)
-        self._prefill_sentences(passages, stored)
+        self._sentences.prefill(passages, stored)
         t2 = time.perf_counter()
         if self._llm_lock.locked():
             stage("loading the model")
         llm = self.llm
-        scored = score_sentences(vector, passages, self._sentence_vectors, self._floor(lang))
+        scored = score_sentences(vector, passages, self._sentences, self._floor(lang))
         t3 = time.perf_counter()
         timings = {"embed_ms": ms(t0, t1), "retrieve_ms": ms(t1, t2), "sentences_ms": ms(t2, t3)}
         timings.update(self._load_ms)
@@ -443,9 +398,8 @@ class Assistant:
         tools = Tools(
             self.prompts,
             self._llm_name,
-            self._sentence_vectors,
+            self._sentences,
             self._floor,
-            self._answer_messages,
             s.answer_sentences,
             s.context_sentences,
         )
@@ -461,37 +415,6 @@ class Assistant:
         if not steps.judged():
             return AnswerStream(iter(()), lambda: steps.abstain("none"))
         return AnswerStream(steps.tokens(), steps.finish)
-
-    def _answer_messages(
-        self, shown: list[tuple[Passage, list[Quote]]], question: str, lang: str
-    ) -> list[Any]:
-        """The chat the generator answers: system prompt, then the numbered passages and
-        the question as quoted data in the user turn."""
-        from llama_index.core.llms import ChatMessage
-
-        values = {"passages": passage_blocks(shown), "question": question}
-        return [
-            ChatMessage(role="system", content=self.prompts.render("answer_system")),
-            ChatMessage(
-                role="user",
-                content=self.prompts.render("answer", language=language_name(lang), **values),
-            ),
-        ]
-
-
-def passage_blocks(shown: list[tuple[Passage, list[Quote]]]) -> str:
-    """Numbered passages as the generator sees them: quoted, each headline shown once."""
-    seen: set[str] = set()
-    blocks = []
-    for i, (p, quotes) in enumerate(shown, start=1):
-        head = f"[{i}]"
-        if p.doc_id not in seen:
-            seen.add(p.doc_id)
-            title = " ".join(p.title.split()[:_TITLE_WORDS])
-            head += f" {title}" + (f" ({p.date})" if p.date else "")
-        body = " ".join(" ".join(q.text.split()) for q in quotes)
-        blocks.append(f'{head}\n"""{body}"""')
-    return "\n\n".join(blocks)
 
 
 class Chat:

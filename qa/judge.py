@@ -176,6 +176,26 @@ class Judge:
         self.reader = reader
         self.checker = checker
 
+    @classmethod
+    def reading_with(cls, scorer: Scorer, llm: Any, render: Callable[..., str]) -> Judge:
+        """The scorer, with the generator `llm` as a second reader when it is the local
+        model (remote ones expose no token probabilities); `render` fills a prompt
+        template by name."""
+        if llm is None or not GeneratorReader.supports(llm):
+            return cls(scorer)
+        system = render("judge_system")
+
+        def template(question: str, passage: str) -> str:
+            return render("judge_one", question=question, passage=passage)
+
+        reader = GeneratorReader(llm, system, template)
+
+        def claim_template(claim: str, source: str) -> str:
+            return render("check_claim", claim=claim, source=source)
+
+        checker = GeneratorReader(llm, render("check_system"), claim_template)
+        return cls(scorer, reader, checker)
+
     def judge(
         self,
         question: str,

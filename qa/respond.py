@@ -2,8 +2,9 @@
 sentences scored: judge (`Answering.judged`), write (`tokens`), verify and decide
 (`finish`); the branches are steps too: `abstain`, `extractive` (no generator),
 `declined` (the model wrote nothing the passages support) and `translated` (a quote put
-in the question's language). `Assistant` retrieves, then runs these steps; what they
-need of it comes in a `Tools`, and this module knows nothing of the assistant."""
+in the question's language). Before retrieval, `condense` makes a follow-up a question
+of its own. `Assistant` retrieves, then runs these steps; what they need of it comes in
+a `Tools`, and this module knows nothing of the assistant."""
 
 from __future__ import annotations
 
@@ -34,10 +35,53 @@ from qa.types import Answer, AnswerSentence, Citation, Passage, Quote
 from qa.verify import NO_ANSWER, Verdict, Verifier, answerable_by, split_claims
 
 Shown = list[tuple[Passage, list[Quote]]]
+_TITLE_WORDS = 14  # a headline past this costs prompt time and adds little
 
 
 def ms(start: float, end: float) -> float:
     return round((end - start) * 1000, 1)
+
+
+def condense(llm: Any, prompts: Prompts, backend: str, question: str, history: list[Answer]) -> str:
+    """A follow-up rewritten as a standalone question by the generator."""
+    turns = "\n".join(
+        f"User: {a.question}\nAssistant: {' '.join(s.text for s in a.sentences) or a.text}"
+        for a in history[-3:]
+    )
+    prompt = prompts.render("condense", history=turns, question=question)
+    reply = next(guarded(backend, lambda: iter([llm.complete(prompt)])))
+    rewritten = str(reply.text).strip().splitlines()
+    return rewritten[0].strip() if rewritten and rewritten[0].strip() else question
+
+
+def answer_messages(prompts: Prompts, shown: Shown, question: str, lang: str) -> list[Any]:
+    """The chat the generator answers: system prompt, then the numbered passages and
+    the question as quoted data in the user turn."""
+    from llama_index.core.llms import ChatMessage
+
+    values = {"passages": passage_blocks(shown), "question": question}
+    return [
+        ChatMessage(role="system", content=prompts.render("answer_system")),
+        ChatMessage(
+            role="user",
+            content=prompts.render("answer", language=language_name(lang), **values),
+        ),
+    ]
+
+
+def passage_blocks(shown: Shown) -> str:
+    """Numbered passages as the generator sees them: quoted, each headline shown once."""
+    seen: set[str] = set()
+    blocks = []
+    for i, (p, quotes) in enumerate(shown, start=1):
+        head = f"[{i}]"
+        if p.doc_id not in seen:
+            seen.add(p.doc_id)
+            title = " ".join(p.title.split()[:_TITLE_WORDS])
+            head += f" {title}" + (f" ({p.date})" if p.date else "")
+        body = " ".join(" ".join(q.text.split()) for q in quotes)
+        blocks.append(f'{head}\n"""{body}"""')
+    return "\n\n".join(blocks)
 
 
 @dataclass(frozen=True)
@@ -48,7 +92,6 @@ class Tools:
     backend: str  # names the generator in its errors
     sentence_vectors: Callable[[list[str]], np.ndarray]  # passage-side, cached
     floor: Callable[[str], Callable[[Passage], float]]  # relevance floor, by language
-    messages: Callable[[Shown, str, str], list[Any]]  # the chat the generator answers
     answer_sentences: int  # most sentences an extractive answer quotes
     context_sentences: int  # the sentences the generator is shown
 
@@ -175,7 +218,7 @@ class Answering:
 
     def tokens(self) -> Iterator[str]:
         """The draft, as the generator writes it."""
-        messages = self.tools.messages(self.shown, self.q.asking, self.q.lang)
+        messages = answer_messages(self.tools.prompts, self.shown, self.q.asking, self.q.lang)
         return self._tokens(messages)
 
     def _tokens(self, messages: list[Any]) -> Iterator[str]:

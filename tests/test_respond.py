@@ -19,15 +19,11 @@ def tools(words_model: Any) -> Tools:
     def floor(lang: str) -> Any:
         return lambda p: 0.2
 
-    def messages(shown: Any, question: str, lang: str) -> list[Any]:
-        raise AssertionError("no generator here")
-
     return Tools(
         Prompts(Settings().resolved_prompts_dir()),
         "none",
         embedder(words_model),
         floor,
-        messages,
         answer_sentences=2,
         context_sentences=6,
     )
