@@ -219,3 +219,28 @@ def _latest_pattern(lang: str) -> re.Pattern[str]:
 def asks_for_latest(question: str, lang: str) -> bool:
     """Whether `question` (in `lang`) asks for the latest or most recent news."""
     return _latest_pattern(lang).search(question) is not None
+
+
+# Languages that write a decimal point ("6.8"); the others a decimal comma ("6,8"), as
+# most of Europe, Latin America and Russia do.
+_DECIMAL_POINT = frozenset("en zh ja ko th he ar hi ms tl ga mt".split())
+# One or two decimals only: "1.300" is a thousand and three hundred in German. Not a date
+# or a time ("am 14.03.", "um 10.30 Uhr"): nothing after it but a space, a letter or a %.
+_DECIMAL = re.compile(
+    r"(?<![\d.,:])(\d+)([.,])(\d{1,2})(?![\d.,:])(?!\s*(?:Uhr|h\b|heures?\b|ore\b))"
+)
+
+
+def decimals_as_written(text: str, lang: str, source: str) -> str:
+    """`text` with each decimal its `source` states written as `lang` writes decimals
+    ("6.8 millones" → "6,8 millones" in Spanish, "1,3" → "1.3" in English). Only a value
+    the source gives is touched, so a figure is never turned into another."""
+    stated = {(m.group(1), m.group(3)) for m in _DECIMAL.finditer(source)}
+    mark = "." if lang in _DECIMAL_POINT else ","
+
+    def written(m: re.Match[str]) -> str:
+        if (m.group(1), m.group(3)) not in stated:
+            return m.group(0)
+        return f"{m.group(1)}{mark}{m.group(3)}"
+
+    return _DECIMAL.sub(written, text)

@@ -28,7 +28,13 @@ from qa.answer import (
     shown_passages,
 )
 from qa.judge import Judge, Judgement
-from qa.language import copied_words, detect_language, language_name, written_in
+from qa.language import (
+    copied_words,
+    decimals_as_written,
+    detect_language,
+    language_name,
+    written_in,
+)
 from qa.llm import guarded
 from qa.prompts import Prompts, fill
 from qa.types import Answer, AnswerSentence, Citation, Passage, Quote
@@ -269,7 +275,7 @@ class Answering:
                 if not ok:
                     v = verdicts[i]
                     verdicts[i] = Verdict(v.claim, "off-topic", None, None, v.support)
-        verdicts = self.in_language(verdicts, verifier)
+        verdicts = self.as_written(self.in_language(verdicts, verifier), shown)
         text, citations, sentences = cite_verified(verdicts, shown)
         q.timings["verify_ms"] = ms(t4, time.perf_counter())
         if not citations:
@@ -304,6 +310,18 @@ class Answering:
                     claim = replace(v.claim, text=again)
                     (checked,) = verifier.verify([claim], shown, q.asking, None, q.lang)
                     v = checked if checked.passage is not None else v
+            out.append(v)
+        return out
+
+    def as_written(self, verdicts: list[Verdict], shown: Shown) -> list[Verdict]:
+        """Kept sentences with the decimals their source states written as the question's
+        language writes them (the model copies "6.8" from an English source into Spanish,
+        or "6,8" into English)."""
+        out = []
+        for v in verdicts:
+            if v.passage is not None:
+                text = decimals_as_written(v.claim.text, self.q.lang, shown[v.passage][0].text)
+                v = replace(v, claim=replace(v.claim, text=text))
             out.append(v)
         return out
 
@@ -348,7 +366,7 @@ class Answering:
         verdicts = verifier.verify(split_claims(f"{text} [1]", q.lang), one, q.asking, None, q.lang)
         if not any(v.passage is not None for v in verdicts):
             return None
-        return self.written(*cite_verified(verdicts, one))
+        return self.written(*cite_verified(self.as_written(verdicts, one), one))
 
     # -- translation -------------------------------------------------------------------
 

@@ -1,6 +1,6 @@
 import pytest
 
-from qa.language import asks_for_latest, detect_language, language_name
+from qa.language import asks_for_latest, decimals_as_written, detect_language, language_name
 
 
 @pytest.mark.parametrize(
@@ -75,3 +75,25 @@ def test_an_answer_sentence_in_its_sources_language_or_with_its_words_is_caught(
     dutch = "De productie van de nieuwe usine van Voltaris begint later."
     assert copied_words(dutch, source, "Wanneer begint de productie bij Voltaris?") == ["usine"]
     assert copied_words("De fabriek van Voltaris opent later.", source, "Wanneer?") == []
+
+
+def test_decimals_are_written_as_the_answers_language_writes_them() -> None:
+    assert (
+        decimals_as_written(
+            "Las obras costarán 6.8 millones de euros.", "es", "costarán 6,8 millones"
+        )
+        == "Las obras costarán 6,8 millones de euros."
+    )
+    assert decimals_as_written("Die Schäden: 1.3 Milliarden Euro.", "de", "1.3 billion") == (
+        "Die Schäden: 1,3 Milliarden Euro."
+    )
+    assert (
+        decimals_as_written("It costs 6,8 million.", "en", "6,8 millones")
+        == "It costs 6.8 million."
+    )
+    # Only a value the source states; never a thousands group ("1.300" is 1,300 in German).
+    assert decimals_as_written("Il coûte 4.5 euros.", "fr", "4,6 euros") == "Il coûte 4.5 euros."
+    assert decimals_as_written("1.300 Menschen", "de", "1,300 people") == "1.300 Menschen"
+    assert decimals_as_written("Am 14.03. um 10.30 Uhr", "de", "14.03 at 10.30") == (
+        "Am 14.03. um 10.30 Uhr"
+    )
