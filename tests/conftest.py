@@ -142,3 +142,17 @@ def assert_schema(data: Any, name: str) -> None:
         (s["$id"], Resource.from_contents(s)) for s in schemas.values()
     )
     Draft202012Validator(schemas[f"{name}.schema.json"], registry=registry).validate(data)
+
+
+def cited_claims(index: Path, llm: Any, question: str) -> list[Any]:
+    """The answer's cited sentences, with `llm` writing: each one verified (or moved to,
+    or added from, the passage that supports it), and some there."""
+    from qa import Assistant
+
+    qa = Assistant(index_dir=index)
+    qa.llm = llm
+    answer = qa.ask(question)
+    assert not answer.abstained and answer.mode == "generated", answer.text
+    kept = [s for s in answer.sentences if s.citation is not None]
+    assert kept and all(s.status in ("verified", "moved", "added") for s in kept), answer
+    return kept

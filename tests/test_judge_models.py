@@ -11,7 +11,7 @@ import pytest
 from qa import Assistant
 from qa.judge import GeneratorReader
 
-from .conftest import KIM, ScriptedWriter
+from .conftest import KIM, ScriptedWriter, cited_claims
 
 pytestmark = pytest.mark.slow
 
@@ -168,12 +168,7 @@ def test_the_seed_does_not_say_how_many_shells_and_qa_says_so(
 def test_the_kim_question_keeps_a_verified_citation_on_why_they_meet_in_person(
     kim_index: Path, local_llm: Any
 ) -> None:
-    qa = Assistant(index_dir=kim_index)
-    qa.llm = local_llm
-    answer = qa.ask(KIM)
-    assert not answer.abstained and answer.mode == "generated", answer.text
-    kept = [s for s in answer.sentences if s.citation is not None]
-    assert kept and all(s.status in ("verified", "moved", "added") for s in kept)
+    kept = cited_claims(kim_index, local_llm, KIM)
     sources = " ".join(s.source.text for s in kept if s.source)
     # Why they meet, or that Kim would go himself: the 1.5B writer picks the latter as
     # often as not (docs/benchmarks.md, "The judge").
