@@ -176,20 +176,17 @@ def _model_checks(qa: Assistant) -> list[Check]:
         )
     backend = qa.settings.llm
     if backend == "local":
-        from qa.llm import GGUF_NAME, _part_path, model_dir
+        from qa.llm import GGUF_NAME, _part_path, local_runtime, model_dir, runtime_installed
 
         try:
             parts = [_part_path(n) for n in range(1, 23)]
             present = all(p.is_file() for p in parts)
         except QAError:
             present = False
-        native = _installed("llama_cpp")
-        choice = qa.settings.runtime
-        if choice == "llama-cpp" or (choice == "auto" and native):
-            runtime, used = native, "llama-cpp-python (native)"
-        else:
-            runtime, used = _installed("xllamacpp"), "xllamacpp (prebuilt)"
-        used += "" if runtime else ", not installed"
+        chosen = local_runtime(qa.settings)
+        runtime = runtime_installed(chosen)
+        name = {"llama-cpp": "llama-cpp-python (native)", "xllamacpp": "xllamacpp (prebuilt)"}
+        used = name[chosen] + ("" if runtime else ", not installed")
         where = model_dir(qa.settings)
         assembled = "assembled" if (where / GGUF_NAME).is_file() else "assembled at first answer"
         detail = (

@@ -225,7 +225,8 @@ def asks_for_latest(question: str, lang: str) -> bool:
 # most of Europe, Latin America and Russia do.
 _DECIMAL_POINT = frozenset("en zh ja ko th he ar hi ms tl ga mt".split())
 # One or two decimals only: "1.300" is a thousand and three hundred in German. Not a date
-# or a time ("am 14.03.", "um 10.30 Uhr"): nothing after it but a space, a letter or a %.
+# or a time ("am 14.03.", "um 10.30 Uhr"): no digit, mark or colon next to it (so a
+# figure closing a sentence, "6.8.", is left as written), no word of the hour after it.
 _DECIMAL = re.compile(
     r"(?<![\d.,:])(\d+)([.,])(\d{1,2})(?![\d.,:])(?!\s*(?:Uhr|h\b|heures?\b|ore\b))"
 )

@@ -28,6 +28,10 @@ GGUF_NAME = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
 GGUF_SHA256_PREFIX = "cc324af0"
 _PARTS = 22
 _STOP = ["<|im_end|>", "<|endoftext|>"]
+# The local model's decoding, on either runtime. Greedy: the same passages give the same
+# answer, run after run. A 1.5B model loops on its own words without a repeat penalty.
+_SAMPLING = {"temperature": 0.0, "top_p": 0.9, "repeat_penalty": 1.15}
+_RUNTIME_MODULES = {"llama-cpp": "llama_cpp", "xllamacpp": "xllamacpp"}
 
 
 class LLMUnavailable(QAError):
@@ -100,14 +104,26 @@ def _gguf_chat_formatter(llama: Any) -> Any:
     return messages_to_prompt
 
 
+def local_runtime(settings: Settings) -> str:
+    """The runtime the local model runs on: the one `settings.runtime` names, or with
+    "auto" llama-cpp-python when it is installed, else xllamacpp."""
+    if settings.runtime not in RUNTIMES:
+        raise ConfigError(
+            f"Unknown runtime {settings.runtime!r}: use one of {', '.join(RUNTIMES)}."
+        )
+    if settings.runtime != "auto":
+        return settings.runtime
+    return "llama-cpp" if runtime_installed("llama-cpp") else "xllamacpp"
+
+
+def runtime_installed(runtime: str) -> bool:
+    return importlib.util.find_spec(_RUNTIME_MODULES[runtime]) is not None
+
+
 def _local(settings: Settings) -> Any:
-    runtime = settings.runtime
-    if runtime not in RUNTIMES:
-        raise ConfigError(f"Unknown runtime {runtime!r}: use one of {', '.join(RUNTIMES)}.")
-    native = importlib.util.find_spec("llama_cpp") is not None
-    if runtime == "llama-cpp" or (runtime == "auto" and native):
+    if local_runtime(settings) == "llama-cpp":
         return _llama_cpp(settings)
-    if importlib.util.find_spec("xllamacpp") is None:
+    if not runtime_installed("xllamacpp"):
         raise LLMUnavailable(
             "Neither llama-cpp-python nor xllamacpp is installed: reinstall qa to answer "
             "with the local model, or set QA_LLM=none."
@@ -120,6 +136,7 @@ def _local(settings: Settings) -> Any:
         context_window=settings.context_window,
         threads=settings.threads or os.cpu_count() or 1,
         stop=_STOP,
+        sampling=_SAMPLING,
     )
 
 
@@ -134,12 +151,14 @@ def _llama_cpp(settings: Settings) -> Any:
     path = assemble_gguf(model_dir(settings))
     llm = LlamaCPP(
         model_path=str(path),
-        # Greedy decoding: the same passages give the same answer, run after run.
-        temperature=0.0,
+        temperature=_SAMPLING["temperature"],
         max_new_tokens=settings.max_tokens,
         context_window=settings.context_window,
-        # A 1.5B model loops on its own words without a repeat penalty.
-        generate_kwargs={"stop": _STOP, "top_p": 0.9, "repeat_penalty": 1.15},
+        generate_kwargs={
+            "stop": _STOP,
+            "top_p": _SAMPLING["top_p"],
+            "repeat_penalty": _SAMPLING["repeat_penalty"],
+        },
         model_kwargs={"n_threads": settings.threads or os.cpu_count() or 1, "seed": 0},
         verbose=False,
     )

@@ -158,21 +158,23 @@ class Answering:
         return text if detect_language(text.replace("{question}", "")) == self.q.lang else ""
 
     def extract(self, selected: list[Scored]) -> Answer:
-        q = self.q
-        text, citations, sentences = cite_extract(selected)
-        q.timings["total_ms"] = ms(q.t0, time.perf_counter())
-        return Answer(
-            q.asked, text, False, citations, (), q.timings, sentences, "extractive", q.standalone
-        )
+        return self._answered(*cite_extract(selected), "extractive")
 
     def written(
         self, text: str, citations: tuple[Citation, ...], sentences: tuple[AnswerSentence, ...]
     ) -> Answer:
+        return self._answered(text, citations, sentences, "generated")
+
+    def _answered(
+        self,
+        text: str,
+        citations: tuple[Citation, ...],
+        sentences: tuple[AnswerSentence, ...],
+        mode: str,
+    ) -> Answer:
         q = self.q
         q.timings["total_ms"] = ms(q.t0, time.perf_counter())
-        return Answer(
-            q.asked, text, False, citations, (), q.timings, sentences, "generated", q.standalone
-        )
+        return Answer(q.asked, text, False, citations, (), q.timings, sentences, mode, q.standalone)
 
     # -- without a generator ---------------------------------------------------------
 

@@ -40,8 +40,7 @@ class XLlamaCPP(CustomLLM):
     context_window: int = 2048
     threads: int = 1
     stop: list[str] = []
-    # A 1.5B model loops on its own words without a repeat penalty.
-    repeat_penalty: float = 1.15
+    sampling: dict[str, float] = {}  # temperature, top_p, repeat_penalty (qa.llm's)
     _server: Any = PrivateAttr()
 
     def __init__(self, **data: Any):
@@ -71,10 +70,7 @@ class XLlamaCPP(CustomLLM):
         return {
             "messages": [{"role": m.role.value, "content": m.content or ""} for m in messages],
             "max_tokens": self.max_new_tokens,
-            # Greedy decoding: the same passages give the same answer, run after run.
-            "temperature": 0.0,
-            "top_p": 0.9,
-            "repeat_penalty": self.repeat_penalty,
+            **self.sampling,
             "stop": self.stop,
             **extra,
         }
@@ -87,9 +83,10 @@ class XLlamaCPP(CustomLLM):
 
     def _tokens(self, request: dict[str, Any]) -> Iterator[str]:
         """The streamed pieces of a reply. The binding blocks its caller until the reply
-        ends and does not let Ctrl-C through while it runs: it runs in a worker thread,
-        and stopping (Ctrl-C, or a caller that stops reading) tells its callback to end
-        the generation, which llama.cpp does within the next token."""
+        ends, and an exception raised in its callback is lost: it runs in a worker
+        thread, so Ctrl-C reaches the main one, and stopping (Ctrl-C, or a caller that
+        stops reading) tells the callback to end the generation, which llama.cpp does at
+        its next call back: the next token, or once the prompt is read."""
         pieces: queue.Queue[Any] = queue.Queue()
         stop = threading.Event()
         done = object()
