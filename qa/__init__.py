@@ -28,6 +28,7 @@ for _name, _value in {
 
 from qa.assistant import AnswerStream, Assistant, Chat  # noqa: E402
 from qa.config import Settings, load_settings  # noqa: E402
+from qa.embeddings import EmbeddingModel, register_embedding  # noqa: E402
 from qa.errors import (  # noqa: E402
     ConfigError,
     EmbeddingError,
@@ -70,6 +71,7 @@ __all__ = [
     "ConfigError",
     "DocumentInfo",
     "EmbeddingError",
+    "EmbeddingModel",
     "Evaluation",
     "Explanation",
     "Filters",
@@ -91,4 +93,5 @@ __all__ = [
     "diagnose",
     "evaluate_retrieval",
     "load_settings",
+    "register_embedding",
 ]

@@ -78,22 +78,26 @@ class Assistant:
     >>> print(qa.ask("Why would Kim meet Putin in person?").text)   # doctest: +SKIP
 
     Without `embed`, an existing index opens with the model that built it, a new one
-    with e5. Nothing is loaded until it is needed.
+    with e5. `embed` names a model (`qa.embeddings`), or is one already loaded (an
+    `EmbeddingModel`: the index records its `name`). Nothing is loaded until it is needed.
     """
 
     def __init__(
         self,
         index_dir: str | Path | None = None,
-        embed: str | None = None,
+        embed: str | EmbeddingModel | None = None,
         *,
         llm: str | None = None,
         chroma_url: str | None = None,
         settings: Settings | None = None,
     ):
         base = settings if settings is not None else load_settings()
+        self._given = embed if isinstance(embed, EmbeddingModel) else None
+        if isinstance(embed, str):
+            embed = canonical_name(embed) if embed else None
         self.settings = base.with_overrides(
             index_dir=Path(index_dir) if index_dir is not None else None,
-            embed=canonical_name(embed) if embed else None,
+            embed=embed.name if isinstance(embed, EmbeddingModel) else embed,
             chroma_url=chroma_url,
             llm=llm,
         )
@@ -101,7 +105,7 @@ class Assistant:
         self.store = Store(s.index_dir, s.collection, s.chroma_url, s.server_timeout)
         self.prompts = Prompts(self.settings.resolved_prompts_dir())
         self.notices: list[str] = []
-        self._model: EmbeddingModel | None = None
+        self._model = self._given
         self._second: EmbeddingModel | None = None
         self._llm: Any = None
         self._llm_loaded = False
@@ -123,9 +127,9 @@ class Assistant:
 
     @property
     def embed_name(self) -> str:
-        """The embedding this assistant uses: asked for, else the index's, else the default."""
+        """The embedding this assistant uses: given or named, else the index's, else e5."""
         if self.settings.embed:
-            return canonical_name(self.settings.embed)
+            return self._given.name if self._given else canonical_name(self.settings.embed)
         info = self.store.info() if self.store.exists() else None
         return info.embed if info else DEFAULT_EMBED
 

