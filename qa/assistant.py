@@ -209,20 +209,13 @@ class Assistant:
         """The judge: the scorer, with the generator as a second reader when it is the
         local model (remote ones expose no token probabilities). None for indexes of
         other embedding models than e5, which the scorer was not fitted on."""
-        scorer = self._fitted_scorer()
-        if scorer is None:
-            return None
-        if self._judge is None or self._judge[0] is not llm:
-            self._judge = (llm, Judge.reading_with(scorer, llm, self.prompts.render))
-        return self._judge[1]
-
-    def _fitted_scorer(self) -> Scorer | None:
-        """The judge's scorer: fitted on e5's vectors, so for e5 indexes only."""
         if self.embed_name != "e5":
             return None
         if self._scorer is None:
             self._scorer = Scorer.load()
-        return self._scorer
+        if self._judge is None or self._judge[0] is not llm:
+            self._judge = (llm, Judge.reading_with(self._scorer, llm, self.prompts.render))
+        return self._judge[1]
 
     def _floor(self, question_lang: str) -> Callable[[Passage], float]:
         """The relevance floor for a passage, given the question's language."""
