@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +44,9 @@ class AnswerStream:
     sentences and markers may differ from the draft. Nothing runs until the stream is
     read: set `on_stage` first to hear what qa is doing before the first token comes
     ("loading the model", "rewriting the question", "searching", "reading the
-    passages", "writing", then "checking" once the draft is written).
+    passages", "writing", then "checking" once the draft is written). Once the search
+    ran, `vector` is the query vector it used: a conversation's next turn weighs it in
+    (`Assistant.ask_stream`'s `context`).
     """
 
     def __init__(self, tokens: Iterator[str], finish: Callable[[], Answer]):
@@ -52,6 +54,7 @@ class AnswerStream:
         self._finish = finish
         self._answer: Answer | None = None
         self.on_stage: Callable[[str], None] | None = None
+        self.vector: np.ndarray | None = None
 
     def stage(self, name: str) -> None:
         if self.on_stage is not None:
@@ -327,23 +330,22 @@ class Assistant:
         """Answer from the retrieved passages, every sentence cited; abstain when none fits."""
         return self.ask_stream(question, filters).answer
 
-    def ask_stream(self, question: str, filters: Filters | None = None) -> AnswerStream:
-        """Like `ask`, but yields the draft's tokens as the model writes them."""
-        return self._stream(question, None, [], filters)
-
-    def _stream(
+    def ask_stream(
         self,
         question: str,
-        context: np.ndarray | None,
-        history: list[Answer],
-        filters: Filters | None,
+        filters: Filters | None = None,
+        *,
+        history: Sequence[Answer] = (),
+        context: np.ndarray | None = None,
     ) -> AnswerStream:
-        """The answer's stream, doing nothing until it is read: a terminal shows its
-        stages from the moment a question is entered, loading and searching included."""
+        """Like `ask`, but yields the draft's tokens as the model writes them (nothing
+        runs until the stream is read). A conversation (`Chat`) passes its previous
+        answers, from which a generator rewrites a follow-up to stand alone, and the last
+        turn's `AnswerStream.vector`, which weighs in the search when there is none."""
         inner: list[AnswerStream] = []
 
         def tokens() -> Iterator[str]:
-            inner.append(self._answer_stream(question, context, history, filters, outer.stage))
+            inner.append(self._answer_stream(question, context, list(history), filters, outer))
             yield from inner[0]
 
         outer = AnswerStream(tokens(), lambda: inner[0].answer)
@@ -359,10 +361,11 @@ class Assistant:
         context: np.ndarray | None,
         history: list[Answer],
         filters: Filters | None,
-        stage: Callable[[str], None],
+        outer: AnswerStream,
     ) -> AnswerStream:
-        """Retrieve and score, then run the steps of `respond` on what was found."""
-        t0 = time.perf_counter()
+        """Retrieve and score, then run the steps of `respond` on what was found; `outer`,
+        the stream the caller reads, hears the stages and gets the query vector."""
+        t0, stage = time.perf_counter(), outer.stage
         asked, question = question, question[:_QUESTION_CHARS]
         lang = detect_language(question)
         self.preload()
@@ -375,7 +378,7 @@ class Assistant:
                 standalone = condense(self.llm, self.prompts, self._llm_name, question, history)
                 context = None
         stage("searching")
-        vector = self._query_vector(standalone or question, context)
+        vector = outer.vector = self._query_vector(standalone or question, context)
         t1 = time.perf_counter()
         passages, stored = self._search(vector, self.settings.k, filters, standalone or question)
         self._sentences.prefill(passages, stored)
@@ -427,12 +430,14 @@ class Chat:
         return self.ask_stream(question).answer
 
     def ask_stream(self, question: str) -> AnswerStream:
-        stream = self.assistant._stream(question, self._context, self.history, self.filters)
+        stream = self.assistant.ask_stream(
+            question, self.filters, history=self.history, context=self._context
+        )
 
         def tokens() -> Iterator[str]:
             stream.on_stage = outer.on_stage
             yield from stream
-            self._context = self.assistant._query_vector(question, self._context)
+            self._context = stream.vector
             self.history.append(stream.answer)
 
         outer = AnswerStream(tokens(), lambda: stream.answer)
