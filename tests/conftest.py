@@ -1,4 +1,9 @@
-"""Every test runs with its own HOME, caches, working folder and index; no QA_* leaks in."""
+"""Every test runs with its own HOME, caches, working folder and index; no QA_* leaks in.
+
+And what the test files share: the words fake embedding (registered as `words`), indexes
+built once a run and copied (`kim_index` with e5, `words_index` with the fake), JSON Lines
+files, the CLI in this process or in a subprocess, a Chroma server, passages by hand.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +12,25 @@ import json
 import os
 import re
 import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
+from click.testing import Result
 from llama_index.core.base.embeddings.base import BaseEmbedding
+from typer.testing import CliRunner
 
+from qa import Assistant, load_settings
+from qa.cli import app
 from qa.embeddings import EmbeddingModel, load_embedding, register_embedding
+from qa.types import Passage
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -109,42 +125,98 @@ def write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> Path:
     return path
 
 
+def qa_cli(
+    *args: str | Path, env: dict[str, str] | None = None, input: str | None = None
+) -> Result:
+    """`qa ARGS` run in this process by typer's CliRunner (stdout and stderr apart)."""
+    return CliRunner().invoke(app, [str(a) for a in args], env=env, input=input)
+
+
+def qa_json(*args: str | Path, env: dict[str, str] | None = None) -> Any:
+    """What `qa ARGS --json` prints, parsed."""
+    return json.loads(qa_cli(*args, "--json", env=env).stdout)
+
+
+def clean_env(**variables: str) -> dict[str, str]:
+    """This environment without its QA_* variables, with `variables`: for a qa
+    subprocess, which imports this checkout's qa."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}
+    return {**env, "PYTHONPATH": str(ROOT), **variables}
+
+
+def qa_subprocess(
+    *args: str, env: dict[str, str], cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`python -m qa ARGS` in a fresh interpreter, as a user's shell runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "qa", *args],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_chroma(port: int, path: Path, log_path: Path) -> subprocess.Popen[bytes]:
+    """A real `chroma run` on 127.0.0.1, once it answers its heartbeat."""
+    chroma = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
+    log = log_path.open("w")
+    proc = subprocess.Popen(
+        [chroma, "run", "--host", "127.0.0.1", "--port", str(port), "--path", str(path)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
+    )
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1)
+            return proc
+        except OSError:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                proc.kill()
+                pytest.fail(f"chroma run did not start: {log_path.read_text()[-500:]}")
+            time.sleep(0.2)
+
+
+def built_index(folder: Path, paths: list[Path], added: int, **options: Any) -> Path:
+    """An index in `folder` of `paths`, through the API with `options`, every article
+    added: built once a run, and copied by each test that changes it."""
+    index = folder / "index"
+    report = Assistant(index_dir=index, **options).ingest(paths)
+    assert report.added == added and report.failed == 0
+    return index
+
+
 @pytest.fixture(scope="session")
 def words_seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An index of ARTICLES built once with the words fake; tests copy it."""
-    from qa import Assistant
-
+    """ARTICLES indexed with the words fake."""
     folder = tmp_path_factory.mktemp("words")
-    index = folder / "index"
     articles = write_jsonl(folder / "articles.jsonl", ARTICLES)
-    report = Assistant(index_dir=index, embed="words", llm="none").ingest([articles])
-    assert report.added == len(ARTICLES) and report.failed == 0
-    return index
+    return built_index(folder, [articles], len(ARTICLES), embed="words", llm="none")
 
 
 @pytest.fixture
 def words_index(words_seeded: Path, tmp_path: Path) -> Path:
-    copy = tmp_path / "words-index"
-    shutil.copytree(words_seeded, copy)
-    return copy
+    return Path(shutil.copytree(words_seeded, tmp_path / "index"))
 
 
 @pytest.fixture(scope="session")
 def seeded_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An index of seeds/ built once with the real default model; tests copy it."""
-    from qa import Assistant
-
-    index = tmp_path_factory.mktemp("seeded") / "index"
-    report = Assistant(index_dir=index).ingest([SEEDS])
-    assert report.added == 1 and report.failed == 0
-    return index
+    """seeds/ indexed with the real default model."""
+    return built_index(tmp_path_factory.mktemp("seeded"), [SEEDS], 1)
 
 
 @pytest.fixture
 def kim_index(seeded_index: Path, tmp_path: Path) -> Path:
-    copy = tmp_path / "index"
-    shutil.copytree(seeded_index, copy)
-    return copy
+    return Path(shutil.copytree(seeded_index, tmp_path / "index"))
 
 
 @pytest.fixture(scope="session")
@@ -156,7 +228,6 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def local_llm(model_dir: Path) -> Any:
     """The real local generator (llama.cpp), loaded once and handed to assistants."""
-    from qa.config import load_settings
     from qa.llm import load_llm
 
     return load_llm(load_settings({"model_dir": model_dir}))
@@ -190,6 +261,56 @@ class ScriptedWriter:
         return ChatResponse(message=ChatMessage(role="assistant", content=self.text))
 
 
+def passage(chunk_id: str, text: str, score: float, start: int = 0) -> Passage:
+    """A retrieved passage made by hand, its sentences split at full stops; for the steps
+    after retrieval, tested alone."""
+    spans, pos = [], 0
+    for sentence in re.findall(r"[^.]+\.", text):
+        s = text.index(sentence.strip(), pos)
+        spans.append((start + s, start + s + len(sentence.strip())))
+        pos = s + len(sentence.strip())
+    return Passage(
+        "doc-" + chunk_id,
+        chunk_id,
+        "T",
+        None,
+        "src",
+        "fr",
+        text,
+        start,
+        start + len(text),
+        score,
+        tuple(spans),
+    )
+
+
+def cat_passages() -> list[Passage]:
+    """Two passages with a sentence each on where the cat sleeps, the second 500
+    characters on."""
+    return [
+        passage("a", "The cat sleeps on the sofa all day. Dogs bark at the mailman daily.", 0.9),
+        passage(
+            "b", "Bread is baked in the oven each morning. The cat sleeps in the sun.", 0.8, 500
+        ),
+    ]
+
+
+def embedder(model: Any) -> Any:
+    return lambda texts: np.asarray(model.passages(texts), dtype=np.float32)
+
+
+def query(model: Any, text: str) -> np.ndarray:
+    return np.asarray(model.query(text), dtype=np.float32)
+
+
+def openai_like(index: Path, url: str) -> Assistant:
+    """An assistant on `index` whose generator is the OpenAI-compatible server at `url`."""
+    settings = load_settings(
+        {"llm": "openai-like", "llm_base_url": url, "llm_model": "fake-model", "llm_api_key": "k"}
+    )
+    return Assistant(index_dir=index, settings=settings)
+
+
 def assert_schema(data: Any, name: str) -> None:
     """`data` is valid under docs/schemas/NAME.schema.json (the documented --json)."""
     from jsonschema import Draft202012Validator
@@ -207,8 +328,6 @@ def assert_schema(data: Any, name: str) -> None:
 def cited_claims(index: Path, llm: Any, question: str) -> list[Any]:
     """The answer's cited sentences, with `llm` writing: each one verified (or moved to,
     or added from, the passage that supports it), and some there."""
-    from qa import Assistant
-
     qa = Assistant(index_dir=index)
     qa.llm = llm
     answer = qa.ask(question)

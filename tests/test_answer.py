@@ -17,41 +17,11 @@ from qa.answer import (
 from qa.judge import Judgement
 from qa.types import Passage, Quote
 
-
-def passage(chunk_id: str, text: str, score: float, start: int = 0) -> Passage:
-    spans, pos = [], 0
-    for sentence in re.findall(r"[^.]+\.", text):
-        s = text.index(sentence.strip(), pos)
-        spans.append((start + s, start + s + len(sentence.strip())))
-        pos = s + len(sentence.strip())
-    return Passage(
-        "doc-" + chunk_id,
-        chunk_id,
-        "T",
-        None,
-        "src",
-        "fr",
-        text,
-        start,
-        start + len(text),
-        score,
-        tuple(spans),
-    )
-
-
-def embedder(model: Any) -> Any:
-    return lambda texts: np.asarray(model.passages(texts), dtype=np.float32)
-
-
-def query(model: Any, text: str) -> np.ndarray:
-    return np.asarray(model.query(text), dtype=np.float32)
+from .conftest import cat_passages, embedder, passage, query
 
 
 def test_best_sentences_are_cited_with_numbers_that_name_their_passages(words_model: Any) -> None:
-    a = passage("a", "The cat sleeps on the sofa all day. Dogs bark at the mailman daily.", 0.9)
-    b = passage(
-        "b", "Bread is baked in the oven each morning. The cat sleeps in the sun.", 0.8, 500
-    )
+    a, b = cat_passages()
     q = query(words_model, "where does the cat sleep")
     scored = score_sentences(q, [a, b], embedder(words_model), lambda p: 0.2)
     selected = select_sentences(scored, 2)

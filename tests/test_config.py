@@ -6,6 +6,8 @@ import pytest
 
 from qa import ConfigError, load_settings
 
+from .conftest import qa_cli
+
 
 def test_flags_beat_env_beat_toml_beat_defaults(isolated: Path) -> None:
     (isolated / "qa.toml").write_text('k = 7\nindex_dir = "from-toml"\nembed = "use-m3"\n')
@@ -50,20 +52,12 @@ def test_the_api_key_never_shows_in_the_settings_repr() -> None:
 def test_the_cli_prints_its_version() -> None:
     from importlib.metadata import version
 
-    from typer.testing import CliRunner
-
-    from qa.cli import app
-
-    result = CliRunner().invoke(app, ["--version"])
+    result = qa_cli("--version")
     assert result.exit_code == 0 and result.stdout.strip() == f"qa {version('qa')}"
 
 
 def test_help_names_each_settings_variable_and_default_and_flags_take_no_value() -> None:
-    from typer.testing import CliRunner
-
-    from qa.cli import app
-
-    result = CliRunner().invoke(app, ["ask", "--help"], env={"COLUMNS": "200"})
+    result = qa_cli("ask", "--help", env={"COLUMNS": "200"})
     assert result.exit_code == 0
     assert "Index folder [env QA_INDEX_DIR; default ./index]." in result.stdout
     assert "--no-llm <" not in result.stdout and "--json <" not in result.stdout

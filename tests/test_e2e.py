@@ -3,24 +3,29 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 from jsonschema import ValidationError
-from typer.testing import CliRunner
 
 from qa import Assistant
 from qa.chunking import headed_text
-from qa.cli import app
 from qa.embeddings import load_embedding
 from qa.fusion import COMPANION_WEIGHT, SENTENCE_SHARE
 
-from .conftest import KIM, SEEDS, assert_schema
+from .conftest import (
+    KIM,
+    SEEDS,
+    assert_schema,
+    clean_env,
+    qa_cli,
+    qa_json,
+    qa_subprocess,
+    write_jsonl,
+)
 
 pytestmark = pytest.mark.slow
 OFF_TOPIC = "What is the best recipe for a chocolate cake?"
@@ -108,8 +113,8 @@ def test_an_index_created_without_the_companion_keeps_that_choice(
         {"id": "a", "title": "Kim", "text": "Kim Jong-un se rendrait en Russie en train blindé."},
         {"id": "b", "title": "Blé", "text": "Les exportations de blé ukrainien reprennent."},
     ]
-    (isolated / "a.jsonl").write_text(json.dumps(rows[0]) + "\n")
-    (isolated / "b.jsonl").write_text(json.dumps(rows[1]) + "\n")
+    write_jsonl(isolated / "a.jsonl", rows[:1])
+    write_jsonl(isolated / "b.jsonl", rows[1:])
     monkeypatch.setenv("QA_COMPANION", "false")
     Assistant(index_dir=isolated / "index").ingest([isolated / "a.jsonl"])
     monkeypatch.delenv("QA_COMPANION")
@@ -124,7 +129,7 @@ def test_an_index_created_without_the_companion_keeps_that_choice(
 
 
 def test_cli_ask_json_carries_the_documented_fields(kim_index: Path) -> None:
-    result = CliRunner().invoke(app, ["ask", KIM, "--index", str(kim_index), "--json"])
+    result = qa_cli("ask", KIM, "--index", kim_index, "--json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["question"] == KIM and data["abstained"] is False
@@ -147,64 +152,53 @@ def test_cli_ask_json_carries_the_documented_fields(kim_index: Path) -> None:
 
 
 def test_cli_sources_search_remove(kim_index: Path) -> None:
-    runner = CliRunner()
-    listed = runner.invoke(app, ["sources", "--index", str(kim_index), "--json"])
-    (doc,) = json.loads(listed.stdout)
+    (doc,) = qa_json("sources", "--index", kim_index)
     assert doc["chunks"] == 9 and doc["lang"] == "fr"
-    found = runner.invoke(app, ["search", KIM, "--index", str(kim_index), "-k", "2", "--json"])
-    assert len(json.loads(found.stdout)["passages"]) == 2
-    assert_schema(json.loads(found.stdout), "search")
-    explained = runner.invoke(
-        app, ["search", KIM, "--index", str(kim_index), "--explain", "--json"]
-    ).stdout
-    assert_schema(json.loads(explained), "search")
-    quoted = runner.invoke(app, ["ask", KIM, "--index", str(kim_index), "--no-llm"])
+    found = qa_json("search", KIM, "--index", kim_index, "-k", "2")
+    assert len(found["passages"]) == 2
+    assert_schema(found, "search")
+    assert_schema(qa_json("search", KIM, "--index", kim_index, "--explain"), "search")
+    quoted = qa_cli("ask", KIM, "--index", kim_index, "--no-llm")
     # An English question, a French quote: the reader is told why it is not in English.
     assert "(quoted as the article says it, in French: no checked translation)" in quoted.stdout
-    french = runner.invoke(
-        app,
-        ["ask", "Pourquoi Kim veut-il rencontrer Poutine ?", "--index", str(kim_index), "--no-llm"],
+    french = qa_cli(
+        "ask", "Pourquoi Kim veut-il rencontrer Poutine ?", "--index", kim_index, "--no-llm"
     )
     assert french.exit_code == 0 and "quoted as the article says it" not in french.stdout
-    declined = runner.invoke(app, ["ask", OFF_TOPIC, "--index", str(kim_index), "--json"])
-    refusal = json.loads(declined.stdout)
+    refusal = qa_json("ask", OFF_TOPIC, "--index", kim_index)
     assert_schema(refusal, "ask")
     assert refusal["abstained"] and refusal["mode"] == "none" and refusal["closest"]
     assert refusal["timings"]["first_token_ms"] is None
     with pytest.raises(ValidationError):  # the schema is strict: nothing undocumented passes
         assert_schema({**refusal, "confidence": 0.5}, "ask")
-    gone = runner.invoke(app, ["remove", doc["doc_id"], "--index", str(kim_index)])
+    gone = qa_cli("remove", doc["doc_id"], "--index", kim_index)
     assert gone.exit_code == 0 and "removed" in gone.stdout
-    again = runner.invoke(app, ["remove", doc["doc_id"], "--index", str(kim_index)])
+    again = qa_cli("remove", doc["doc_id"], "--index", kim_index)
     assert again.exit_code == 1 and "no document" in again.stderr
-    assert (
-        json.loads(runner.invoke(app, ["sources", "--index", str(kim_index), "--json"]).stdout)
-        == []
-    )
+    assert qa_json("sources", "--index", kim_index) == []
 
 
 def test_cli_errors_are_one_line_with_exit_codes(kim_index: Path, isolated: Path) -> None:
-    runner = CliRunner()
-    missing = runner.invoke(app, ["search", "x", "--index", str(isolated / "none")])
+    missing = qa_cli("search", "x", "--index", isolated / "none")
     assert missing.exit_code == 3
     assert (
         missing.stderr
         == f"qa: error: No index at {isolated / 'none'}. Ingest your articles first: "
         "`qa ingest FOLDER` (the sample article: `qa ingest --sample`).\n"
     )
-    other = runner.invoke(app, ["search", "x", "--index", str(kim_index), "--embed", "use-m3"])
+    other = qa_cli("search", "x", "--index", kim_index, "--embed", "use-m3")
     assert other.exit_code == 4 and other.stderr.count("\n") == 1
     assert "built with the embedding 'e5'" in other.stderr
-    bad = runner.invoke(app, ["ask", "x", "--embed", "word2vec"])
+    bad = qa_cli("ask", "x", "--embed", "word2vec")
     assert bad.exit_code == 2 and "Unknown embedding 'word2vec'" in bad.stderr
-    empty = runner.invoke(app, ["ask", "   ", "--index", str(kim_index)])
+    empty = qa_cli("ask", "   ", "--index", kim_index)
     assert empty.exit_code == 2 and empty.stderr == "qa: error: The question is empty.\n"
 
 
 def test_cli_ingest_reports_bad_files_and_keeps_going(kim_index: Path, isolated: Path) -> None:
     (isolated / "ok.md").write_text("# Nouvelle\n\nLe sommet a eu lieu à Vostotchny en septembre.")
     (isolated / "bad.txt").write_bytes(b"\x00binary")
-    result = CliRunner().invoke(app, ["ingest", str(isolated), "--index", str(kim_index)])
+    result = qa_cli("ingest", isolated, "--index", kim_index)
     assert result.exit_code == 0
     assert f"skipped {isolated / 'bad.txt'}: binary file, not text" in result.stderr
     assert "1 added, 0 updated, 0 unchanged, 1 failed" in result.stdout
@@ -214,7 +208,7 @@ def test_chat_transcript(kim_index: Path) -> None:
     script = "\n".join(
         [KIM, "/sources", "/open 1", "/open 99", "/bogus", "/reset", "/help", "/quit"]
     )
-    result = CliRunner().invoke(app, ["chat", "--index", str(kim_index)], input=script + "\n")
+    result = qa_cli("chat", "--index", kim_index, input=script + "\n")
     assert result.exit_code == 0, result.output
     out = result.stdout
     assert out.count("you> ") == 8
@@ -229,19 +223,10 @@ def test_a_new_user_is_told_how_to_make_an_index_and_nothing_is_created(
 ) -> None:
     """A real subprocess, no index: `qa ask` says how to make one (its own archive, or
     the sample), creates no folder, and the sample is one command away."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}
-    env["QA_INDEX_DIR"] = str(isolated / "fresh")
-    env["QA_LLM"] = "none"
+    env = clean_env(QA_INDEX_DIR=str(isolated / "fresh"), QA_LLM="none")
 
     def qa(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "qa", *args],
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd=isolated,
-            timeout=300,
-        )
+        return qa_subprocess(*args, env=env, cwd=isolated)
 
     for command in (["ask", KIM], ["sources"], ["remove", "x"]):
         proc = qa(*command)
@@ -261,7 +246,7 @@ def test_a_folder_with_no_article_is_an_error_that_says_so(isolated: Path) -> No
     pictures.mkdir()
     for name in ("a.png", "b.png"):
         (pictures / name).write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(64))
-    result = CliRunner().invoke(app, ["ingest", str(pictures), "--index", str(isolated / "i")])
+    result = qa_cli("ingest", pictures, "--index", isolated / "i")
     assert result.exit_code == 8
     assert f"Nothing to ingest in {pictures}" in result.output
 
@@ -277,27 +262,13 @@ def test_latest_questions_prefer_recent_articles_and_dates_filter(isolated: Path
         }
         for year in (2019, 2021, 2023)
     ]
-    (isolated / "s.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     qa = Assistant(index_dir=isolated / "index")
-    qa.ingest([isolated / "s.jsonl"])
+    qa.ingest([write_jsonl(isolated / "s.jsonl", rows)])
     latest = qa.search("What is the latest news on the Kim Putin meeting?", 3)
     assert latest[0].doc_id == "s2023"
-    result = CliRunner().invoke(
-        app,
-        [
-            "search",
-            "Kim Putin meeting",
-            "--index",
-            str(isolated / "index"),
-            "--until",
-            "2021",
-            "--json",
-        ],
-    )
-    assert sorted(p["doc_id"] for p in json.loads(result.stdout)["passages"]) == ["s2019", "s2021"]
-    bad = CliRunner().invoke(
-        app, ["search", "x", "--index", str(isolated / "index"), "--since", "yesterday"]
-    )
+    found = qa_json("search", "Kim Putin meeting", "--index", isolated / "index", "--until", "2021")
+    assert sorted(p["doc_id"] for p in found["passages"]) == ["s2019", "s2021"]
+    bad = qa_cli("search", "x", "--index", isolated / "index", "--since", "yesterday")
     assert bad.exit_code == 2 and "--since takes a date like 2020" in bad.stderr
 
 
@@ -339,12 +310,9 @@ def test_the_latest_news_is_the_newest_article_on_the_subject_in_any_language(
             "Nordakku opened its battery factory in Sundsvall with 800 jobs.",
         ),
     ]
-    corpus = isolated / "news.jsonl"
-    corpus.write_text(
-        "".join(
-            json.dumps({"id": i, "lang": lang, "date": d, "title": t, "text": x}) + "\n"
-            for i, lang, d, t, x in rows
-        )
+    corpus = write_jsonl(
+        isolated / "news.jsonl",
+        ({"id": i, "lang": lang, "date": d, "title": t, "text": x} for i, lang, d, t, x in rows),
     )
     qa = Assistant(index_dir=isolated / "index", llm="none")
     qa.ingest([corpus])
@@ -355,18 +323,10 @@ def test_the_latest_news_is_the_newest_article_on_the_subject_in_any_language(
         assert qa.search(question, 3)[0].doc_id == "v-fr", question
     # Asked without "latest", the same-language article comes first: recency is asked for.
     assert qa.search("Voltaris battery factory permit", 3)[0].doc_id == "v-en"
-    explained = CliRunner().invoke(
-        app,
-        [
-            "search",
-            "What is the latest on Voltaris?",
-            "--index",
-            str(isolated / "index"),
-            "--explain",
-            "--json",
-        ],
+    explained = qa_json(
+        "search", "What is the latest on Voltaris?", "--index", isolated / "index", "--explain"
     )
-    first = json.loads(explained.stdout)["passages"][0]
+    first = explained["passages"][0]
     assert first["doc_id"] == "v-fr"
     assert {"name": "recency", "score": 20260512.0, "rank": 1, "coverage": None} in first[
         "explanation"
@@ -377,17 +337,12 @@ def test_device_reaches_a_sentence_transformers_model(isolated: Path) -> None:
     import torch
 
     (isolated / "a.txt").write_text("Les centrales nucléaires de Bretagne fermeront en 2035.")
-    runner = CliRunner()
-    ok = runner.invoke(
-        app, ["ingest", "a.txt", "--embed", "minilm", "--device", "cpu", "--index", "cpu-index"]
-    )
+    ok = qa_cli("ingest", "a.txt", "--embed", "minilm", "--device", "cpu", "--index", "cpu-index")
     assert ok.exit_code == 0, ok.output
     if torch.cuda.is_available():
         return
     # No GPU here: one line naming the device, exit 5, nothing stored.
-    gpu = runner.invoke(
-        app, ["ingest", "a.txt", "--embed", "minilm", "--device", "cuda", "--index", "gpu-index"]
-    )
+    gpu = qa_cli("ingest", "a.txt", "--embed", "minilm", "--device", "cuda", "--index", "gpu-index")
     assert gpu.exit_code == 5
     assert gpu.output.startswith("qa: error: Cannot load the embedding 'minilm' on device 'cuda'")
     assert not (isolated / "gpu-index" / "chroma.sqlite3").exists()
@@ -408,7 +363,7 @@ def test_several_processes_embed_the_same_vectors_as_one(isolated: Path) -> None
     finally:
         pooled.model.close()  # type: ignore[attr-defined]
     # e5 and use-m3 spread over every core from one process: asking for more is an error.
-    refused = CliRunner().invoke(app, ["ingest", "a.txt", "--embed", "e5", "--processes", "2"])
+    refused = qa_cli("ingest", "a.txt", "--embed", "e5", "--processes", "2")
     assert refused.exit_code != 0
     assert "needs a sentence-transformers model" in refused.output
 
@@ -428,8 +383,8 @@ def test_cli_eval_answers_measures_answers_and_abstention(isolated: Path) -> Non
          "lang": "fr", "answers": ["Trump"], "positive_ids": ["kim"]},
     ]  # fmt: skip
     for name, rows in (("corpus.jsonl", corpus), ("questions.jsonl", questions)):
-        (set_dir / name).write_text("".join(json.dumps(r) + "\n" for r in rows))
-    result = CliRunner().invoke(app, ["eval", str(set_dir), "--answers", "--no-llm", "--json"])
+        write_jsonl(set_dir / name, rows)
+    result = qa_cli("eval", set_dir, "--answers", "--no-llm", "--json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["llm"] == "none" and len(data["rows"]) == 3
@@ -444,7 +399,7 @@ def test_cli_eval_answers_measures_answers_and_abstention(isolated: Path) -> Non
     cited = [c for r in answerable for c in r["cited"]]
     assert overall["citation_precision"] == (sum(cited) / len(cited) if cited else None)
     assert set(data["by_language"]) == {"en", "fr"}
-    table = CliRunner().invoke(app, ["eval", str(set_dir), "--answers", "--no-llm"])
+    table = qa_cli("eval", set_dir, "--answers", "--no-llm")
     assert table.exit_code == 0 and "myset: answers by none" in table.stdout
 
 
@@ -452,9 +407,9 @@ def test_qa_debug_shows_the_traceback_behind_a_clear_error(isolated: Path) -> No
     store = isolated / "index"
     store.mkdir()
     (store / "chroma.sqlite3").write_bytes(b"not a database, but it says it is")
-    plain = CliRunner().invoke(app, ["sources", "--index", str(store)])
+    plain = qa_cli("sources", "--index", store)
     assert plain.exit_code == 6 and "Traceback" not in plain.stderr
-    debug = CliRunner().invoke(app, ["sources", "--index", str(store)], env={"QA_DEBUG": "1"})
+    debug = qa_cli("sources", "--index", store, env={"QA_DEBUG": "1"})
     assert debug.exit_code == 6
     # The cause qa's message hides (`from None`), then the message itself, last.
     assert debug.stderr.count("Traceback") >= 2
@@ -466,25 +421,19 @@ def test_sources_shows_whole_ids_and_remove_takes_several_or_a_prefix(isolated: 
     folder.mkdir(parents=True)
     for name in ("storm-over-brittany.md", "heatwave-in-the-south.md", "rain.md"):
         (folder / name).write_text(f"# {name}\n\nLe temps qu'il fait, selon {name}.\n")
-    index = str(isolated / "index")
-    runner = CliRunner()
-    assert (
-        runner.invoke(app, ["ingest", str(isolated / "articles"), "--index", index]).exit_code == 0
-    )
-    ids = [
-        d["doc_id"]
-        for d in json.loads(runner.invoke(app, ["sources", "--index", index, "--json"]).stdout)
-    ]
-    table = runner.invoke(app, ["sources", "--index", index], env={"COLUMNS": "60"}).stdout
+    index = isolated / "index"
+    assert qa_cli("ingest", isolated / "articles", "--index", index).exit_code == 0
+    ids = [d["doc_id"] for d in qa_json("sources", "--index", index)]
+    table = qa_cli("sources", "--index", index, env={"COLUMNS": "60"}).stdout
     # The id column, its wrapped pieces joined: every id whole, none cut short.
     first = "".join(line.split("│")[1].strip() for line in table.splitlines() if "│" in line)
     assert first == "".join(ids) and "…" not in first
     storm = next(i for i in ids if "storm" in i)
     heat = next(i for i in ids if "heatwave" in i)
-    both = runner.invoke(app, ["remove", storm, heat, "nope", "--index", index])
+    both = qa_cli("remove", storm, heat, "nope", "--index", index)
     assert both.exit_code == 1 and "no document 'nope'" in both.stderr
     assert both.stdout.count("removed ") == 2
     prefix = storm[: storm.index("weather") + len("weather")]
-    rest = runner.invoke(app, ["remove", "--prefix", prefix, "--index", index])
+    rest = qa_cli("remove", "--prefix", prefix, "--index", index)
     assert rest.exit_code == 0 and rest.stdout.count("removed ") == 1
-    assert json.loads(runner.invoke(app, ["sources", "--index", index, "--json"]).stdout) == []
+    assert qa_json("sources", "--index", index) == []

@@ -8,10 +8,10 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from qa import Assistant, ConfigError, evaluate_retrieval
-from qa.cli import app
+
+from .conftest import qa_cli, write_jsonl
 
 CORPUS = [
     ("nuke", "fr", "Centrales", "Les centrales nucléaires de Bretagne fermeront en 2035."),
@@ -36,20 +36,17 @@ QUESTIONS = [
 
 def write_set(folder: Path, gz: bool = False) -> Path:
     folder.mkdir()
-    lines = "".join(
-        json.dumps({"id": i, "lang": lang, "title": title, "text": text}) + "\n"
-        for i, lang, title, text in CORPUS
-    )
+    rows = [
+        {"id": i, "lang": lang, "title": title, "text": text} for i, lang, title, text in CORPUS
+    ]
     if gz:
         with gzip.open(folder / "corpus.jsonl.gz", "wt", encoding="utf-8") as f:
-            f.write(lines)
+            f.writelines(json.dumps(r) + "\n" for r in rows)
     else:
-        (folder / "corpus.jsonl").write_text(lines)
-    (folder / "questions.jsonl").write_text(
-        "".join(
-            json.dumps({"question": q, "lang": lang, "positive_ids": pos}) + "\n"
-            for q, lang, pos in QUESTIONS
-        )
+        write_jsonl(folder / "corpus.jsonl", rows)
+    write_jsonl(
+        folder / "questions.jsonl",
+        ({"question": q, "lang": lang, "positive_ids": pos} for q, lang, pos in QUESTIONS),
     )
     return folder
 
@@ -90,21 +87,15 @@ def _plain(labelled: Path, tmp: Path) -> Path:
 
 def test_qa_eval_cli_on_the_current_index_prints_json(isolated: Path) -> None:
     labelled = write_set(isolated / "set")
-    runner = CliRunner()
-    index = str(isolated / "index")
-    assert (
-        runner.invoke(app, ["ingest", str(labelled / "corpus.jsonl"), "--index", index]).exit_code
-        == 0
-    )
-    result = runner.invoke(
-        app, ["eval", str(labelled), "--use-index", "--index", index, "--questions", "5", "--json"]
-    )
+    index = isolated / "index"
+    assert qa_cli("ingest", labelled / "corpus.jsonl", "--index", index).exit_code == 0
+    result = qa_cli("eval", labelled, "--use-index", "--index", index, "--questions", "5", "--json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     (ours,) = data["methods"]
     assert ours["name"] == "qa" and ours["chunks"] is None  # nothing was ingested
     assert ours["scores"]["questions"] == 5 and ours["scores"]["recall_at_1"] == 1.0
-    table = runner.invoke(app, ["eval", str(labelled), "--use-index", "--index", index])
+    table = qa_cli("eval", labelled, "--use-index", "--index", index)
     assert table.exit_code == 0 and "R@1" in table.stdout and "1.000" in table.stdout
 
 
@@ -115,6 +106,6 @@ def test_a_folder_that_is_not_a_labelled_set_is_one_clear_line(isolated: Path) -
     (folder / "questions.jsonl").write_text('{"question": "q"}\n')
     with pytest.raises(ConfigError, match=r"questions.jsonl:1: not a labelled question"):
         evaluate_retrieval(Assistant(index_dir=isolated / "index"), folder)
-    result = CliRunner().invoke(app, ["eval", str(isolated / "nowhere")])
+    result = qa_cli("eval", isolated / "nowhere")
     assert result.exit_code != 0
     assert "no corpus.jsonl" in result.output and "Traceback" not in result.output

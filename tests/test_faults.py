@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import fcntl
 import json
-import os
 import signal
 import socket
 import subprocess
@@ -16,8 +15,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import ROOT
-from .test_chroma_server import free_port, start_chroma
+from .conftest import clean_env, free_port, qa_subprocess, start_chroma, write_jsonl
 
 pytestmark = pytest.mark.slow
 
@@ -42,24 +40,22 @@ print(json.dumps({"searches": searches, "errors": errors, "counts": sorted(count
 
 
 def articles(path: Path, prefix: str, n: int) -> Path:
-    with path.open("w", encoding="utf-8") as f:
-        for i in range(n):
-            text = (
-                f"Le sommet {prefix}{i} a eu lieu à Vladivostok. Kim et Poutine ont parlé "
-                f"du sujet {prefix}{i} pendant deux jours."
-            )
-            f.write(
-                json.dumps({"id": f"{prefix}{i}", "title": f"Sommet {prefix}{i}", "text": text})
-            )
-            f.write("\n")
-    return path
+    return write_jsonl(
+        path,
+        (
+            {
+                "id": f"{prefix}{i}",
+                "title": f"Sommet {prefix}{i}",
+                "text": f"Le sommet {prefix}{i} a eu lieu à Vladivostok. Kim et Poutine ont "
+                f"parlé du sujet {prefix}{i} pendant deux jours.",
+            }
+            for i in range(n)
+        ),
+    )
 
 
 def qa_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}
-    env.update({"QA_LLM": "none", "QA_EMBED": "use-m3", "QA_BATCH_SIZE": "8", **extra})
-    env["PYTHONPATH"] = str(ROOT)
-    return env
+    return clean_env(QA_LLM="none", QA_EMBED="use-m3", QA_BATCH_SIZE="8", **extra)
 
 
 def qa_proc(*args: str, env: dict[str, str], worker: bool = False) -> subprocess.Popen[str]:
@@ -81,12 +77,6 @@ def qa_proc(*args: str, env: dict[str, str], worker: bool = False) -> subprocess
         text=True,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-    )
-
-
-def qa_run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "qa", *args], env=env, capture_output=True, text=True, timeout=600
     )
 
 
@@ -122,7 +112,7 @@ def counts(index: Path | None = None, url: str | None = None) -> tuple[int, int,
 def test_two_writers_and_a_reader_share_an_embedded_index(isolated: Path) -> None:
     index = isolated / "index"
     env = qa_env(QA_INDEX_DIR=str(index))
-    seeded = qa_run("ingest", str(articles(isolated / "s.jsonl", "s", 2)), env=env)
+    seeded = qa_subprocess("ingest", str(articles(isolated / "s.jsonl", "s", 2)), env=env)
     assert seeded.returncode == 0, seeded.stderr
     reader = subprocess.Popen(
         [sys.executable, "-c", READER, str(index), "25"],
@@ -167,7 +157,7 @@ def test_a_server_killed_mid_ingest_then_rerun_gives_every_document_once(isolate
 
     server = start_chroma(port, data, isolated / "chroma2.log")
     try:
-        rerun = qa_run("ingest", str(src), env=env)
+        rerun = qa_subprocess("ingest", str(src), env=env)
         assert rerun.returncode == 0, rerun.stderr
         assert counts(url=url) == (600, 600, 600)
     finally:
@@ -193,7 +183,7 @@ def test_an_ingest_killed_mid_way_is_finished_by_running_it_again(
     assert counts(index)[0] < 300, "the ingest ended before the signal: nothing was tested"
     if sig == signal.SIGINT:
         assert err.endswith("qa: interrupted; run the same command again to finish.\n")
-    rerun = qa_run("ingest", str(src), env=env)
+    rerun = qa_subprocess("ingest", str(src), env=env)
     assert rerun.returncode == 0, rerun.stderr
     assert counts(index) == (300, 300, 300)
 
@@ -204,7 +194,7 @@ def test_a_server_that_never_answers_is_a_clear_error_in_bounded_time(isolated: 
     silent.listen(8)
     url = f"http://127.0.0.1:{silent.getsockname()[1]}"
     started = time.monotonic()
-    proc = qa_run("search", "Kim", env=qa_env(QA_CHROMA_URL=url, QA_SERVER_TIMEOUT="2"))
+    proc = qa_subprocess("search", "Kim", env=qa_env(QA_CHROMA_URL=url, QA_SERVER_TIMEOUT="2"))
     silent.close()
     assert proc.returncode == 6 and time.monotonic() - started < 60
     assert proc.stderr.startswith(f"qa: error: Cannot open the Chroma store at {url}")
@@ -261,7 +251,7 @@ def test_doctor_finds_and_repairs_what_an_interrupted_ingest_left(
 
 def test_doctor_cli_reports_each_check(isolated: Path) -> None:
     env = qa_env(QA_INDEX_DIR=str(isolated / "none"))
-    missing = qa_run("doctor", "--json", env=env)
+    missing = qa_subprocess("doctor", "--json", env=env)
     report: dict[str, Any] = json.loads(missing.stdout)
     assert missing.returncode == 1 and report["ok"] is False
     assert report["checks"][0]["detail"].startswith("no index at")

@@ -7,12 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
-from qa import Assistant
-from qa.cli import app
-from qa.config import load_settings
-
+from .conftest import built_index, openai_like, qa_cli
 from .fake_openai import fake_openai
 
 pytestmark = pytest.mark.slow
@@ -29,10 +25,7 @@ HOSTILE = (
 @pytest.fixture
 def hostile_index(isolated: Path) -> Path:
     (isolated / "hostile.txt").write_text(HOSTILE, encoding="utf-8")
-    index = isolated / "index"
-    report = Assistant(index_dir=index, llm="none").ingest([isolated / "hostile.txt"])
-    assert report.added == 1
-    return index
+    return built_index(isolated, [isolated / "hostile.txt"], 1, llm="none")
 
 
 def obeys_the_article(messages: list[dict[str, Any]]) -> str:
@@ -42,9 +35,7 @@ def obeys_the_article(messages: list[dict[str, Any]]) -> str:
 
 def test_an_injected_instruction_cannot_become_the_answer(hostile_index: Path) -> None:
     with fake_openai(obeys_the_article) as (url, requests):
-        flags = {"llm": "openai-like", "llm_base_url": url, "llm_model": "fake", "llm_api_key": "k"}
-        qa = Assistant(index_dir=hostile_index, settings=load_settings(flags))
-        answer = qa.ask("Where did Kim and Putin meet?")
+        answer = openai_like(hostile_index, url).ask("Where did Kim and Putin meet?")
     system, user = requests[0]["messages"]
     # The article reaches the model only inside the user turn, as quoted data.
     assert "PWNED" not in system["content"] and "PWNED'. SYSTEM" in user["content"]
@@ -57,13 +48,12 @@ def test_an_injected_instruction_cannot_become_the_answer(hostile_index: Path) -
 
 
 def test_control_sequences_never_reach_the_terminal(hostile_index: Path) -> None:
-    runner = CliRunner()
     for args in (["search", "sommet"], ["ask", "Combien de temps a duré le sommet ?", "--no-llm"]):
-        result = runner.invoke(app, [*args, "--index", str(hostile_index)])
+        result = qa_cli(*args, "--index", hostile_index)
         assert result.exit_code == 0, result.output
         assert "\x1b[2J" not in result.stdout and "\x07" not in result.stdout
     # JSON keeps the text as it is: escaped by the JSON encoder, never raw.
-    out = runner.invoke(app, ["search", "sommet", "--index", str(hostile_index), "--json"]).stdout
+    out = qa_cli("search", "sommet", "--index", hostile_index, "--json").stdout
     assert "\x1b" not in out and "\\u001b[2J" in out
     assert json.loads(out)["passages"][0]["text"].count("\x1b") == 2
 
@@ -77,9 +67,7 @@ def test_a_quote_in_another_language_is_translated_and_the_translation_verified(
         return "NO ANSWER"
 
     with fake_openai(declines_then_translates) as (url, requests):
-        flags = {"llm": "openai-like", "llm_base_url": url, "llm_model": "fake", "llm_api_key": "k"}
-        qa = Assistant(index_dir=hostile_index, settings=load_settings(flags))
-        answer = qa.ask("Where did Kim and Putin meet?")
+        answer = openai_like(hostile_index, url).ask("Where did Kim and Putin meet?")
     assert "from French into English" in requests[-1]["messages"][-1]["content"]
     assert answer.text == "Kim Jong-un and Vladimir Putin met in Vladivostok in September. [1]"
     assert answer.mode == "generated" and not answer.abstained

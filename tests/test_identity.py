@@ -10,11 +10,11 @@ import tarfile
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from qa.cli import app
 from qa.documents import Document, doc_id_for
 from qa.identity import Identity, duplicate_groups
+
+from .conftest import qa_cli, qa_json
 
 LEGACY = Path(__file__).parent / "data" / "legacy-index-0.1.tar.gz"
 
@@ -90,15 +90,14 @@ def test_duplicate_groups_keep_a_file_that_is_still_there(isolated: Path) -> Non
     assert groups == [[str(there), "/nowhere/a.txt", "jsonl-id"]]
 
 
-def ingest(runner: CliRunner, *args: str) -> dict:
-    result = runner.invoke(app, ["ingest", *args, "--json"])
+def ingest(*args: str) -> dict:
+    result = qa_cli("ingest", *args, "--json")
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
 
 
-def ids(runner: CliRunner, index: str) -> list[str]:
-    out = runner.invoke(app, ["sources", "--index", index, "--json"]).stdout
-    return sorted(d["doc_id"] for d in json.loads(out))
+def ids(index: str) -> list[str]:
+    return sorted(d["doc_id"] for d in qa_json("sources", "--index", index))
 
 
 @pytest.mark.slow
@@ -111,38 +110,37 @@ def test_one_copy_of_each_article_from_any_folder_and_under_any_name(
     (articles / "tram.txt").write_text("Le tram F\n\nLa ligne F mesure 12 km.\n")
     (articles / "weather" / "storm.md").write_text("# Storm\n\nStorm Mareike hit Hamburg.\n")
     index = str(isolated / "index")
-    runner = CliRunner()
-    assert ingest(runner, "articles", "--index", index)["added"] == 2
+    assert ingest("articles", "--index", index)["added"] == 2
     monkeypatch.chdir(articles)
-    again = ingest(runner, ".", "--index", index)
+    again = ingest(".", "--index", index)
     assert (again["added"], again["updated"], again["skipped"]) == (0, 0, 2)
-    assert ids(runner, index) == sorted(doc_id_for(p) for p in articles.rglob("*.*"))
+    assert ids(index) == sorted(doc_id_for(p) for p in articles.rglob("*.*"))
 
     shutil.copy(articles / "tram.txt", articles / "tram-copy.txt")
-    copied = runner.invoke(app, ["ingest", ".", "--index", index])
+    copied = qa_cli("ingest", ".", "--index", index)
     assert copied.exit_code == 0
     assert "0 added, 0 updated, 2 unchanged, 1 duplicates" in copied.stdout
     assert "not stored " in copied.stderr and "tram-copy.txt" in copied.stderr
     assert f"in the index as {doc_id_for(articles / 'tram.txt')}" in copied.stderr
-    assert len(ids(runner, index)) == 2
+    assert len(ids(index)) == 2
 
     # A moved file is the same document under its new path, not a second one.
     (articles / "weather").rename(articles / "meteo")
-    moved = ingest(runner, ".", "--index", index)
+    moved = ingest(".", "--index", index)
     assert (moved["added"], moved["updated"]) == (0, 1)
-    assert doc_id_for(articles / "meteo" / "storm.md") in ids(runner, index)
-    assert len(ids(runner, index)) == 2
+    assert doc_id_for(articles / "meteo" / "storm.md") in ids(index)
+    assert len(ids(index)) == 2
 
     # Asked for, a duplicate is kept; doctor reports it and --fix keeps one.
-    assert ingest(runner, ".", "--index", index, "--keep-duplicates")["added"] == 1
-    doctor = runner.invoke(app, ["doctor", "--index", index])
+    assert ingest(".", "--index", index, "--keep-duplicates")["added"] == 1
+    doctor = qa_cli("doctor", "--index", index)
     assert "FAIL duplicates: 1 articles stored under several ids" in doctor.stdout
-    fixed = runner.invoke(app, ["doctor", "--index", index, "--fix"])
+    fixed = qa_cli("doctor", "--index", index, "--fix")
     assert "removed 1 duplicate documents" in fixed.stdout
-    assert "ok   duplicates" in fixed.stdout and len(ids(runner, index)) == 2
+    assert "ok   duplicates" in fixed.stdout and len(ids(index)) == 2
     # A file is removed by its path too.
-    gone = runner.invoke(app, ["remove", "tram.txt", "--index", index])
-    assert gone.exit_code == 0 and len(ids(runner, index)) == 1
+    gone = qa_cli("remove", "tram.txt", "--index", index)
+    assert gone.exit_code == 0 and len(ids(index)) == 1
 
 
 @pytest.mark.slow
@@ -154,23 +152,20 @@ def test_an_index_written_by_qa_0_1_keeps_working(
     added; an edited article is updated in place and found by its new words."""
     with tarfile.open(LEGACY) as tar:
         tar.extractall(isolated, filter="data")
-    runner = CliRunner()
-    before = ids(runner, "legacy-index")
+    before = ids("legacy-index")
     assert before == ["articles/storm.md", "articles/tram.txt"]
-    first = ingest(runner, "articles", "--index", "legacy-index")
+    first = ingest("articles", "--index", "legacy-index")
     assert (first["added"], first["updated"], first["skipped"]) == (0, 0, 2)
     monkeypatch.chdir(isolated / "articles")
-    assert ingest(runner, ".", "--index", "../legacy-index")["skipped"] == 2
+    assert ingest(".", "--index", "../legacy-index")["skipped"] == 2
     with open("tram.txt", "a") as f:
         f.write("La ligne F transporte 40 000 voyageurs par jour.\n")
-    edited = ingest(runner, ".", "--index", "../legacy-index")
+    edited = ingest(".", "--index", "../legacy-index")
     assert (edited["added"], edited["updated"], edited["skipped"]) == (0, 1, 1)
-    assert ids(runner, "../legacy-index") == before
-    found = runner.invoke(
-        app, ["search", "voyageurs par jour", "--index", "../legacy-index", "--json"]
-    )
-    assert json.loads(found.stdout)["passages"][0]["doc_id"] == "articles/tram.txt"
-    doctor = runner.invoke(app, ["doctor", "--index", "../legacy-index"])
+    assert ids("../legacy-index") == before
+    found = qa_json("search", "voyageurs par jour", "--index", "../legacy-index")
+    assert found["passages"][0]["doc_id"] == "articles/tram.txt"
+    doctor = qa_cli("doctor", "--index", "../legacy-index")
     assert "FAIL" not in doctor.stdout.split("embedding model")[0]
 
 
@@ -182,26 +177,25 @@ def test_keyword_search_catches_up_an_updated_document_from_another_writer(
     update (same document count) catches up on its next search, by the store's version."""
     (isolated / "a.txt").write_text("Le tram\n\nLa ligne F mesure 12 km.\n")
     (isolated / "b.txt").write_text("Storm\n\nStorm Mareike hit Hamburg.\n")
-    runner = CliRunner()
-    ingest(runner, "a.txt", "b.txt", "--index", "idx")
+    ingest("a.txt", "b.txt", "--index", "idx")
     lexical = isolated / "idx" / "qa-lexical.sqlite3"
     stale = isolated / "stale.sqlite3"
     with sqlite3.connect(lexical) as src, sqlite3.connect(stale) as dst:
         src.backup(dst)
     (isolated / "a.txt").write_text("Le tram\n\nLa ligne F transporte 40 000 voyageurs.\n")
-    assert ingest(runner, "a.txt", "--index", "idx")["updated"] == 1
+    assert ingest("a.txt", "--index", "idx")["updated"] == 1
     for suffix in ("", "-wal", "-shm"):
         Path(f"{lexical}{suffix}").unlink(missing_ok=True)
     shutil.copy(stale, lexical)
-    lag = runner.invoke(app, ["doctor", "--index", "idx"]).stdout
+    lag = qa_cli("doctor", "--index", "idx").stdout
     assert "1 documents missing or outdated" in lag
-    runner.invoke(app, ["search", "voyageurs", "--index", "idx"])
-    assert "lexical index: " in (ok := runner.invoke(app, ["doctor", "--index", "idx"]).stdout)
+    qa_cli("search", "voyageurs", "--index", "idx")
+    assert "lexical index: " in (ok := qa_cli("doctor", "--index", "idx").stdout)
     assert "in step with the vectors" in ok
 
 
 def test_a_refused_file_leaves_no_index_behind(isolated: Path) -> None:
     (isolated / "blob.txt").write_bytes(b"\x00\x01binary")
-    result = CliRunner().invoke(app, ["ingest", "blob.txt", "--index", "fresh"])
+    result = qa_cli("ingest", "blob.txt", "--index", "fresh")
     assert result.exit_code == 8 and "binary file, not text" in result.output
     assert not (isolated / "fresh").exists()

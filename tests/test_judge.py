@@ -20,7 +20,7 @@ from qa.judge import (
     features,
 )
 
-from .conftest import ROOT, WordsEmbedding
+from .conftest import ROOT, WordsEmbedding, write_jsonl
 
 sys.path.insert(0, str(ROOT / "bench"))
 
@@ -143,7 +143,7 @@ def test_the_training_script_runs_end_to_end_on_a_tiny_sample(tmp_path: Path) ->
     set_dir = tmp_path / "tiny"
     set_dir.mkdir()
     for name, rows in (("corpus.jsonl", corpus), ("questions.jsonl", questions)):
-        (set_dir / name).write_text("".join(json.dumps(r) + "\n" for r in rows))
+        write_jsonl(set_dir / name, rows)
     import random
 
     examples = train_scorer.set_examples(set_dir, 10, random.Random(0))

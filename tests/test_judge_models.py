@@ -11,7 +11,7 @@ import pytest
 from qa import Assistant
 from qa.judge import GeneratorReader
 
-from .conftest import KIM, ScriptedWriter, cited_claims
+from .conftest import KIM, ScriptedWriter, built_index, cited_claims
 
 pytestmark = pytest.mark.slow
 
@@ -78,9 +78,7 @@ def trial_index(isolated: Path) -> Path:
     folder.mkdir()
     for name, text in ARTICLES.items():
         (folder / name).write_text(text, encoding="utf-8")
-    index = isolated / "index"
-    assert Assistant(index_dir=index, llm="none").ingest([folder]).added == 2
-    return index
+    return built_index(isolated, [folder], 2, llm="none")
 
 
 def in_mode(index: Path, mode: str, local_llm: Any) -> Assistant:

@@ -3,7 +3,6 @@ several languages; then both through a real Chroma store."""
 
 from __future__ import annotations
 
-import json
 import math
 import sqlite3
 from dataclasses import replace
@@ -20,6 +19,8 @@ from qa.lexical import Lexical, anchors, stems, terms
 from qa.retrieve import search
 from qa.store import IndexInfo, Store
 from qa.types import Passage
+
+from .conftest import write_jsonl
 
 PASSAGES = {
     ("de-tax", "de"): "Die Regierung hat die Steuern erhöht, sagte die Ministerin in der Debatte.",
@@ -175,12 +176,12 @@ def test_sentence_signal_counts_a_second_match_but_not_length() -> None:
 def test_store_search_fuses_lexical_hits_and_rebuilds_a_lost_lexical_index(
     isolated: Path, words_model: Any
 ) -> None:
-    src = isolated / "mixed.jsonl"
-    src.write_text(
-        "".join(
-            json.dumps({"id": doc_id, "title": doc_id, "text": text, "lang": lang}) + "\n"
+    src = write_jsonl(
+        isolated / "mixed.jsonl",
+        (
+            {"id": doc_id, "title": doc_id, "text": text, "lang": lang}
             for (doc_id, lang), text in PASSAGES.items()
-        )
+        ),
     )
     store = Store(isolated / "index")
     ingest_paths([src], store, words_model, IndexInfo(words_model.name, 50), 4)

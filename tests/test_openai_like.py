@@ -8,12 +8,10 @@ from typing import Any
 
 import pytest
 from click.testing import Result
-from typer.testing import CliRunner
 
 from qa import Assistant, GenerationError
-from qa.cli import app
 
-from .conftest import KIM, assert_schema
+from .conftest import KIM, assert_schema, openai_like, qa_cli
 from .fake_openai import fake_openai
 
 pytestmark = pytest.mark.slow
@@ -30,18 +28,9 @@ def scripted(messages: list[dict[str, Any]]) -> str:
     return WRONG_MARKER + " The weather in Paris is sunny [1]."
 
 
-def assistant(index: Path, url: str) -> Assistant:
-    from qa.config import load_settings
-
-    settings = load_settings(
-        {"llm": "openai-like", "llm_base_url": url, "llm_model": "fake-model", "llm_api_key": "k"}
-    )
-    return Assistant(index_dir=index, settings=settings)
-
-
 def test_generated_answer_is_streamed_and_its_citations_verified(kim_index: Path) -> None:
     with fake_openai(scripted) as (url, requests):
-        qa = assistant(kim_index, url)
+        qa = openai_like(kim_index, url)
         stream = qa.ask_stream(KIM)
         tokens = list(stream)
         answer = stream.answer
@@ -66,13 +55,15 @@ def test_generated_answer_is_streamed_and_its_citations_verified(kim_index: Path
 
 def test_the_model_saying_no_answer_is_an_abstention(kim_index: Path) -> None:
     with fake_openai(scripted) as (url, _):
-        answer = assistant(kim_index, url).ask("Why is chocolate cake popular in Russia and Korea?")
+        answer = openai_like(kim_index, url).ask(
+            "Why is chocolate cake popular in Russia and Korea?"
+        )
     assert answer.abstained and answer.citations == ()
 
 
 def test_a_follow_up_is_condensed_before_retrieval(kim_index: Path) -> None:
     with fake_openai(scripted) as (url, requests):
-        chat = assistant(kim_index, url).chat()
+        chat = openai_like(kim_index, url).chat()
         chat.ask(KIM)
         follow = chat.ask("And what does Breuker think?")
     assert follow.standalone_question == (
@@ -91,7 +82,7 @@ def ask_cli(index: Path, monkeypatch: pytest.MonkeyPatch, *commands: list[str]) 
         monkeypatch.setenv("QA_LLM", "openai-like")
         monkeypatch.setenv("QA_LLM_BASE_URL", url)
         monkeypatch.setenv("QA_LLM_MODEL", "fake-model")
-        return [CliRunner().invoke(app, ["ask", *c, "--index", str(index)]) for c in commands]
+        return [qa_cli("ask", *c, "--index", index) for c in commands]
 
 
 def test_cli_json_with_the_openai_like_backend(
@@ -122,14 +113,14 @@ def test_cli_says_which_sentences_of_the_draft_were_left_out(
 
 def test_an_unreachable_server_gives_a_quoted_answer_and_one_line_why(kim_index: Path) -> None:
     env = {"QA_LLM": "openai-like", "QA_LLM_BASE_URL": "http://127.0.0.1:9/v1", "QA_LLM_MODEL": "m"}
-    result = CliRunner().invoke(app, ["ask", KIM, "--index", str(kim_index)], env=env)
+    result = qa_cli("ask", KIM, "--index", kim_index, env=env)
     assert result.exit_code == 0, result.output
     assert result.stderr == (
         "qa: The openai-like model failed to answer: Connection error. "
         "Answering with quoted sentences instead.\n"
     )
     assert "answer (quoted)" in result.stdout and "[1]" in result.stdout
-    as_json = CliRunner().invoke(app, ["ask", KIM, "--index", str(kim_index), "--json"], env=env)
+    as_json = qa_cli("ask", KIM, "--index", kim_index, "--json", env=env)
     assert as_json.exit_code == 0 and json.loads(as_json.stdout)["mode"] == "extractive"
 
 

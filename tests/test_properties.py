@@ -8,14 +8,14 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from typer.testing import CliRunner
 
 from qa.chunking import chunk_document
-from qa.cli import app
 from qa.documents import Document, doc_id_for, printable_path, read
 from qa.language import detect_language
 from qa.types import IngestFailure
 from qa.verify import split_claims
+
+from .conftest import qa_cli
 
 SUFFIXES = [".txt", ".md", ".html", ".jsonl"]
 
@@ -72,7 +72,6 @@ def test_file_names_with_spaces_quotes_and_bad_bytes(isolated: Path) -> None:
 
 @pytest.mark.slow
 def test_unexpected_questions_get_an_answer_or_one_clear_line(kim_index: Path) -> None:
-    runner = CliRunner()
     questions = [
         "",
         "   ",
@@ -84,15 +83,13 @@ def test_unexpected_questions_get_an_answer_or_one_clear_line(kim_index: Path) -
         "🙂🙂",
     ]
     for question in questions:
-        result = runner.invoke(
-            app, ["ask", question, "--index", str(kim_index), "--no-llm", "--json"]
-        )
+        result = qa_cli("ask", question, "--index", kim_index, "--no-llm", "--json")
         if result.exit_code == 0:
             data = json.loads(result.stdout)
             assert data["abstained"] or data["citations"]
         else:
             assert result.exit_code == 2 and result.stderr.count("\n") == 1, result.stderr
-    assert runner.invoke(app, ["sources", "--index", str(kim_index), "--json"]).exit_code == 0
+    assert qa_cli("sources", "--index", kim_index, "--json").exit_code == 0
 
 
 def test_a_large_jsonl_is_streamed_in_constant_memory(isolated: Path) -> None:

@@ -1,6 +1,5 @@
 """The README's commands are the ones CI and a new user run."""
 
-import os
 import shutil
 import subprocess
 import sys
@@ -8,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import ROOT
+from .conftest import ROOT, clean_env
 
 
 def test_ci_runs_the_readme_test_command() -> None:
@@ -34,12 +33,10 @@ def test_the_python_api_snippet_runs_as_written(isolated: Path) -> None:
     readme = (ROOT / "README.md").read_text()
     snippet = readme.split("## Python API", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
     shutil.copytree(ROOT / "seeds", isolated / "seeds")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}
-    env.update({"QA_LLM": "none", "PYTHONPATH": str(ROOT)})
     run = subprocess.run(
         [sys.executable, "-c", snippet],
         cwd=isolated,
-        env=env,
+        env=clean_env(QA_LLM="none"),
         capture_output=True,
         text=True,
         timeout=300,

@@ -12,7 +12,8 @@ from qa.config import Settings
 from qa.prompts import Prompts
 from qa.respond import Answering, Question, Tools
 from qa.types import AnswerSentence, Passage
-from tests.test_answer import embedder, passage, query
+
+from .conftest import cat_passages, embedder, passage, query
 
 
 def tools(words_model: Any) -> Tools:
@@ -51,10 +52,7 @@ def test_abstaining_speaks_the_questions_language_and_lists_the_closest(words_mo
 
 
 def test_without_a_generator_or_a_judge_the_best_sentences_are_quoted(words_model: Any) -> None:
-    a = passage("a", "The cat sleeps on the sofa all day. Dogs bark at the mailman daily.", 0.9)
-    b = passage(
-        "b", "Bread is baked in the oven each morning. The cat sleeps in the sun.", 0.8, 500
-    )
+    a, b = cat_passages()
     text = "where does the cat sleep"
     scored = score_sentences(query(words_model, text), [a, b], embedder(words_model), lambda p: 0.2)
     steps = Answering(question(text, "en", [a, b], scored, words_model), tools(words_model))

@@ -18,6 +18,8 @@ from qa.records import pack, unpack
 from qa.retrieve import search
 from qa.store import IndexInfo, Store
 
+from .conftest import write_jsonl
+
 ARTICLES = {
     f"a{i}": f"Article {i} about topic{i}. It has a second sentence on subject{i}. "
     f"And a third one mentioning place{i} and person{i}."
@@ -25,18 +27,14 @@ ARTICLES = {
 }
 
 
-def write_jsonl(path: Path, articles: dict[str, str]) -> None:
-    path.write_text(
-        "".join(
-            json.dumps({"id": k, "title": k.upper(), "text": v}) + "\n" for k, v in articles.items()
-        )
-    )
+def write_articles(path: Path, articles: dict[str, str]) -> None:
+    write_jsonl(path, ({"id": k, "title": k.upper(), "text": v} for k, v in articles.items()))
 
 
 def news(isolated: Path) -> tuple[Path, Store]:
     """ARTICLES as a JSONL file, and a store for a new index."""
     src = isolated / "news.jsonl"
-    write_jsonl(src, ARTICLES)
+    write_articles(src, ARTICLES)
     return src, Store(isolated / "index")
 
 
@@ -63,7 +61,7 @@ def test_reingest_unchanged_does_nothing_and_changed_replaces(
     assert counts(store) == (6, n_chunks)
 
     changed = dict(ARTICLES, a2="A short replacement text for the second article.")
-    write_jsonl(src, changed)
+    write_articles(src, changed)
     third = run(Store(isolated / "index"), words_model, src)
     assert (third.added, third.updated, third.skipped) == (0, 1, 5)
     per_doc = {d.doc_id: d.chunks for d in store.documents()}
@@ -132,11 +130,11 @@ def test_an_index_refuses_another_embedding_model(isolated: Path, words_model: A
 def test_bad_inputs_are_reported_and_the_rest_ingested(isolated: Path, words_model: Any) -> None:
     folder = isolated / "in"
     folder.mkdir()
-    write_jsonl(folder / "good.jsonl", {"g1": ARTICLES["a1"]})
+    write_articles(folder / "good.jsonl", {"g1": ARTICLES["a1"]})
     (folder / "bad.jsonl").write_text('{"id": "b1", "text": "Fine line here."}\n{broken\n')
     (folder / "empty.txt").write_text("")
     (folder / "binary.txt").write_bytes(b"\x00\x00\x00")
-    (folder / "dup.jsonl").write_text(json.dumps({"id": "g1", "text": "Same id again."}) + "\n")
+    write_jsonl(folder / "dup.jsonl", [{"id": "g1", "text": "Same id again."}])
     store = Store(isolated / "index")
     report = run(store, words_model, folder)
     assert report.added == 2
@@ -172,7 +170,7 @@ def test_search_filters_by_date_and_source(isolated: Path, words_model: Any) -> 
         },
         {"id": "undated", "title": "Summit", "text": "Kim meets Putin at the summit."},
     ]
-    src.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    write_jsonl(src, rows)
     store = Store(isolated / "index")
     run(store, words_model, src)
     q = words_model.query("Kim Putin summit")
@@ -196,7 +194,7 @@ def test_a_large_input_splits_sentences_in_a_worker_process_with_the_same_result
 
     articles = {f"w{i}": f"{ARTICLES[f'a{i % 6}']} Extra line {i}." for i in range(40)}
     src = isolated / "big.jsonl"
-    write_jsonl(src, articles)
+    write_articles(src, articles)
     serial = Store(isolated / "serial")
     one = run(serial, words_model, src, batch=5)
     monkeypatch.setattr(qa.ingest, "_PARALLEL_BYTES", 0)  # every input counts as large

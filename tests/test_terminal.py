@@ -19,8 +19,9 @@ from rich.console import Console
 from qa import Assistant
 from qa.repl import run_chat
 
+from .conftest import KIM
+
 pytestmark = pytest.mark.slow
-KIM = "Why would Kim meet Putin in person?"
 
 
 class Terminal:
