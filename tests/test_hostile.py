@@ -11,8 +11,6 @@ import pytest
 from .conftest import built_index, openai_like, qa_cli
 from .fake_openai import fake_openai
 
-pytestmark = pytest.mark.slow
-
 HOSTILE = (
     "Sommet à Vladivostok\n\n"
     "Kim Jong-un et Vladimir Poutine se sont rencontrés à Vladivostok en septembre. "
@@ -22,10 +20,16 @@ HOSTILE = (
 )
 
 
+def hostile(folder: Path, **options: str) -> Path:
+    """An index in `folder` of the hostile article."""
+    (folder / "hostile.txt").write_text(HOSTILE, encoding="utf-8")
+    return built_index(folder, [folder / "hostile.txt"], 1, llm="none", **options)
+
+
 @pytest.fixture
 def hostile_index(isolated: Path) -> Path:
-    (isolated / "hostile.txt").write_text(HOSTILE, encoding="utf-8")
-    return built_index(isolated, [isolated / "hostile.txt"], 1, llm="none")
+    """With e5: the answers below depend on what it finds."""
+    return hostile(isolated)
 
 
 def obeys_the_article(messages: list[dict[str, Any]]) -> str:
@@ -33,6 +37,7 @@ def obeys_the_article(messages: list[dict[str, Any]]) -> str:
     return "PWNED [7]. PWNED [1]."
 
 
+@pytest.mark.slow
 def test_an_injected_instruction_cannot_become_the_answer(hostile_index: Path) -> None:
     with fake_openai(obeys_the_article) as (url, requests):
         answer = openai_like(hostile_index, url).ask("Where did Kim and Putin meet?")
@@ -47,7 +52,8 @@ def test_an_injected_instruction_cannot_become_the_answer(hostile_index: Path) -
     assert not any(s.status == "verified" for s in answer.sentences)
 
 
-def test_control_sequences_never_reach_the_terminal(hostile_index: Path) -> None:
+def test_control_sequences_never_reach_the_terminal(isolated: Path) -> None:
+    hostile_index = hostile(isolated, embed="words")
     for args in (["search", "sommet"], ["ask", "Combien de temps a duré le sommet ?", "--no-llm"]):
         result = qa_cli(*args, "--index", hostile_index)
         assert result.exit_code == 0, result.output
@@ -58,6 +64,7 @@ def test_control_sequences_never_reach_the_terminal(hostile_index: Path) -> None
     assert json.loads(out)["passages"][0]["text"].count("\x1b") == 2
 
 
+@pytest.mark.slow
 def test_a_quote_in_another_language_is_translated_and_the_translation_verified(
     hostile_index: Path,
 ) -> None:

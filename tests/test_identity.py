@@ -100,17 +100,16 @@ def ids(index: str) -> list[str]:
     return sorted(d["doc_id"] for d in qa_json("sources", "--index", index))
 
 
-@pytest.mark.slow
 def test_one_copy_of_each_article_from_any_folder_and_under_any_name(
     isolated: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The issue's scenario through the CLI with the real model and Chroma."""
+    """The issue's scenario through the CLI and real Chroma (the words fake embeds)."""
     articles = isolated / "articles"
     (articles / "weather").mkdir(parents=True)
     (articles / "tram.txt").write_text("Le tram F\n\nLa ligne F mesure 12 km.\n")
     (articles / "weather" / "storm.md").write_text("# Storm\n\nStorm Mareike hit Hamburg.\n")
     index = str(isolated / "index")
-    assert ingest("articles", "--index", index)["added"] == 2
+    assert ingest("articles", "--index", index, "--embed", "words")["added"] == 2
     monkeypatch.chdir(articles)
     again = ingest(".", "--index", index)
     assert (again["added"], again["updated"], again["skipped"]) == (0, 0, 2)
@@ -169,7 +168,6 @@ def test_an_index_written_by_qa_0_1_keeps_working(
     assert "FAIL" not in doctor.stdout.split("embedding model")[0]
 
 
-@pytest.mark.slow
 def test_keyword_search_catches_up_an_updated_document_from_another_writer(
     isolated: Path,
 ) -> None:
@@ -177,7 +175,7 @@ def test_keyword_search_catches_up_an_updated_document_from_another_writer(
     update (same document count) catches up on its next search, by the store's version."""
     (isolated / "a.txt").write_text("Le tram\n\nLa ligne F mesure 12 km.\n")
     (isolated / "b.txt").write_text("Storm\n\nStorm Mareike hit Hamburg.\n")
-    ingest("a.txt", "b.txt", "--index", "idx")
+    ingest("a.txt", "b.txt", "--index", "idx", "--embed", "words")
     lexical = isolated / "idx" / "qa-lexical.sqlite3"
     stale = isolated / "stale.sqlite3"
     with sqlite3.connect(lexical) as src, sqlite3.connect(stale) as dst:
@@ -196,6 +194,6 @@ def test_keyword_search_catches_up_an_updated_document_from_another_writer(
 
 def test_a_refused_file_leaves_no_index_behind(isolated: Path) -> None:
     (isolated / "blob.txt").write_bytes(b"\x00\x01binary")
-    result = qa_cli("ingest", "blob.txt", "--index", "fresh")
+    result = qa_cli("ingest", "blob.txt", "--index", "fresh", "--embed", "words")
     assert result.exit_code == 8 and "binary file, not text" in result.output
     assert not (isolated / "fresh").exists()

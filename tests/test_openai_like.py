@@ -14,8 +14,6 @@ from qa import Assistant, GenerationError
 from .conftest import KIM, assert_schema, openai_like, qa_cli
 from .fake_openai import fake_openai
 
-pytestmark = pytest.mark.slow
-
 WRONG_MARKER = "Kim seeks Russian satellite technology, nuclear submarines and food aid [9]."
 
 
@@ -28,6 +26,7 @@ def scripted(messages: list[dict[str, Any]]) -> str:
     return WRONG_MARKER + " The weather in Paris is sunny [1]."
 
 
+@pytest.mark.slow
 def test_generated_answer_is_streamed_and_its_citations_verified(kim_index: Path) -> None:
     with fake_openai(scripted) as (url, requests):
         qa = openai_like(kim_index, url)
@@ -53,17 +52,17 @@ def test_generated_answer_is_streamed_and_its_citations_verified(kim_index: Path
     assert "satellitaire" in citation.quotes[0].text and citation.lang == "fr"
 
 
-def test_the_model_saying_no_answer_is_an_abstention(kim_index: Path) -> None:
+def test_the_model_saying_no_answer_is_an_abstention(words_index: Path) -> None:
     with fake_openai(scripted) as (url, _):
-        answer = openai_like(kim_index, url).ask(
+        answer = openai_like(words_index, url).ask(
             "Why is chocolate cake popular in Russia and Korea?"
         )
     assert answer.abstained and answer.citations == ()
 
 
-def test_a_follow_up_is_condensed_before_retrieval(kim_index: Path) -> None:
+def test_a_follow_up_is_condensed_before_retrieval(words_index: Path) -> None:
     with fake_openai(scripted) as (url, requests):
-        chat = openai_like(kim_index, url).chat()
+        chat = openai_like(words_index, url).chat()
         chat.ask(KIM)
         follow = chat.ask("And what does Breuker think?")
     assert follow.standalone_question == (
@@ -85,6 +84,7 @@ def ask_cli(index: Path, monkeypatch: pytest.MonkeyPatch, *commands: list[str]) 
         return [qa_cli("ask", *c, "--index", index) for c in commands]
 
 
+@pytest.mark.slow
 def test_cli_json_with_the_openai_like_backend(
     kim_index: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -98,6 +98,7 @@ def test_cli_json_with_the_openai_like_backend(
     assert data["sentences"][0]["source"]["text"].startswith("Kim lui-même rechercherait")
 
 
+@pytest.mark.slow
 def test_cli_says_which_sentences_of_the_draft_were_left_out(
     kim_index: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -111,19 +112,20 @@ def test_cli_says_which_sentences_of_the_draft_were_left_out(
     assert "─ no answer ─" in declined.stdout and "verified" not in declined.stdout
 
 
-def test_an_unreachable_server_gives_a_quoted_answer_and_one_line_why(kim_index: Path) -> None:
+def test_an_unreachable_server_gives_a_quoted_answer_and_one_line_why(words_index: Path) -> None:
     env = {"QA_LLM": "openai-like", "QA_LLM_BASE_URL": "http://127.0.0.1:9/v1", "QA_LLM_MODEL": "m"}
-    result = qa_cli("ask", KIM, "--index", kim_index, env=env)
+    result = qa_cli("ask", KIM, "--index", words_index, env=env)
     assert result.exit_code == 0, result.output
     assert result.stderr == (
         "qa: The openai-like model failed to answer: Connection error. "
         "Answering with quoted sentences instead.\n"
     )
     assert "answer (quoted)" in result.stdout and "[1]" in result.stdout
-    as_json = qa_cli("ask", KIM, "--index", kim_index, "--json", env=env)
+    as_json = qa_cli("ask", KIM, "--index", words_index, "--json", env=env)
     assert as_json.exit_code == 0 and json.loads(as_json.stdout)["mode"] == "extractive"
 
 
+@pytest.mark.slow
 def test_any_llama_index_llm_can_be_handed_to_the_assistant(kim_index: Path) -> None:
     from llama_index.llms.openai_like import OpenAILike
 

@@ -70,8 +70,7 @@ def test_file_names_with_spaces_quotes_and_bad_bytes(isolated: Path) -> None:
     json.dumps(ids)  # valid text everywhere it goes
 
 
-@pytest.mark.slow
-def test_unexpected_questions_get_an_answer_or_one_clear_line(kim_index: Path) -> None:
+def test_unexpected_questions_get_an_answer_or_one_clear_line(words_index: Path) -> None:
     questions = [
         "",
         "   ",
@@ -83,15 +82,16 @@ def test_unexpected_questions_get_an_answer_or_one_clear_line(kim_index: Path) -
         "🙂🙂",
     ]
     for question in questions:
-        result = qa_cli("ask", question, "--index", kim_index, "--no-llm", "--json")
+        result = qa_cli("ask", question, "--index", words_index, "--no-llm", "--json")
         if result.exit_code == 0:
             data = json.loads(result.stdout)
             assert data["abstained"] or data["citations"]
         else:
             assert result.exit_code == 2 and result.stderr.count("\n") == 1, result.stderr
-    assert qa_cli("sources", "--index", kim_index, "--json").exit_code == 0
+    assert qa_cli("sources", "--index", words_index, "--json").exit_code == 0
 
 
+@pytest.mark.slow
 def test_a_large_jsonl_is_streamed_in_constant_memory(isolated: Path) -> None:
     import tracemalloc
 

@@ -2,7 +2,8 @@
 draft as it is written, and nothing left behind when the user presses Ctrl-C.
 
 The screen is read through pyte, a terminal emulator: what a user would see after
-rich's cursor movements and erasures, not the raw bytes written.
+rich's cursor movements and erasures, not the raw bytes written. The words fake embeds:
+nothing here depends on what a real model finds.
 """
 
 from __future__ import annotations
@@ -13,15 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import pyte
-import pytest
 from rich.console import Console
 
 from qa import Assistant
 from qa.repl import run_chat
 
 from .conftest import KIM
-
-pytestmark = pytest.mark.slow
 
 
 class Terminal:
@@ -74,9 +72,9 @@ class InterruptedWriter:
         raise KeyboardInterrupt
 
 
-def test_the_chat_shows_each_stage_before_the_answer(kim_index: Path) -> None:
+def test_the_chat_shows_each_stage_before_the_answer(words_index: Path) -> None:
     terminal = Terminal()
-    chat = Assistant(kim_index, llm="none").chat()
+    chat = Assistant(words_index, llm="none").chat()
     run_chat(chat, terminal.console, scripted_input([KIM], terminal))
     raw = terminal.raw.getvalue()
     # Each stage was drawn as it began, the answer's box after them...
@@ -88,8 +86,8 @@ def test_the_chat_shows_each_stage_before_the_answer(kim_index: Path) -> None:
     assert not any("…" in line and "reading the passages" in line for line in lines)
 
 
-def test_a_cancelled_answer_leaves_no_box_and_the_prompt_comes_back(kim_index: Path) -> None:
-    assistant = Assistant(kim_index)
+def test_a_cancelled_answer_leaves_no_box_and_the_prompt_comes_back(words_index: Path) -> None:
+    assistant = Assistant(words_index)
     assistant.llm = InterruptedWriter()
     terminal = Terminal()
     run_chat(assistant.chat(), terminal.console, scripted_input([KIM, "/help"], terminal))

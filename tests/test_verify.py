@@ -1,4 +1,5 @@
-"""Citation verification with the real e5 model: English claims, French sources."""
+"""Citation verification with the real e5 model (the slow tier): English claims, French
+sources. Splitting claims and telling count questions need no model."""
 
 from __future__ import annotations
 
@@ -105,16 +106,19 @@ def test_a_preamble_naming_the_passages_is_not_part_of_the_claim() -> None:
     ]
 
 
+@pytest.mark.slow
 def test_a_right_marker_is_kept(verifier: Verifier, shown: Any) -> None:
     answer = "A physical meeting is a chance for Kim to reassert himself internationally [1]."
     assert judge(verifier, shown, answer) == [("verified", 0)]
 
 
+@pytest.mark.slow
 def test_a_wrong_marker_is_moved_to_the_supporting_passage(verifier: Verifier, shown: Any) -> None:
     answer = "Kim seeks Russian satellite technology, nuclear submarines and food aid [2]."
     assert judge(verifier, shown, answer) == [("moved", 0)]
 
 
+@pytest.mark.slow
 def test_an_out_of_range_or_missing_marker_is_replaced(verifier: Verifier, shown: Any) -> None:
     answer = (
         "If it were only about arms deliveries, a meeting would not be necessary [9]. "
@@ -123,6 +127,7 @@ def test_an_out_of_range_or_missing_marker_is_replaced(verifier: Verifier, shown
     assert judge(verifier, shown, answer) == [("moved", 1), ("added", 2)]
 
 
+@pytest.mark.slow
 def test_unsupported_sentences_and_invented_numbers_are_dropped(
     verifier: Verifier, shown: Any
 ) -> None:
@@ -134,6 +139,7 @@ def test_unsupported_sentences_and_invented_numbers_are_dropped(
     assert judge(verifier, shown, answer) == [("unsupported", None)] * 3
 
 
+@pytest.mark.slow
 def test_rebuilt_answer_numbers_citations_by_first_use(verifier: Verifier, shown: Any) -> None:
     answer = (
         "If it were only about arms deliveries, a meeting would not be necessary [1]. "
@@ -152,6 +158,7 @@ def test_rebuilt_answer_numbers_citations_by_first_use(verifier: Verifier, shown
     assert sentences[2].source_lang == "fr"
 
 
+@pytest.mark.slow
 def test_remarks_about_passages_and_loops_are_not_claims(verifier: Verifier, shown: Any) -> None:
     answer = (
         "Kim seeks Russian satellite technology, nuclear submarines and food aid [1]. "
@@ -163,6 +170,7 @@ def test_remarks_about_passages_and_loops_are_not_claims(verifier: Verifier, sho
     ]
 
 
+@pytest.mark.slow
 def test_numbers_restated_from_the_question_are_not_held_against_a_claim(
     verifier: Verifier, shown: Any
 ) -> None:
@@ -172,6 +180,7 @@ def test_numbers_restated_from_the_question_are_not_held_against_a_claim(
     assert (asked[0].status, asked[0].passage) == ("added", 2)
 
 
+@pytest.mark.slow
 def test_of_passages_supporting_a_claim_equally_the_higher_ranked_is_cited(
     verifier: Verifier, shown: Any
 ) -> None:
@@ -185,6 +194,7 @@ def test_of_passages_supporting_a_claim_equally_the_higher_ranked_is_cited(
     assert judge(verifier, shown, f"{claim} [3]") == [("verified", 2)]  # no tie: kept
 
 
+@pytest.mark.slow
 def test_a_reason_after_a_restated_question_is_judged_alone(verifier: Verifier, shown: Any) -> None:
     # The Kim seed's answer: matched whole, the claim found the sentence that says Kim
     # would go in person, a passage retrieval ranked first, instead of the reason.
@@ -206,6 +216,7 @@ def test_a_reason_after_a_restated_question_is_judged_alone(verifier: Verifier, 
     )
 
 
+@pytest.mark.slow
 def test_a_claim_resting_on_a_passage_off_the_question_is_dropped(
     verifier: Verifier, shown: Any
 ) -> None:
@@ -222,6 +233,7 @@ def test_a_claim_resting_on_a_passage_off_the_question_is_dropped(
     assert (text, citations) == ("", ())
 
 
+@pytest.mark.slow
 def test_in_the_answer_s_own_language_the_source_must_have_what_the_claim_adds(
     verifier: Verifier, shown: Any
 ) -> None:
@@ -251,6 +263,7 @@ def test_in_the_answer_s_own_language_the_source_must_have_what_the_claim_adds(
     assert verifier.verify(english, shown, question, None, "en")[0].status == "verified"
 
 
+@pytest.mark.slow
 def test_a_sentence_that_adds_nothing_to_the_question_is_not_an_answer(
     verifier: Verifier, shown: Any
 ) -> None:
@@ -266,6 +279,7 @@ def test_a_sentence_that_adds_nothing_to_the_question_is_not_an_answer(
     assert (verdict.status, verdict.passage) == ("verified", 0)
 
 
+@pytest.mark.slow
 def test_a_source_must_name_what_the_claim_is_about(verifier: Verifier, shown: Any) -> None:
     # piaf_fr: "La pastille noire provient du sel." was verified against a sentence on salt
     # and wine imported from France: it held what the claim adds, not what it is about.
@@ -287,6 +301,7 @@ def test_a_source_must_name_what_the_claim_is_about(verifier: Verifier, shown: A
     assert (verdict.status, verdict.passage) == ("verified", 0)
 
 
+@pytest.mark.slow
 def test_a_question_after_a_count_is_answered_only_by_a_sentence_stating_a_number(
     verifier: Verifier, shown: Any
 ) -> None:
@@ -317,6 +332,7 @@ def test_what_asks_for_a_count_and_what_states_one() -> None:
     assert not states_count("Warsaw became the capital.", "What year did the court move?")
 
 
+@pytest.mark.slow
 def test_in_the_answer_s_language_a_passage_must_name_what_the_question_names(
     verifier: Verifier, shown: Any
 ) -> None:
@@ -344,6 +360,7 @@ def test_in_the_answer_s_language_a_passage_must_name_what_the_question_names(
     assert names_all(passage, "Que cherche-t-il en Russie ?", "fr")  # "russe"
 
 
+@pytest.mark.slow
 def test_past_the_first_sentence_an_answer_rests_on_the_passages_it_began_with(
     verifier: Verifier, shown: Any
 ) -> None:
@@ -367,6 +384,7 @@ def test_past_the_first_sentence_an_answer_rests_on_the_passages_it_began_with(
     assert (alone.status, alone.passage) == ("verified", 2)
 
 
+@pytest.mark.slow
 def test_a_figure_is_checked_with_its_scale_in_each_language(verifier: Verifier) -> None:
     """The issue's German case: "1.3 billion" is "1,3 Milliarden"; a German "Billion"
     is a thousand times more, and Italian "bilione" too: the digits match, the figure
