@@ -42,7 +42,14 @@ class EmbeddingModel:
         return self.model.get_text_embedding_batch(texts) if texts else []
 
 
-_ALIASES = {"e5": "e5", "multilingual-e5-small": "e5", "use-m3": "use-m3", "usem3": "use-m3"}
+_ALIASES = {
+    "e5": "e5",
+    "multilingual-e5-small": "e5",
+    "use-m3": "use-m3",
+    "usem3": "use-m3",
+    "minilm": "minilm",
+    "all-MiniLM-L6-v2": "minilm",
+}
 # Measured (bench/calibrate.py): the floor keeps false abstention under 5% on XQuAD
 # en→es. e5 scores a question against text in its own language about 0.03 higher
 # (piaf_fr, and off-topic French questions on the French seed), hence the shift.
@@ -54,7 +61,6 @@ _ST_MIN_SCORE = 0.30
 # e5's time on the same chunks (it embeds no sentences) and lifts cross-language recall;
 # measured for e5 only, so no other model has one.
 COMPANIONS = {"e5": "use-m3"}
-_BUILT_IN = {*_ALIASES, "minilm", "all-MiniLM-L6-v2"}
 _REGISTERED: dict[str, Callable[[], EmbeddingModel]] = {}
 
 
@@ -70,7 +76,7 @@ def register_embedding(
     (measure it: scales differ by model); `same_language_shift` is added to it for
     passages in the question's language. qa's device, threads, batch_size and processes
     settings do not reach `load`. Registering a name again replaces it."""
-    if name in _BUILT_IN or name.startswith("st:") or not name or name != name.strip():
+    if name in _ALIASES or name.startswith("st:") or not name or name != name.strip():
         raise ValueError(f"Cannot register an embedding as {name!r}: a built-in or blank name.")
     _REGISTERED[name] = lambda: EmbeddingModel(name, load(), min_score, same_language_shift)
 
@@ -80,8 +86,6 @@ def canonical_name(spec: str) -> str:
     spec = spec.strip()
     if spec in _ALIASES:
         return _ALIASES[spec]
-    if spec in ("minilm", "all-MiniLM-L6-v2"):
-        return "minilm"
     if (spec.startswith("st:") and len(spec) > 3) or spec in _REGISTERED:
         return spec
     registered = "".join(f", {n}" for n in sorted(_REGISTERED))
