@@ -20,7 +20,10 @@ and to the first token). `ctrlc` presses Ctrl-C while the model reads the prompt
 reports `interrupt`, the seconds until the shell has its prompt back.
 
 `--busy` runs a CPU-bound process pinned to one core beside every measurement (a
-user's machine is never idle). `--versions name=checkout,...` runs each checkout's
+user's machine is never idle). Commands run in their own process (`QA_SERVER=off`)
+unless `--server`: then each version's `qa serve` is started first and warmed by one
+search and one answer (not counted), and the commands are handed to it, as a user's
+are once a first command has started one. `--versions name=checkout,...` runs each checkout's
 `qa` in alternation (PYTHONPATH), for ratios between commits measured side by side.
 """
 
@@ -139,6 +142,7 @@ def main() -> None:
     ap.add_argument("--commands", default="help,search,nollm,ask,chat,ctrlc")
     ap.add_argument("--versions", default=f"new={ROOT}")
     ap.add_argument("--busy", action="store_true", help="a CPU-bound process on one core beside")
+    ap.add_argument("--server", action="store_true", help="through a warm `qa serve`")
     ap.add_argument("--out", type=Path)
     args = ap.parse_args()
     if not (args.index / "chroma.sqlite3").exists():
@@ -156,16 +160,21 @@ def main() -> None:
         for name in versions
     }
     stages: dict[str, dict[str, list[float]]] = {name: {} for name in versions}
+    envs = {
+        name: {
+            **os.environ,
+            "PYTHONPATH": str(Path(checkout).resolve()),
+            "COLUMNS": "100",
+            "LINES": "40",
+            "QA_SERVER": "on" if args.server else "off",
+        }
+        for name, checkout in versions.items()
+    }
+    base = [sys.executable, "-m", "qa"]
+    servers = [start_server(env, args.index) for env in envs.values()] if args.server else []
     try:
         for run in range(args.runs):
-            for name, checkout in versions.items():
-                env = {
-                    **os.environ,
-                    "PYTHONPATH": str(Path(checkout).resolve()),
-                    "COLUMNS": "100",
-                    "LINES": "40",
-                }
-                base = [sys.executable, "-m", "qa"]
+            for name, env in envs.items():
                 for command in commands:
                     argv = base + (["chat"] if command == "chat" else COMMANDS[command])
                     if command != "help":
@@ -198,7 +207,8 @@ def main() -> None:
                         check=True,
                     )
                     for key, ms in json.loads(out.stdout)["timings"].items():
-                        stages[name].setdefault(key, []).append(ms / 1000)
+                        if ms is not None:  # a step that did not run (a model loaded)
+                            stages[name].setdefault(key, []).append(ms / 1000)
                     started = time.perf_counter()
                     subprocess.run(
                         [sys.executable, "-c", "import qa.cli"],
@@ -212,11 +222,16 @@ def main() -> None:
     finally:
         if neighbour is not None:
             neighbour.kill()
+        for env in envs.values() if args.server else ():
+            subprocess.run([*base, "serve", "--stop"], env=env, check=False)
+        for server in servers:
+            server.wait(timeout=60)
     report: dict[str, Any] = {
         "date": time.strftime("%Y-%m-%d"),
         "index": str(args.index),
         "runs": args.runs,
         "busy": args.busy,
+        "server": args.server,
         "load_before": os.getloadavg()[0],
         "versions": {},
     }
@@ -241,8 +256,31 @@ def main() -> None:
         args.out.write_text(json.dumps(report, indent=2))
 
 
+def start_server(env: dict[str, str], index: Path) -> subprocess.Popen[bytes]:
+    """A version's `qa serve`, warmed by one search and one answer on `index`."""
+    server = subprocess.Popen([sys.executable, "-m", "qa", "serve"], env=env)
+    where = subprocess.run(
+        [sys.executable, "-c", "from qa.serve import socket_path; print(socket_path())"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    while not Path(where).exists():  # a command sent before it listens runs alone
+        if server.poll() is not None:
+            raise SystemExit(f"qa serve stopped (exit {server.returncode})")
+        time.sleep(0.1)
+    for command in ("search", "ask"):
+        run_in_terminal(
+            [sys.executable, "-m", "qa", *COMMANDS[command], "--index", str(index.resolve())], env
+        )
+    return server
+
+
 def print_table(report: dict[str, Any]) -> None:
     mode = "with a CPU-bound neighbour" if report["busy"] else "idle"
+    if report.get("server"):
+        mode += ", through `qa serve`"
     print(f"\nlatency from the shell, {report['runs']} runs, {mode} (p50 / p95, seconds)")
     for name, figures in report["versions"].items():
         print(f"\n[{name}]")

@@ -5,9 +5,10 @@ from __future__ import annotations
 import functools
 import json
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -25,6 +26,7 @@ from qa import (
     Settings,
     load_settings,
 )
+from qa.serve import IDLE_SECONDS
 
 app = typer.Typer(
     name="qa",
@@ -111,6 +113,22 @@ def _print_chain(e: BaseException) -> None:
         traceback.print_exception(type(error), error, error.__traceback__, chain=False)
 
 
+_INTERRUPTED = "qa: interrupted; run the same command again to finish."
+
+
+def _leave_interrupted() -> NoReturn:
+    """Ctrl-C during an answer. Its worker thread may stay inside llama.cpp for seconds
+    (reading a prompt), and an interpreter cannot shut down around a thread in native
+    code; an answer writes nothing, so the process leaves at once, its output flushed.
+    A server (`qa serve`) stays: the worker stops at its next token."""
+    typer.echo(_INTERRUPTED, err=True)
+    if _served is not None:
+        raise typer.Exit(130)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(130)
+
+
 def handle_errors(fn: F) -> F:
     """One line on stderr and an exit code for every error; a traceback only with QA_DEBUG."""
 
@@ -124,7 +142,7 @@ def handle_errors(fn: F) -> F:
             typer.echo(f"qa: error: {e}", err=True)
             raise typer.Exit(e.exit_code) from None
         except KeyboardInterrupt:
-            typer.echo("qa: interrupted; run the same command again to finish.", err=True)
+            typer.echo(_INTERRUPTED, err=True)
             raise typer.Exit(130) from None
         except (typer.Exit, typer.Abort):
             raise
@@ -146,13 +164,51 @@ def _notices(assistant: Assistant) -> None:
     assistant.notices.clear()
 
 
+# In a server (`qa serve`): the assistants of the commands it ran, by working folder and
+# settings, and the version of each index they last saw. None in a one-shot command.
+_served: dict[tuple[str, Settings], Assistant] | None = None
+_seen: dict[tuple[str, str], str | None] = {}
+
+
 def _assistant(
     index: Path | None, embed: str | None, config: Path | None, **flags: Any
 ) -> Assistant:
     settings: Settings = load_settings(
         {"index_dir": index, "embed": embed, **flags}, config_file=config
     )
-    return Assistant(settings=settings)
+    if _served is None:
+        return Assistant(settings=settings)
+    return _warm(settings)
+
+
+def _warm(settings: Settings) -> Assistant:
+    """The server's assistant for `settings`, its models loaded once. When another
+    process has changed the index since, every assistant on it opens it afresh: Chroma's
+    embedded store keeps what it read, in every client of that folder."""
+    assert _served is not None
+    key = (os.getcwd(), settings)
+    assistant = _served.get(key) or Assistant(settings=settings)
+    where, version = (key[0], assistant.store.where), _index_version(assistant)
+    if where in _seen and _seen[where] != version:
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        SharedSystemClient.clear_system_cache()
+        for old in [k for k, a in _served.items() if (k[0], a.store.where) == where]:
+            del _served[old]
+        assistant = Assistant(settings=settings)
+    _seen[where] = version
+    if key not in _served:
+        _served[key] = assistant
+        if assistant.store.exists():
+            assistant.preload()
+    return assistant
+
+
+def _index_version(assistant: Assistant) -> str | None:
+    """The version every ingest sets as it commits (the lexical index records it)."""
+    if not assistant.store.exists():
+        return None
+    return assistant.store.lexical.synced()
 
 
 def _existing(assistant: Assistant) -> None:
@@ -240,6 +296,7 @@ def ask(
     as_json: JsonOpt = False,
 ) -> None:
     """Answer one question with cited passages."""
+    from qa.drain import answer_of
     from qa.render import print_answer, stream_answer
 
     out, err = _consoles()
@@ -249,15 +306,18 @@ def ask(
 
     def answered() -> Answer:
         stream = assistant.ask_stream(asked, filters)
-        return stream.answer if as_json else stream_answer(out, stream)
+        return answer_of(stream) if as_json else stream_answer(out, stream)
 
     try:
-        answer = answered()
-    except GenerationError as e:
-        # A server that is down still leaves the articles: the answer is quoted.
-        assistant.notices.append(f"{e} Answering with quoted sentences instead.")
-        assistant.llm = None
-        answer = answered()
+        try:
+            answer = answered()
+        except GenerationError as e:
+            # A server that is down still leaves the articles: the answer is quoted.
+            assistant.notices.append(f"{e} Answering with quoted sentences instead.")
+            assistant.llm = None
+            answer = answered()
+    except KeyboardInterrupt:
+        _leave_interrupted()
     _notices(assistant)  # a generator that could not load: the answer says how it was made
     if as_json:
         _json(answer.to_dict())
@@ -521,8 +581,70 @@ def _question(text: str) -> str:
     return text
 
 
+@app.command()
+@handle_errors
+def serve(
+    idle: Annotated[
+        float,
+        typer.Option("--idle", min=1, help="Leave after this many seconds without a command."),
+    ] = IDLE_SECONDS,
+    stop: Annotated[bool, typer.Option("--stop", help="Stop the running server.")] = False,
+) -> None:
+    """Keep the models loaded for `ask` and `search` (they start one when QA_SERVER allows)."""
+    global _served
+    from qa.serve import STOP, run_remotely, serve
+
+    if stop:
+        if run_remotely([STOP]) is None:
+            typer.echo("qa: no server was running.", err=True)
+        return
+    _served = {}
+
+    def warm() -> None:
+        if (assistant := _warm(load_settings())).store.exists():
+            assistant.search("warm")  # loads what a search needs, companion included
+
+    serve(_run_served, warm, idle)
+
+
+def _run_served(argv: list[str]) -> int:
+    try:
+        app(args=argv, prog_name="qa")
+    except SystemExit as e:
+        return e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+    return 0
+
+
 def main() -> None:
+    argv = sys.argv[1:]
+    mode = _server_mode(argv)
+    if mode != "off":
+        from qa.serve import run_remotely, start_in_background
+
+        code = run_remotely(argv)
+        if code is not None:
+            sys.exit(code)
+        try:
+            app(prog_name="qa")
+        finally:
+            start_in_background()  # warm for the next command
     app(prog_name="qa")
+
+
+def _server_mode(argv: list[str]) -> str:
+    """ "on" when this command goes to a server (started if none runs), else "off".
+    `QA_SERVER=auto` (the default) uses one for `ask` and `search` typed at a terminal."""
+    from qa.serve import SERVED
+
+    if not argv or argv[0] not in SERVED:
+        return "off"
+    try:
+        mode = load_settings().server
+    except QAError:
+        return "off"  # the command reports the setting at fault
+    if mode == "auto":
+        return "on" if sys.stdin.isatty() and sys.stdout.isatty() else "off"
+    return mode
 
 
 if __name__ == "__main__":  # pragma: no cover

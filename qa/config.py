@@ -40,6 +40,9 @@ class Settings:
     history_file: Path | None = None
     llm: str = "local"
     runtime: str = "auto"  # the local model's: llama-cpp when installed, else xllamacpp
+    # `ask` and `search` through a warm process (`qa serve`): "auto" when typed at a
+    # terminal, "on" always, "off" never.
+    server: str = "auto"
     llm_model: str | None = None
     llm_base_url: str | None = None
     # Kept out of repr: settings end up in logs and tracebacks.
@@ -121,6 +124,8 @@ def _checked(s: Settings) -> Settings:
         raise ConfigError(f"batch_size must be at least 1, not {s.batch_size}.")
     if s.processes < 1:
         raise ConfigError(f"processes must be at least 1, not {s.processes}.")
+    if s.server not in ("auto", "on", "off"):
+        raise ConfigError(f"server must be auto, on or off, not {s.server!r}.")
     return s
 
 

@@ -13,6 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from qa import Answer, AnswerStream, Citation, DocumentInfo, Explanation, IngestReport, Passage
+from qa.drain import events
 from qa.evaluate_answers import AnswerEvaluation
 from qa.language import detect_language, language_name
 from qa.types import Evaluation
@@ -63,13 +64,16 @@ def stream_answer(console: Console, stream: AnswerStream) -> Answer:
                 spinner.update(text=Text(f"{stage}…", style="dim"))
             live.refresh()
 
-        stream.on_stage = show
-        for token in stream:
-            if not draft:
-                live.update(panel)
-            draft.append(safe(token))
-            live.refresh()
-    return stream.answer
+        for kind, item in events(stream):
+            if kind == "stage":
+                show(item)
+            elif kind == "token":
+                if not draft:
+                    live.update(panel)
+                draft.append(safe(item))
+                live.refresh()
+    answer: Answer = item  # the last event is the answer
+    return answer
 
 
 def print_answer(console: Console, answer: Answer, show_sources: bool = True) -> None:

@@ -9,11 +9,14 @@ nothing here depends on what a real model finds.
 from __future__ import annotations
 
 import io
+import signal
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pyte
+import pytest
 from rich.console import Console
 
 from qa import Assistant
@@ -97,3 +100,82 @@ def test_a_cancelled_answer_leaves_no_box_and_the_prompt_comes_back(words_index:
     assert not any(ch in line for line in lines for ch in "╭╰│")
     cancelled = next(i for i, line in enumerate(lines) if "(cancelled)" in line)
     assert lines[cancelled + 1].startswith("you> /help")
+
+
+class NativeWriter:
+    """A writer that, after two tokens, waits inside a native call that signals do not
+    interrupt (a pthread mutex the test holds, for at most 20 s), as llama.cpp computes
+    while it reads a prompt: Python runs its Ctrl-C handler only between bytecodes of
+    the main thread, so a main thread inside such a call keeps Ctrl-C waiting."""
+
+    def __init__(self) -> None:
+        import ctypes
+
+        self.libc = ctypes.CDLL(None)
+        self.mutex = ctypes.create_string_buffer(64)  # zeros: PTHREAD_MUTEX_INITIALIZER
+        self.libc.pthread_mutex_lock(self.mutex)  # held by the test's (main) thread
+        self.in_native = threading.Event()
+        self.left = threading.Event()  # the native call has returned
+
+    def stream_chat(self, messages: Any) -> Iterator[Any]:
+        import ctypes
+        import time
+
+        from llama_index.core.llms import ChatMessage, ChatResponse
+
+        class Timespec(ctypes.Structure):
+            _fields_ = [("tv_sec", ctypes.c_long), ("tv_nsec", ctypes.c_long)]
+
+        for word in ["Kim ", "wants "]:
+            yield ChatResponse(message=ChatMessage(role="assistant", content=word), delta=word)
+        self.in_native.set()
+        deadline = Timespec(int(time.time()) + 20, 0)
+        try:
+            if self.libc.pthread_mutex_timedlock(self.mutex, ctypes.byref(deadline)) == 0:
+                self.libc.pthread_mutex_unlock(self.mutex)
+        finally:
+            self.left.set()
+
+    def release(self) -> None:
+        self.libc.pthread_mutex_unlock(self.mutex)
+
+
+@pytest.fixture
+def foreground() -> Iterator[None]:
+    """Ctrl-C handled as in a terminal's foreground process: a shell starts background
+    jobs (`pytest &`) with SIGINT ignored, and then `interrupt_main` does nothing."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+def test_ctrl_c_gives_the_prompt_back_while_the_model_is_inside_native_code(
+    words_index: Path, foreground: None
+) -> None:
+    assistant = Assistant(words_index)
+    writer = NativeWriter()
+    assistant.llm = writer
+    terminal = Terminal()
+
+    def press_ctrl_c() -> None:
+        writer.in_native.wait()
+        signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGINT)
+
+    threading.Thread(target=press_ctrl_c, daemon=True).start()
+    inside: list[bool] = []
+    lines = iter([KIM, "/help"])
+
+    def read(prompt: str) -> str:
+        line = next(lines, None)
+        if line == "/help":
+            inside.append(not writer.left.is_set())
+            writer.release()
+        if line is None:
+            raise EOFError
+        terminal.write(prompt + line + "\n")
+        return line
+
+    run_chat(assistant.chat(), terminal.console, read)
+    # The prompt came back while the model was still inside its native call.
+    assert inside == [True]
+    assert any("(cancelled)" in line for line in terminal.lines())
