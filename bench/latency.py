@@ -75,6 +75,9 @@ def run_in_terminal(
         stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
         env=env,
         cwd=env["PYTHONPATH"],  # `python -m` puts the working folder first on the path
+        # Ctrl-C as at a terminal: a shell starts background jobs with SIGINT ignored,
+        # and a benchmark run in the background would pass that on.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # noqa: PLW1509
     )
     os.close(slave)
     if stdin is not None:
