@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import Annotated, Any, NoReturn
 
 import typer
-from rich.console import Console
 from rich.text import Text
 
 from qa import (
@@ -26,7 +23,24 @@ from qa import (
     Settings,
     load_settings,
 )
-from qa.serve import IDLE_SECONDS
+from qa.cli_options import (
+    INTERRUPTED,
+    ConfigOpt,
+    DeviceOpt,
+    EmbedOpt,
+    IndexOpt,
+    JsonOpt,
+    KOpt,
+    LlmOpt,
+    NoLlmOpt,
+    ProcessesOpt,
+    SinceOpt,
+    SourceOpt,
+    UntilOpt,
+    consoles,
+    handle_errors,
+)
+from qa.serve import IDLE_SECONDS, Assistants, dispatch
 
 app = typer.Typer(
     name="qa",
@@ -58,116 +72,14 @@ def _root(
     """Answers with cited passages from your news articles."""
 
 
-IndexOpt = Annotated[
-    Path | None, typer.Option("--index", help="Index folder [env QA_INDEX_DIR; default ./index].")
-]
-EmbedOpt = Annotated[
-    str | None,
-    typer.Option("--embed", help="e5 (default), use-m3, minilm or st:MODEL [env QA_EMBED]."),
-]
-DeviceOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--device", help="cpu, cuda, cuda:1, mps: where an st: model embeds [env QA_DEVICE]."
-    ),
-]
-ProcessesOpt = Annotated[
-    int | None,
-    typer.Option(
-        "--processes",
-        min=1,
-        help="Embed passages in N processes (minilm and st: models) [env QA_PROCESSES].",
-    ),
-]
-ConfigOpt = Annotated[Path | None, typer.Option("--config", help="A qa.toml file [env QA_CONFIG].")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
-KOpt = Annotated[int | None, typer.Option("--k", "-k", help="Passages to retrieve [env QA_K; 5].")]
-LlmOpt = Annotated[
-    str | None,
-    typer.Option("--llm", help="local (default), openai-like, ollama or none [env QA_LLM]."),
-]
-SinceOpt = Annotated[str | None, typer.Option("--since", help="Only articles dated on or after.")]
-UntilOpt = Annotated[str | None, typer.Option("--until", help="Only articles dated on or before.")]
-SourceOpt = Annotated[
-    str | None, typer.Option("--source", help="Only articles whose source or title contains this.")
-]
-NoLlmOpt = Annotated[bool, typer.Option("--no-llm", help="Quote sentences; no generated answer.")]
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _consoles() -> tuple[Console, Console]:
-    return Console(), Console(stderr=True)
-
-
-def _print_chain(e: BaseException) -> None:
-    """The traceback of `e` and of every error behind it, oldest first: qa's messages
-    for people hide the cause (`raise … from None`), which QA_DEBUG is for."""
-    import traceback
-
-    chain: list[BaseException] = []
-    while e is not None and e not in chain:
-        chain.append(e)
-        e = e.__cause__ or e.__context__  # type: ignore[assignment]
-    for error in reversed(chain):
-        traceback.print_exception(type(error), error, error.__traceback__, chain=False)
-
-
-_INTERRUPTED = "qa: interrupted; run the same command again to finish."
-
-
-def _leave_interrupted() -> NoReturn:
-    """Ctrl-C during an answer. Its worker thread may stay inside llama.cpp for seconds
-    (reading a prompt), and an interpreter cannot shut down around a thread in native
-    code; an answer writes nothing, so the process leaves at once, its output flushed.
-    A server (`qa serve`) stays: the worker stops at its next token."""
-    typer.echo(_INTERRUPTED, err=True)
-    if _served is not None:
-        raise typer.Exit(130)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(130)
-
-
-def handle_errors(fn: F) -> F:
-    """One line on stderr and an exit code for every error; a traceback only with QA_DEBUG."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except QAError as e:
-            if os.environ.get("QA_DEBUG"):
-                _print_chain(e)
-            typer.echo(f"qa: error: {e}", err=True)
-            raise typer.Exit(e.exit_code) from None
-        except KeyboardInterrupt:
-            typer.echo(_INTERRUPTED, err=True)
-            raise typer.Exit(130) from None
-        except (typer.Exit, typer.Abort):
-            raise
-        except Exception as e:
-            if os.environ.get("QA_DEBUG"):
-                _print_chain(e)
-            first = (str(e).strip().splitlines() or [""])[0]
-            typer.echo(
-                f"qa: unexpected {type(e).__name__}: {first} (QA_DEBUG=1 shows more)", err=True
-            )
-            raise typer.Exit(1) from None
-
-    return wrapper  # type: ignore[return-value]
-
-
 def _notices(assistant: Assistant) -> None:
     for notice in assistant.notices:
         typer.echo(f"qa: {notice}", err=True)
     assistant.notices.clear()
 
 
-# In a server (`qa serve`): the assistants of the commands it ran, by working folder and
-# settings, and the version of each index they last saw. None in a one-shot command.
-_served: dict[tuple[str, Settings], Assistant] | None = None
-_seen: dict[tuple[str, str], str | None] = {}
+# In a server (`qa serve`), its assistants; None in a one-shot command.
+_served: Assistants | None = None
 
 
 def _assistant(
@@ -176,39 +88,20 @@ def _assistant(
     settings: Settings = load_settings(
         {"index_dir": index, "embed": embed, **flags}, config_file=config
     )
-    if _served is None:
-        return Assistant(settings=settings)
-    return _warm(settings)
+    return Assistant(settings=settings) if _served is None else _served.get(settings)
 
 
-def _warm(settings: Settings) -> Assistant:
-    """The server's assistant for `settings`, its models loaded once. When another
-    process has changed the index since, every assistant on it opens it afresh: Chroma's
-    embedded store keeps what it read, in every client of that folder."""
-    assert _served is not None
-    key = (os.getcwd(), settings)
-    assistant = _served.get(key) or Assistant(settings=settings)
-    where, version = (key[0], assistant.store.where), _index_version(assistant)
-    if where in _seen and _seen[where] != version:
-        from chromadb.api.shared_system_client import SharedSystemClient
-
-        SharedSystemClient.clear_system_cache()
-        for old in [k for k, a in _served.items() if (k[0], a.store.where) == where]:
-            del _served[old]
-        assistant = Assistant(settings=settings)
-    _seen[where] = version
-    if key not in _served:
-        _served[key] = assistant
-        if assistant.store.exists():
-            assistant.preload()
-    return assistant
-
-
-def _index_version(assistant: Assistant) -> str | None:
-    """The version every ingest sets as it commits (the lexical index records it)."""
-    if not assistant.store.exists():
-        return None
-    return assistant.store.lexical.synced()
+def _leave_interrupted() -> NoReturn:
+    """Ctrl-C during an answer. Its worker thread may stay inside llama.cpp for seconds
+    (reading a prompt), and an interpreter cannot shut down around a thread in native
+    code; an answer writes nothing, so the process leaves at once, its output flushed.
+    A server (`qa serve`) stays: the worker stops at its next token."""
+    typer.echo(INTERRUPTED, err=True)
+    if _served is not None:
+        raise typer.Exit(130)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(130)
 
 
 def _existing(assistant: Assistant) -> None:
@@ -250,7 +143,7 @@ def ingest(
     """Add or update articles; unchanged ones are skipped, bad ones reported and skipped."""
     from qa.render import LazyProgress, print_report
 
-    out, err = _consoles()
+    out, err = consoles()
     assistant = _assistant(index, embed, config, device=device, processes=processes)
     paths = list(paths or [])
     if sample and (seeds := assistant.settings.resolved_seeds_dir()) is not None:
@@ -299,7 +192,7 @@ def ask(
     from qa.drain import answer_of
     from qa.render import print_answer, stream_answer
 
-    out, err = _consoles()
+    out, err = consoles()
     assistant = _assistant(index, embed, config, k=k, llm="none" if no_llm else llm)
     _existing(assistant)
     asked, filters = _question(question), Filters(since, until, source)
@@ -347,7 +240,7 @@ def search(
     """Show the passages retrieved for a question, with scores, without answering."""
     from qa.render import print_passages
 
-    out, _ = _consoles()
+    out, _ = consoles()
     assistant = _assistant(index, embed, config, k=k)
     passages = assistant.search(_question(question), filters=Filters(since, until, source))
     if as_json:
@@ -372,7 +265,7 @@ def chat(
     """Talk with your articles: follow-up questions keep the conversation in mind."""
     from qa.repl import line_reader, run_chat
 
-    out, err = _consoles()
+    out, err = consoles()
     assistant = _assistant(index, embed, config, k=k, llm="none" if no_llm else llm)
     _existing(assistant)
     assistant.preload()  # while the first question is typed
@@ -390,7 +283,7 @@ def sources(
     """List the documents in the index with title, date and chunk count."""
     from qa.render import print_documents
 
-    out, _ = _consoles()
+    out, _ = consoles()
     assistant = _assistant(index, None, config)
     _existing(assistant)
     docs = assistant.documents()
@@ -455,7 +348,7 @@ def doctor(
     as_json: JsonOpt = False,
 ) -> None:
     """Check the index's integrity, the local models, and what would need the network."""
-    out, _ = _consoles()
+    out, _ = consoles()
     from qa.health import diagnose
 
     health = diagnose(_assistant(index, None, config), fix)
@@ -516,7 +409,7 @@ def evaluate(
     with --answers, the answers themselves."""
     from qa.render import LazyProgress, print_answer_evaluation, print_evaluation
 
-    out, err = _consoles()
+    out, err = consoles()
     assistant = _assistant(
         index,
         embed,
@@ -573,14 +466,6 @@ def evaluate(
         print_evaluation(out, result)
 
 
-def _question(text: str) -> str:
-    from qa import ConfigError
-
-    if not text.strip():
-        raise ConfigError("The question is empty.")
-    return text
-
-
 @app.command()
 @handle_errors
 def serve(
@@ -598,13 +483,8 @@ def serve(
         if run_remotely([STOP]) is None:
             typer.echo("qa: no server was running.", err=True)
         return
-    _served = {}
-
-    def warm() -> None:
-        if (assistant := _warm(load_settings())).store.exists():
-            assistant.search("warm")  # loads what a search needs, companion included
-
-    serve(_run_served, warm, idle)
+    _served = served = Assistants()
+    serve(_run_served, served.warm, idle)
 
 
 def _run_served(argv: list[str]) -> int:
@@ -615,36 +495,14 @@ def _run_served(argv: list[str]) -> int:
     return 0
 
 
+def _question(text: str) -> str:
+    if not text.strip():
+        raise ConfigError("The question is empty.")
+    return text
+
+
 def main() -> None:
-    argv = sys.argv[1:]
-    mode = _server_mode(argv)
-    if mode != "off":
-        from qa.serve import run_remotely, start_in_background
-
-        code = run_remotely(argv)
-        if code is not None:
-            sys.exit(code)
-        try:
-            app(prog_name="qa")
-        finally:
-            start_in_background()  # warm for the next command
-    app(prog_name="qa")
-
-
-def _server_mode(argv: list[str]) -> str:
-    """ "on" when this command goes to a server (started if none runs), else "off".
-    `QA_SERVER=auto` (the default) uses one for `ask` and `search` typed at a terminal."""
-    from qa.serve import SERVED
-
-    if not argv or argv[0] not in SERVED:
-        return "off"
-    try:
-        mode = load_settings().server
-    except QAError:
-        return "off"  # the command reports the setting at fault
-    if mode == "auto":
-        return "on" if sys.stdin.isatty() and sys.stdout.isatty() else "off"
-    return mode
+    dispatch(sys.argv[1:], lambda: app(prog_name="qa"))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -28,9 +28,13 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from qa.config import cache_dir
+from qa.config import Settings, cache_dir, load_settings
+from qa.errors import QAError
+
+if TYPE_CHECKING:
+    from qa.assistant import Assistant
 
 IDLE_SECONDS = 900.0
 # Commands a server runs; the others (ingest, chat, doctor…) write, or are long anyway.
@@ -62,6 +66,34 @@ def socket_path() -> Path:
 
 
 # -- the client ------------------------------------------------------------------------
+
+
+def dispatch(argv: list[str], here: Callable[[], None]) -> None:
+    """Run the command `argv` in a server when one should and does answer, else `here`
+    (and then start a server for the next commands)."""
+    if not _wanted(argv):
+        here()
+        return
+    code = run_remotely(argv)
+    if code is not None:
+        sys.exit(code)
+    try:
+        here()
+    finally:
+        start_in_background()
+
+
+def _wanted(argv: list[str]) -> bool:
+    """`QA_SERVER=auto` (the default): for `ask` and `search` typed at a terminal."""
+    if not argv or argv[0] not in SERVED:
+        return False
+    try:
+        mode = load_settings().server
+    except QAError:
+        return False  # the command, run here, reports the setting at fault
+    if mode == "auto":
+        return sys.stdin.isatty() and sys.stdout.isatty()
+    return mode == "on"
 
 
 def run_remotely(argv: list[str]) -> int | None:
@@ -129,6 +161,49 @@ def start_in_background() -> None:
 
 
 # -- the server ------------------------------------------------------------------------
+
+
+class Assistants:
+    """A server's assistants, by working folder and settings, their models loaded once.
+
+    When another process has changed an index since, every assistant on it opens it
+    afresh: Chroma's embedded store keeps what it read, in every client of that folder.
+    """
+
+    def __init__(self) -> None:
+        self._by_key: dict[tuple[str, Settings], Assistant] = {}
+        self._seen: dict[tuple[str, str], str | None] = {}  # index → version last seen
+
+    def get(self, settings: Settings) -> Assistant:
+        from qa.assistant import Assistant
+
+        key = (os.getcwd(), settings)
+        assistant = self._by_key.get(key) or Assistant(settings=settings)
+        where, version = (key[0], assistant.store.where), _version(assistant)
+        if where in self._seen and self._seen[where] != version:
+            from chromadb.api.shared_system_client import SharedSystemClient
+
+            SharedSystemClient.clear_system_cache()
+            for old in [k for k, a in self._by_key.items() if (k[0], a.store.where) == where]:
+                del self._by_key[old]
+            assistant = Assistant(settings=settings)
+        self._seen[where] = version
+        if key not in self._by_key:
+            self._by_key[key] = assistant
+            if assistant.store.exists():
+                assistant.preload()
+        return assistant
+
+    def warm(self) -> None:
+        """Load what the likeliest first command needs: a search of the index here."""
+        assistant = self.get(load_settings())
+        if assistant.store.exists():
+            assistant.search("warm")  # the companion model and the lexical index too
+
+
+def _version(assistant: Assistant) -> str | None:
+    """The version every ingest sets as it commits (the lexical index records it)."""
+    return assistant.store.lexical.synced() if assistant.store.exists() else None
 
 
 def serve(run: Callable[[list[str]], int], warm: Callable[[], None], idle: float) -> None:
