@@ -67,7 +67,7 @@ def retrieval(qa: Assistant, set_dir: Path, queries: int) -> dict[str, Any]:
     """Headline → article recall and search latency, dense, lexical and hybrid."""
     ids = {d.doc_id for d in qa.documents()}
     asked = [q for q in questions(set_dir) if set(q["positive_ids"]) & ids][:queries]
-    model = qa._embedding()
+    model = qa.models.embedding()
     store = qa.store
     methods: dict[str, Any] = {
         "dense": lambda q, v: search(store, v, DEPTH)[0],

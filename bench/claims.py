@@ -95,7 +95,7 @@ def main() -> None:
     from qa.judge import THRESHOLDS
 
     qa = Assistant()
-    judge = qa._judge_for(qa.llm)
+    judge = qa.models.judge_for(qa.llm)
     if judge is None or judge.checker is None:
         raise SystemExit("needs the local model (QA_LLM=local) and an e5 index")
     threshold = THRESHOLDS["scorer+generator"].states

@@ -118,7 +118,7 @@ def model_alone(qa: Assistant, corpus: Path, sample: int, sentences: bool | None
                 ]
         if n >= sample:
             break
-    model = qa._embedding()
+    model = qa.models.embedding()
     started = time.perf_counter()
     for i in range(0, len(texts), qa.settings.batch_size):
         model.passages(texts[i : i + qa.settings.batch_size])

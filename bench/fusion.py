@@ -69,7 +69,7 @@ def main() -> None:
     rows: dict[str, dict[str, float]] = {}
     for index_dir, set_dir in zip(args.pairs[::2], args.pairs[1::2], strict=True):
         qa = Assistant(index_dir=index_dir, llm="none")
-        model = qa._embedding()
+        model = qa.models.embedding()
         ids = {d.doc_id for d in qa.documents()}
         asked = [q for q in questions(set_dir) if set(q["positive_ids"]) & ids][: args.questions]
         per_question: list[tuple[list[Candidate], set[str]]] = []
@@ -77,7 +77,7 @@ def main() -> None:
         for q in asked:
             vector = [float(x) for x in model.query(q["question"])]
             lang = detect_language(q["question"])
-            second = qa._companion_query(q["question"])
+            second = qa.models.companion_query(q["question"])
             cands, _ = candidates(
                 qa.store, vector, DEPTH, None, q["question"], lang, companion=second
             )

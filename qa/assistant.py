@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
@@ -12,14 +11,13 @@ import numpy as np
 
 from qa import commit, retrieve
 from qa.answer import SentenceCache, score_sentences
-from qa.config import DEFAULT_EMBED, Settings, load_settings
-from qa.embeddings import COMPANIONS, EmbeddingModel, canonical_name, load_embedding
+from qa.config import Settings, load_settings
+from qa.embeddings import COMPANIONS, EmbeddingModel, canonical_name
 from qa.fusion import latest_first
 from qa.ingest import Notice, Progress, ingest_paths
-from qa.judge import Judge, Scorer
 from qa.language import asks_for_latest, detect_language
 from qa.lexical import anchors
-from qa.llm import LLMUnavailable, load_llm
+from qa.models import QUESTION_CHARS, Models
 from qa.prompts import Prompts
 from qa.respond import Answering, Question, Tools, condense, ms
 from qa.store import IndexInfo, Store
@@ -32,9 +30,6 @@ _CACHE = 4096
 # A question after the latest news ranks by date the passages this close to the best
 # one's cosine (language-fair): chosen on half the subjects of bench/data/latest.
 _SUBJECT_MARGIN = 0.08
-# Embedding models read ~512 tokens and tokenising a pasted page costs seconds: a
-# question is read up to here (about two paragraphs).
-_QUESTION_CHARS = 1000
 
 
 class AnswerStream:
@@ -82,7 +77,8 @@ class Assistant:
 
     Without `embed`, an existing index opens with the model that built it, a new one
     with e5. `embed` names a model (`qa.embeddings`), or is one already loaded (an
-    `EmbeddingModel`: the index records its `name`). Nothing is loaded until it is needed.
+    `EmbeddingModel`: the index records its `name`). Nothing is loaded until it is needed
+    (`models`, a `qa.models.Models`).
     """
 
     def __init__(
@@ -95,7 +91,7 @@ class Assistant:
         settings: Settings | None = None,
     ):
         base = settings if settings is not None else load_settings()
-        self._given = embed if isinstance(embed, EmbeddingModel) else None
+        given = embed if isinstance(embed, EmbeddingModel) else None
         if isinstance(embed, str):
             embed = canonical_name(embed) if embed else None
         self.settings = base.with_overrides(
@@ -107,122 +103,45 @@ class Assistant:
         s = self.settings
         self.store = Store(s.index_dir, s.collection, s.chroma_url, s.server_timeout)
         self.prompts = Prompts(self.settings.resolved_prompts_dir())
-        self.notices: list[str] = []
-        self._model = self._given
-        self._second: EmbeddingModel | None = None
-        self._llm: Any = None
-        self._llm_loaded = False
-        # The models may load in a background thread (`preload`) while a question is
-        # searched; whoever needs one first waits for it here.
-        self._embed_lock = threading.Lock()
-        self._llm_lock = threading.Lock()
-        self._preloading: threading.Thread | None = None
-        # How long each model took to load, reported in the timings of the answer that
-        # came after (`load_embed_ms`, `load_llm_ms`), then forgotten.
-        self._load_ms: dict[str, float] = {}
-        self._llm_name = self.settings.llm  # names the generator in its errors
+        self.models = Models(self.settings, self.store, self.prompts, given)
         # Passage-side sentence vectors: follow-ups reuse the same passages.
-        self._sentences = SentenceCache(lambda texts: self._embedding().passages(texts), _CACHE)
-        self._judge: tuple[Any, Judge] | None = None
-        self._scorer: Scorer | None = None
+        self._sentences = SentenceCache(
+            lambda texts: self.models.embedding().passages(texts), _CACHE
+        )
 
     # -- models --------------------------------------------------------------------
 
     @property
     def embed_name(self) -> str:
         """The embedding this assistant uses: given or named, else the index's, else e5."""
-        if self.settings.embed:
-            return self._given.name if self._given else canonical_name(self.settings.embed)
-        info = self.store.info() if self.store.exists() else None
-        return info.embed if info else DEFAULT_EMBED
+        return self.models.embed_name
 
-    def _embedding(self) -> EmbeddingModel:
-        with self._embed_lock:
-            if self._model is None:
-                # Refuse a mismatched index before paying for loading the wrong model.
-                if self.store.exists():
-                    self.store.check_model(self.embed_name)
-                s = self.settings
-                started = time.perf_counter()
-                self._model = load_embedding(
-                    self.embed_name,
-                    device=s.device,
-                    threads=s.threads,
-                    batch_size=s.batch_size,
-                    processes=s.processes,
-                )
-                self._load_ms["load_embed_ms"] = ms(started, time.perf_counter())
-            return self._model
-
-    def _companion_query(self, question: str) -> list[float] | None:
-        """The question under the index's companion model, when the index has one."""
-        info = self.store.info()
-        if info is None or not info.companion:
-            return None
-        if self._second is None:
-            self._second = load_embedding(info.companion, threads=self.settings.threads)
-        return self._second.query(question[:_QUESTION_CHARS])
+    @property
+    def notices(self) -> list[str]:
+        """What the caller should tell the user (a generator that could not load), to be
+        cleared once told."""
+        return self.models.notices
 
     @property
     def llm(self) -> Any:
         """The generator (a llama-index LLM), or None: extractive answers."""
-        with self._llm_lock:
-            if not self._llm_loaded:
-                self._llm_loaded = True
-                started = time.perf_counter()
-                try:
-                    self._llm = load_llm(self.settings)
-                except LLMUnavailable as e:
-                    self.notices.append(f"{e} Answering with quoted sentences instead.")
-                if self._llm is not None:
-                    self._load_ms["load_llm_ms"] = ms(started, time.perf_counter())
-            return self._llm
+        return self.models.llm
 
     @llm.setter
     def llm(self, llm: Any) -> None:
         """Answer with this llama-index LLM (any of its integrations), or None: quotes."""
-        with self._llm_lock:
-            self._llm, self._llm_loaded = llm, True
-            self._llm_name = type(llm).__name__ if llm is not None else "none"
+        self.models.llm = llm
 
     def preload(self) -> None:
         """Start loading the models in the background, the generator included, so that
         a question waits for them as little as possible: a chat loads them while the
         first question is typed, `ask` while it searches. Calling it again does nothing.
         """
-        if self._preloading is not None:
-            return
-        # The index is opened here, in the caller's thread: the loader only reads what
-        # it opened.
-        self.embed_name  # noqa: B018
-
-        def load() -> None:
-            try:
-                self._embedding()
-                self._judge_for(self.llm)
-            except Exception:  # noqa: BLE001, S110
-                # The answer path meets the same failure, and reports it.
-                pass
-
-        # Not a daemon: the interpreter must not exit while llama.cpp is loading.
-        self._preloading = threading.Thread(target=load, name="qa-preload")
-        self._preloading.start()
-
-    def _judge_for(self, llm: Any) -> Judge | None:
-        """The judge: the scorer, with the generator as a second reader when it is the
-        local model (remote ones expose no token probabilities). None for indexes of
-        other embedding models than e5, which the scorer was not fitted on."""
-        if self.embed_name != "e5":
-            return None
-        if self._scorer is None:
-            self._scorer = Scorer.load()
-        if self._judge is None or self._judge[0] is not llm:
-            self._judge = (llm, Judge.reading_with(self._scorer, llm, self.prompts.render))
-        return self._judge[1]
+        self.models.preload()
 
     def _floor(self, question_lang: str) -> Callable[[Passage], float]:
         """The relevance floor for a passage, given the question's language."""
-        model = self._embedding()
+        model = self.models.embedding()
         base = self.settings.min_score if self.settings.min_score is not None else model.min_score
         shift = model.same_language_shift
         return lambda p: base + shift if p.lang == question_lang else base
@@ -252,7 +171,7 @@ class Assistant:
         return ingest_paths(
             [Path(p) for p in paths],
             self.store,
-            self._embedding(),
+            self.models.embedding(),
             layout,
             s.batch_size,
             on_progress,
@@ -284,7 +203,9 @@ class Assistant:
     # -- questions -----------------------------------------------------------------
 
     def _query_vector(self, question: str, context: np.ndarray | None) -> np.ndarray:
-        vector = np.asarray(self._embedding().query(question[:_QUESTION_CHARS]), dtype=np.float32)
+        vector = np.asarray(
+            self.models.embedding().query(question[:QUESTION_CHARS]), dtype=np.float32
+        )
         if context is not None:
             vector = (vector + _HISTORY_WEIGHT * context).astype(np.float32)
             vector /= np.linalg.norm(vector)
@@ -305,13 +226,13 @@ class Assistant:
         query = [float(x) for x in vector]
         lang = detect_language(question)
         names = self.settings.names_weight
-        second = self._companion_query(question)
+        second = self.models.companion_query(question)
         if not asks_for_latest(question, lang):
             return retrieve.search(self.store, query, k, filters, question, lang, names, second)
         pool, stored = retrieve.search(
             self.store, query, max(3 * k, 15), filters, question, lang, names, second
         )
-        shift = self._embedding().same_language_shift
+        shift = self.models.embedding().same_language_shift
 
         def relevance(p: Passage) -> float:
             # A cosine across languages runs lower: the same-language shift taken off.
@@ -366,16 +287,18 @@ class Assistant:
         """Retrieve and score, then run the steps of `respond` on what was found; `outer`,
         the stream the caller reads, hears the stages and gets the query vector."""
         t0, stage = time.perf_counter(), outer.stage
-        asked, question = question, question[:_QUESTION_CHARS]
+        asked, question = question, question[:QUESTION_CHARS]
         lang = detect_language(question)
         self.preload()
         standalone = None
         if history:
-            if not self._llm_loaded:
+            if not self.models.llm_loaded:
                 stage("loading the model")
             if self.llm is not None:
                 stage("rewriting the question")
-                standalone = condense(self.llm, self.prompts, self._llm_name, question, history)
+                standalone = condense(
+                    self.llm, self.prompts, self.models.llm_name, question, history
+                )
                 context = None
         stage("searching")
         vector = outer.vector = self._query_vector(standalone or question, context)
@@ -383,21 +306,20 @@ class Assistant:
         passages, stored = self._search(vector, self.settings.k, filters, standalone or question)
         self._sentences.prefill(passages, stored)
         t2 = time.perf_counter()
-        if self._llm_lock.locked():
+        if self.models.llm_loading:
             stage("loading the model")
         llm = self.llm
         scored = score_sentences(vector, passages, self._sentences, self._floor(lang))
         t3 = time.perf_counter()
         timings = {"embed_ms": ms(t0, t1), "retrieve_ms": ms(t1, t2), "sentences_ms": ms(t2, t3)}
-        timings.update(self._load_ms)
-        self._load_ms.clear()
+        timings.update(self.models.take_load_ms())
         q = Question(
             asked, question, standalone, lang, vector, passages, scored, timings, t0, t3, llm, stage
         )
         s = self.settings
         tools = Tools(
             self.prompts,
-            self._llm_name,
+            self.models.llm_name,
             self._sentences,
             self._floor,
             s.answer_sentences,
@@ -405,7 +327,7 @@ class Assistant:
         )
         if not scored:
             return AnswerStream(iter(()), lambda: Answering(q, tools).abstain("none"))
-        steps = Answering(q, tools, self._judge_for(llm))
+        steps = Answering(q, tools, self.models.judge_for(llm))
         stage("reading the passages")
         if llm is None:
             answer = steps.extractive()

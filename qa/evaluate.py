@@ -147,7 +147,7 @@ def evaluate_retrieval(
         )
         if anchor:
             methods.append(
-                _anchor(qa._embedding(), corpus_file, ids, Path(tmp), asked, on_progress)
+                _anchor(qa.models.embedding(), corpus_file, ids, Path(tmp), asked, on_progress)
             )
         return Evaluation(
             set_name=set_dir.name,

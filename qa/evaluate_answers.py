@@ -137,7 +137,7 @@ def evaluate_answers(
             qa = assistant
         else:
             qa = private_index(assistant, corpus_file, Path(tmp), on_progress)[0]
-            if assistant._llm_loaded:  # a generator handed to the assistant answers here too
+            if assistant.models.llm_loaded:  # a generator handed to the assistant answers here too
                 qa.llm = assistant.llm
         ids = {d.doc_id for d in qa.documents()}
         asked = [
@@ -153,7 +153,7 @@ def evaluate_answers(
         langs = sorted({r["lang"] for r in rows})
         return AnswerEvaluation(
             set_name=set_dir.name,
-            llm=qa._llm_name if qa.llm is not None else "none",
+            llm=qa.models.llm_name if qa.llm is not None else "none",
             overall=AnswerScores.of(rows),
             by_language={
                 lang: AnswerScores.of([r for r in rows if r["lang"] == lang]) for lang in langs

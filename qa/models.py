@@ -1,0 +1,167 @@
+"""The models an `Assistant` answers with (`Models`): loaded when first needed, or in
+the background ahead of the question (`preload`), each once."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from qa.config import DEFAULT_EMBED, Settings
+from qa.embeddings import EmbeddingModel, canonical_name, load_embedding
+from qa.judge import Judge, Scorer
+from qa.llm import LLMUnavailable, load_llm
+from qa.prompts import Prompts
+from qa.respond import ms
+from qa.store import Store
+
+# Embedding models read ~512 tokens and tokenising a pasted page costs seconds: a
+# question is read up to here (about two paragraphs).
+QUESTION_CHARS = 1000
+
+
+class Models:
+    """The embedding model, the index's companion model, the generator and the judge of
+    one assistant's index.
+
+    `given` is an embedding model already loaded (its `name` is `settings.embed`); else
+    the model is the one `settings.embed` names, else the index's, else e5. `notices`
+    collects what the caller should hear: a generator that could not load.
+    """
+
+    def __init__(
+        self, settings: Settings, store: Store, prompts: Prompts, given: EmbeddingModel | None
+    ):
+        self.settings = settings
+        self.store = store
+        self.prompts = prompts
+        self.notices: list[str] = []
+        self._given = given
+        self._model = given
+        self._second: EmbeddingModel | None = None
+        self._llm: Any = None
+        self._llm_loaded = False
+        self.llm_name = settings.llm  # names the generator in its errors
+        # The models may load in a background thread (`preload`) while a question is
+        # searched; whoever needs one first waits for it here.
+        self._embed_lock = threading.Lock()
+        self._llm_lock = threading.Lock()
+        self._preloading: threading.Thread | None = None
+        # How long each model took to load, reported in the timings of the answer that
+        # came after (`load_embed_ms`, `load_llm_ms`), then forgotten (`take_load_ms`).
+        self._load_ms: dict[str, float] = {}
+        self._judge: tuple[Any, Judge] | None = None
+        self._scorer: Scorer | None = None
+
+    # -- embedding -----------------------------------------------------------------
+
+    @property
+    def embed_name(self) -> str:
+        """The embedding in use: given or named, else the index's, else e5."""
+        if self.settings.embed:
+            return self._given.name if self._given else canonical_name(self.settings.embed)
+        info = self.store.info() if self.store.exists() else None
+        return info.embed if info else DEFAULT_EMBED
+
+    def embedding(self) -> EmbeddingModel:
+        """The embedding model, loaded on first use (or waited for, when `preload` is
+        loading it)."""
+        with self._embed_lock:
+            if self._model is None:
+                # Refuse a mismatched index before paying for loading the wrong model.
+                if self.store.exists():
+                    self.store.check_model(self.embed_name)
+                s = self.settings
+                started = time.perf_counter()
+                self._model = load_embedding(
+                    self.embed_name,
+                    device=s.device,
+                    threads=s.threads,
+                    batch_size=s.batch_size,
+                    processes=s.processes,
+                )
+                self._load_ms["load_embed_ms"] = ms(started, time.perf_counter())
+            return self._model
+
+    def companion_query(self, question: str) -> list[float] | None:
+        """The question under the index's companion model, when the index has one."""
+        info = self.store.info()
+        if info is None or not info.companion:
+            return None
+        if self._second is None:
+            self._second = load_embedding(info.companion, threads=self.settings.threads)
+        return self._second.query(question[:QUESTION_CHARS])
+
+    # -- generator -----------------------------------------------------------------
+
+    @property
+    def llm(self) -> Any:
+        """The generator (a llama-index LLM), or None: extractive answers."""
+        with self._llm_lock:
+            if not self._llm_loaded:
+                self._llm_loaded = True
+                started = time.perf_counter()
+                try:
+                    self._llm = load_llm(self.settings)
+                except LLMUnavailable as e:
+                    self.notices.append(f"{e} Answering with quoted sentences instead.")
+                if self._llm is not None:
+                    self._load_ms["load_llm_ms"] = ms(started, time.perf_counter())
+            return self._llm
+
+    @llm.setter
+    def llm(self, llm: Any) -> None:
+        with self._llm_lock:
+            self._llm, self._llm_loaded = llm, True
+            self.llm_name = type(llm).__name__ if llm is not None else "none"
+
+    @property
+    def llm_loaded(self) -> bool:
+        """Whether the generator is set, or its loading has begun."""
+        return self._llm_loaded
+
+    @property
+    def llm_loading(self) -> bool:
+        """Whether the generator is being loaded (or set) now: reading `llm` waits."""
+        return self._llm_lock.locked()
+
+    # -- all of them ---------------------------------------------------------------
+
+    def preload(self) -> None:
+        """Start loading the models in the background, the generator included (see
+        `Assistant.preload`). Calling it again does nothing."""
+        if self._preloading is not None:
+            return
+        # The index is opened here, in the caller's thread: the loader only reads what
+        # it opened.
+        self.embed_name  # noqa: B018
+
+        def load() -> None:
+            try:
+                self.embedding()
+                self.judge_for(self.llm)
+            except Exception:  # noqa: BLE001, S110
+                # The answer path meets the same failure, and reports it.
+                pass
+
+        # Not a daemon: the interpreter must not exit while llama.cpp is loading.
+        self._preloading = threading.Thread(target=load, name="qa-preload")
+        self._preloading.start()
+
+    def judge_for(self, llm: Any) -> Judge | None:
+        """The judge: the scorer, with the generator as a second reader when it is the
+        local model (remote ones expose no token probabilities). None for indexes of
+        other embedding models than e5, which the scorer was not fitted on."""
+        if self.embed_name != "e5":
+            return None
+        if self._scorer is None:
+            self._scorer = Scorer.load()
+        if self._judge is None or self._judge[0] is not llm:
+            self._judge = (llm, Judge.reading_with(self._scorer, llm, self.prompts.render))
+        return self._judge[1]
+
+    def take_load_ms(self) -> dict[str, float]:
+        """The load timings since the last call (`load_embed_ms`, `load_llm_ms`), which
+        the next answer reports; they are forgotten here."""
+        taken, self._load_ms = self._load_ms, {}
+        return taken
