@@ -156,12 +156,14 @@ def read(path: Path) -> Iterator[Item]:
         yield Item(IngestFailure(printable_path(path), text_or_reason.reason), size)
         return
     suffix = path.suffix.lower()
+    fields: dict[str, str] = {}
     if suffix in (".html", ".htm"):
         title, text, date = _parse_html(text_or_reason)
-    elif suffix in (".md", ".markdown"):
-        title, text, date = _parse_markdown(text_or_reason)
     else:
-        title, date, text = _front_matter(text_or_reason)
+        fields, text = _front_matter(text_or_reason)
+        date = fields.get("date")
+        heading = re.search(r"^#\s+(.+)$", text, re.M) if suffix in (".md", ".markdown") else None
+        title = fields.get("title") or (heading.group(1).strip() if heading else "")
         title = title or _first_line_title(text)
     if not text.strip():
         yield Item(IngestFailure(printable_path(path), "empty: no text to ingest"), size)
@@ -171,10 +173,10 @@ def read(path: Path) -> Iterator[Item]:
             doc_id_for(path),
             title or path.stem,
             text,
-            printable_path(os.path.realpath(path)),
-            None,
+            fields.get("source") or printable_path(os.path.realpath(path)),
+            fields.get("lang"),
             date,
-            {},
+            {"url": fields["url"]} if fields.get("url") else {},
         ),
         size,
     )
@@ -220,29 +222,24 @@ def _first_line_title(text: str) -> str:
 _FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n", re.S)
 
 
-def _front_matter(text: str) -> tuple[str, str | None, str]:
-    """The title and date of a front matter block (`---` lines around `title:` and
-    `date:`), which .md and .txt articles may open with, and the text without it."""
-    date = None
-    title = ""
+def _front_matter(text: str) -> tuple[dict[str, str], str]:
+    """The fields of a front matter block (`---` lines around `key: value` lines), which
+    .md and .txt articles may open with, and the text without it. The fields a JSONL
+    line has mean the same here: title, date, source, lang, url; others are ignored."""
+    fields: dict[str, str] = {}
     m = _FRONT_MATTER.match(text)
     if m:
         for line in m.group(1).splitlines():
             key, _, value = line.partition(":")
             value = value.strip().strip("'\"")
-            if key.strip() == "date" and value:
-                date = value
-            elif key.strip() == "title" and value:
-                title = value
+            if key.strip() in _FRONT_KEYS and value:
+                fields[key.strip()] = value
         # Blank the front matter instead of cutting it so offsets stay those of the file.
         text = re.sub(r"[^\n]", " ", m.group(0)) + text[m.end() :]
-    return title, date, text
+    return fields, text
 
 
-def _parse_markdown(text: str) -> tuple[str, str, str | None]:
-    title, date, text = _front_matter(text)
-    heading = re.search(r"^#\s+(.+)$", text, re.M)
-    return title or (heading.group(1).strip() if heading else _first_line_title(text)), text, date
+_FRONT_KEYS = ("title", "date", "source", "lang", "url")
 
 
 def _parse_html(html: str) -> tuple[str, str, str | None]:

@@ -45,6 +45,18 @@ def test_a_txt_article_can_carry_its_title_and_date_in_front_matter(isolated: Pa
     assert isinstance(plain, Document) and (plain.title, plain.date) == ("Un titre", None)
 
 
+def test_front_matter_carries_the_fields_a_jsonl_line_does(isolated: Path) -> None:
+    # A newcomer wrote "source: Ostsee-Kurier" and saw the file's path as the source.
+    src = (
+        "---\ntitle: Hafen Rostock erweitert\nsource: Ostsee-Kurier\nlang: de\n"
+        "url: https://example.org/hafen\nlayout: post\n---\nDer Hafen baut aus."
+    )
+    (doc,) = results(_write(isolated / "hafen.md", src))
+    assert isinstance(doc, Document)
+    assert (doc.title, doc.source, doc.lang) == ("Hafen Rostock erweitert", "Ostsee-Kurier", "de")
+    assert doc.extra == {"url": "https://example.org/hafen"}  # "layout" is not an article's
+
+
 def _write(path: Path, text: str) -> Path:
     path.write_text(text, encoding="utf-8")
     return path

@@ -21,6 +21,8 @@ from qa.verify import (
     states_count,
 )
 
+from .conftest import passage as make_passage
+
 SOURCES = [
     [
         "Kim lui-même rechercherait la technologie satellitaire russe, les sous-marins à "
@@ -358,6 +360,19 @@ def test_in_the_answer_s_language_a_passage_must_name_what_the_question_names(
     assert not names_all(passage, "Que veut Moon ?", "fr")
     assert names_all(replace(passage, title="Moon Jae-in"), "Que veut Moon ?", "fr")
     assert names_all(passage, "Que cherche-t-il en Russie ?", "fr")  # "russe"
+
+
+def test_a_german_noun_is_not_a_name_to_find() -> None:
+    # Every German noun is capitalised: "der Ausbau des Fährterminals in Rostock" names
+    # Rostock, and a passage that says "baut sein Fährterminal … aus" answers it.
+    text = "Der Hafen Rostock baut sein Fährterminal für 42,5 Millionen Euro aus."
+    passage = replace(
+        make_passage("hafen#0", text, 0.9), lang="de", title="Hafen Rostock erweitert Fährterminal"
+    )
+    assert names_all(passage, "Wie viel kostet der Ausbau des Fährterminals in Rostock?", "de")
+    assert names_all(passage, "Was kostet das neue Terminal in Rostock?", "de")
+    assert not names_all(passage, "Wie viel kostet der Ausbau des Hafens in Kiel?", "de")
+    assert not names_all(passage, "Wer ist Edward Antill?", "de")
 
 
 @pytest.mark.slow
