@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
+import sys
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from rich.console import Console
@@ -55,7 +58,7 @@ def stream_answer(console: Console, stream: AnswerStream) -> Answer:
     draft = Text(style="dim")
     panel = Panel(draft, title="writing…", title_align="left")
 
-    with Live(spinner, console=console, transient=True, refresh_per_second=12) as live:
+    with _no_echo(), Live(spinner, console=console, transient=True, refresh_per_second=12) as live:
 
         def show(stage: str) -> None:
             if draft:
@@ -74,6 +77,28 @@ def stream_answer(console: Console, stream: AnswerStream) -> Answer:
                 live.refresh()
     answer: Answer = item  # the last event is the answer
     return answer
+
+
+@contextlib.contextmanager
+def _no_echo() -> Iterator[None]:
+    """The terminal does not echo what is typed while an answer is drawn: a "^C" echoed
+    after a box as wide as the screen wrapped to a new line, and the box's erasure then
+    left its top border behind."""
+    try:
+        import termios
+
+        fd = sys.stdin.fileno()
+        saved = termios.tcgetattr(fd)
+    except (ImportError, OSError, ValueError):  # not a terminal, or not a POSIX one
+        yield
+        return
+    quiet = list(saved)
+    quiet[3] &= ~(termios.ECHO | termios.ECHOCTL)
+    termios.tcsetattr(fd, termios.TCSANOW, quiet)
+    try:
+        yield
+    finally:
+        termios.tcsetattr(fd, termios.TCSANOW, saved)
 
 
 def print_answer(console: Console, answer: Answer, show_sources: bool = True) -> None:
