@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import sys
 import time
@@ -86,10 +87,15 @@ def _no_echo() -> Iterator[None]:
     left its top border behind."""
     try:
         import termios
-
+    except ImportError:  # not a POSIX system
+        yield
+        return
+    try:
         fd = sys.stdin.fileno()
-        saved = termios.tcgetattr(fd)
-    except (ImportError, OSError, ValueError):  # not a terminal, or not a POSIX one
+        saved = termios.tcgetattr(fd) if os.isatty(fd) else None
+    except (OSError, ValueError, termios.error):  # no file behind stdin, or no terminal
+        saved = None
+    if saved is None:
         yield
         return
     quiet = list(saved)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -167,6 +168,22 @@ def test_a_new_user_is_told_how_to_make_an_index_and_nothing_is_created(
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     assert not data["abstained"] and data["citations"]
+
+
+@pytest.mark.parametrize("stdin", [subprocess.DEVNULL, subprocess.PIPE])
+def test_an_answer_is_drawn_whatever_stdin_is(kim_index: Path, stdin: int) -> None:
+    """`qa ask` as a script runs it: stdin not a terminal (the screen's no-echo must
+    not touch it: a pipe once failed with "Inappropriate ioctl for device")."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "qa", "ask", KIM, "--index", str(kim_index), "--no-llm"],
+        env=clean_env(),
+        stdin=stdin,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "answer (quoted)" in proc.stdout
 
 
 def test_latest_questions_prefer_recent_articles_and_dates_filter(isolated: Path) -> None:
