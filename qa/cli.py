@@ -40,7 +40,7 @@ from qa.cli_options import (
     consoles,
     handle_errors,
 )
-from qa.serve import IDLE_SECONDS, Assistants, dispatch
+from qa.serve import IDLE_SECONDS, STOP, Assistants, dispatch, run_remotely, serve_on_socket
 
 app = typer.Typer(
     name="qa",
@@ -206,7 +206,7 @@ def ask(
             answer = answered()
         except GenerationError as e:
             # A server that is down still leaves the articles: the answer is quoted.
-            assistant.notices.append(f"{e} Answering with quoted sentences instead.")
+            assistant.models.quote_instead(e)
             assistant.llm = None
             answer = answered()
     except KeyboardInterrupt:
@@ -477,14 +477,12 @@ def serve(
 ) -> None:
     """Keep the models loaded for `ask` and `search` (they start one when QA_SERVER allows)."""
     global _served
-    from qa.serve import STOP, run_remotely, serve
-
     if stop:
         if run_remotely([STOP]) is None:
             typer.echo("qa: no server was running.", err=True)
         return
     _served = served = Assistants()
-    serve(_run_served, served.warm, idle)
+    serve_on_socket(_run_served, served.warm, idle)
 
 
 def _run_served(argv: list[str]) -> int:

@@ -104,7 +104,7 @@ class Models:
                 try:
                     self._llm = load_llm(self.settings)
                 except LLMUnavailable as e:
-                    self.notices.append(f"{e} Answering with quoted sentences instead.")
+                    self.quote_instead(e)
                 if self._llm is not None:
                     self._load_ms["load_llm_ms"] = ms(started, time.perf_counter())
             return self._llm
@@ -114,6 +114,11 @@ class Models:
         with self._llm_lock:
             self._llm, self._llm_loaded = llm, True
             self.llm_name = type(llm).__name__ if llm is not None else "none"
+
+    def quote_instead(self, reason: object) -> None:
+        """Tell the user why answers are quoted sentences from now on: `reason`, a
+        generator that could not load or failed to answer."""
+        self.notices.append(f"{reason} Answering with quoted sentences instead.")
 
     @property
     def llm_loaded(self) -> bool:

@@ -206,7 +206,7 @@ def _version(assistant: Assistant) -> str | None:
     return assistant.store.lexical.synced() if assistant.store.exists() else None
 
 
-def serve(run: Callable[[list[str]], int], warm: Callable[[], None], idle: float) -> None:
+def serve_on_socket(run: Callable[[list[str]], int], warm: Callable[[], None], idle: float) -> None:
     """Answer clients on this user's socket until `idle` seconds pass without one.
 
     `run(argv)` runs a command and returns its exit code; `warm()` loads what the
@@ -222,6 +222,7 @@ def serve(run: Callable[[list[str]], int], warm: Callable[[], None], idle: float
         path.unlink(missing_ok=True)  # left by one that died
         listener.bind(str(path))
     os.chmod(path, 0o600)
+    mine = path.stat().st_ino  # a later server may bind a socket of its own here
     listener.listen(16)
     # Started from a shell's background job, SIGINT may be ignored: a client's Ctrl-C is
     # delivered as SIGINT (`_interrupts_from`), which must raise KeyboardInterrupt.
@@ -241,7 +242,7 @@ def serve(run: Callable[[list[str]], int], warm: Callable[[], None], idle: float
     finally:
         listener.close()
         with contextlib.suppress(FileNotFoundError):
-            if path.stat().st_ino == os.stat(path).st_ino:
+            if path.stat().st_ino == mine:
                 path.unlink()
 
 
