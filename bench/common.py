@@ -38,10 +38,12 @@ def article_of(passage_id: str) -> str:
     return passage_id.rsplit("-", 1)[0]
 
 
-def split_of(passage_id: str) -> str:
+def split_of(passage_id: str, *, article: bool = False) -> str:
     """ "tune" for even-numbered articles, "report" for odd ones: thresholds and the
-    scorer are fitted on the first, every reported figure comes from the second."""
-    digits = "".join(ch for ch in article_of(passage_id).rsplit("-", 1)[-1] if ch.isdigit())
+    scorer are fitted on the first, every reported figure comes from the second. With
+    `article`, the id is an article's own ("orangesum-23558"), not a passage's."""
+    owner = passage_id if article else article_of(passage_id)
+    digits = "".join(ch for ch in owner.rsplit("-", 1)[-1] if ch.isdigit())
     return "tune" if digits and int(digits) % 2 == 0 else "report"
 
 

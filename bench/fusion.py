@@ -2,12 +2,13 @@
 built from ../shared/eval sets, from one pass of retrieval per question.
 
     python bench/fusion.py INDEX_DIR SET_DIR [INDEX_DIR SET_DIR ...] [--questions N]
+        [--split tune|report]
 
 Each INDEX_DIR holds an index of SET_DIR's corpus (`QA_INDEX_DIR=INDEX_DIR qa ingest
 SET_DIR/corpus.jsonl`). Every question's candidates and signals are computed once; each
 setting (dense only, lexical weights, RRF k, the companion model's weight) is then scored
-on them, so the comparison is exact and cheap. Prints a table and writes
-bench/results/fusion.json.
+on them, so the comparison is exact and cheap. `--split` keeps the questions of even
+(tune) or odd (report) articles. Prints a table and writes bench/results/fusion.json.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import itertools
 import time
 from pathlib import Path
 
-from common import questions, write_result
+from common import questions, split_of, write_result
 
 from qa import Assistant
 from qa.evaluate import Scores, first_positive
@@ -42,6 +43,7 @@ def main() -> None:
     )
     ap.add_argument("pairs", nargs="+", type=Path, help="INDEX_DIR SET_DIR, repeated")
     ap.add_argument("--questions", type=int, default=None, help="first N questions of each set")
+    ap.add_argument("--split", choices=("tune", "report"), default=None)
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args()
     if len(args.pairs) % 2:
@@ -53,6 +55,11 @@ def main() -> None:
             for k, lw, nw, ss in itertools.product(
                 (10, 30), (0.75, 1.0), (0.0, 0.1, 0.25, 0.5), (0.65,)
             )
+        ]
+        + [
+            (f"default, names weight {nw:g}", RRF_K, LEXICAL_WEIGHT, nw, SENTENCE_SHARE, cw)
+            for nw in (0.25, 0.5, 1.0, 2.0)
+            for cw in (COMPANION_WEIGHT,)
         ]
         + [
             (
@@ -71,7 +78,12 @@ def main() -> None:
         qa = Assistant(index_dir=index_dir, llm="none")
         model = qa.models.embedding()
         ids = {d.doc_id for d in qa.documents()}
-        asked = [q for q in questions(set_dir) if set(q["positive_ids"]) & ids][: args.questions]
+        asked = [
+            q
+            for q in questions(set_dir)
+            if set(q["positive_ids"]) & ids
+            and (args.split is None or split_of(q["positive_ids"][0], article=True) == args.split)
+        ][: args.questions]
         per_question: list[tuple[list[Candidate], set[str]]] = []
         started = time.perf_counter()
         for q in asked:

@@ -15,7 +15,8 @@ from qa.config import Settings, load_settings
 from qa.embeddings import COMPANIONS, EmbeddingModel, canonical_name
 from qa.fusion import latest_first
 from qa.ingest import Notice, Progress, ingest_paths
-from qa.language import asks_for_latest, detect_language
+from qa.intent import asks_after_news
+from qa.language import detect_language
 from qa.lexical import anchors
 from qa.models import QUESTION_CHARS, Models
 from qa.prompts import Prompts
@@ -227,7 +228,7 @@ class Assistant:
         lang = detect_language(question)
         names = self.settings.names_weight
         second = self.models.companion_query(question)
-        if not asks_for_latest(question, lang):
+        if not asks_after_news(question, lang, self.models.embedding(), query):
             return retrieve.search(self.store, query, k, filters, question, lang, names, second)
         pool, stored = retrieve.search(
             self.store, query, max(3 * k, 15), filters, question, lang, names, second
@@ -291,16 +292,20 @@ class Assistant:
         lang = detect_language(question)
         self.preload()
         standalone = None
+        rewrite_ms: dict[str, float] = {}
         if history:
             if not self.models.llm_loaded:
                 stage("loading the model")
             if self.llm is not None:
                 stage("rewriting the question")
+                started = time.perf_counter()
                 standalone = condense(
                     self.llm, self.prompts, self.models.llm_name, question, history
                 )
+                rewrite_ms["condense_ms"] = ms(started, time.perf_counter())
                 context = None
         stage("searching")
+        t0_search = time.perf_counter()
         vector = outer.vector = self._query_vector(standalone or question, context)
         t1 = time.perf_counter()
         passages, stored = self._search(vector, self.settings.k, filters, standalone or question)
@@ -311,7 +316,12 @@ class Assistant:
         llm = self.llm
         scored = score_sentences(vector, passages, self._sentences, self._floor(lang))
         t3 = time.perf_counter()
-        timings = {"embed_ms": ms(t0, t1), "retrieve_ms": ms(t1, t2), "sentences_ms": ms(t2, t3)}
+        timings = {
+            **rewrite_ms,
+            "embed_ms": ms(t0_search, t1),
+            "retrieve_ms": ms(t1, t2),
+            "sentences_ms": ms(t2, t3),
+        }
         timings.update(self.models.take_load_ms())
         q = Question(
             asked, question, standalone, lang, vector, passages, scored, timings, t0, t3, llm, stage

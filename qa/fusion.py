@@ -176,7 +176,11 @@ def latest_first(
     if not any(date_number(p.date) is not None for p in pool):
         return pool[:k]  # nothing dated: the ranking stands
     scored = {p.chunk_id: relevance(p) for p in pool}
-    best = max(pool, key=lambda p: scored[p.chunk_id])
+    # The subject is what the question names: the best passage holding the most of its
+    # names, not the best by cosine alone (a Korean question on the Tessivault hack is
+    # as close to another exchange's hack, newer, in another language).
+    held = {p.chunk_id: len(set(names) & _words(p)) for p in pool}
+    best = max(pool, key=lambda p: (held[p.chunk_id], scored[p.chunk_id]))
     subject = set(names) & _words(best)
 
     def on_subject(p: Passage) -> bool:

@@ -49,6 +49,13 @@ def sentence_spans(doc: Document, chunks: list[Chunk]) -> list[tuple[str, int, i
     ]
 
 
+def headline(doc: Document) -> bool:
+    """Whether the document's title is a headline of its own, not its first line (a
+    title qa took from the text, for want of one)."""
+    title = doc.title.strip()
+    return bool(title) and not " ".join(doc.text[: 2 * len(title) + 8].split()).startswith(title)
+
+
 Prepared = tuple[list[Chunk], list[Row]]  # a document's chunks and their lexical rows
 
 
@@ -136,6 +143,9 @@ def _ingest_files(
         ]
         for (doc, _, _), doc_spans in zip(batch.items, spans, strict=True):
             texts += [" ".join(doc.text[s:e].split()) for _, s, e in doc_spans]
+        # A headline is a sentence of every passage of its article (`Pending.title_vector`).
+        titled = [bool(info.sentences) and headline(doc) for doc, _, _ in batch.items]
+        texts += [doc.title for (doc, _, _), t in zip(batch.items, titled, strict=True) if t]
         t1 = time.perf_counter()
         chunk_count = sum(len(chunks) for _, chunks, _ in batch.items)
         # One call for chunks and sentences: the model batches them together.
@@ -147,7 +157,10 @@ def _ingest_files(
         pending = []
         chunk_at = 0
         span_at = chunk_count
-        for (doc, chunks, rows), doc_spans in zip(batch.items, spans, strict=True):
+        title_at = chunk_count + sum(len(x) for x in spans)
+        for (doc, chunks, rows), doc_spans, has_title in zip(
+            batch.items, spans, titled, strict=True
+        ):
             pending.append(
                 Pending(
                     doc,
@@ -157,10 +170,12 @@ def _ingest_files(
                     doc_spans,
                     vectors[span_at : span_at + len(doc_spans)],
                     seconds[chunk_at : chunk_at + len(chunks)] if seconds else None,
+                    vectors[title_at] if has_title else None,
                 )
             )
             chunk_at += len(chunks)
             span_at += len(doc_spans)
+            title_at += has_title
         waiting.extend(pending)
         batch.items.clear()
         batch.size = 0

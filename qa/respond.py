@@ -42,6 +42,7 @@ from qa.verify import NO_ANSWER, Verdict, Verifier, answerable_by, split_claims
 
 Shown = list[tuple[Passage, list[Quote]]]
 _TITLE_WORDS = 14  # a headline past this costs prompt time and adds little
+_LAST_ANSWER_CHARS = 400  # of the last answer, shown when a follow-up is rewritten
 
 
 def ms(start: float, end: float) -> float:
@@ -50,13 +51,26 @@ def ms(start: float, end: float) -> float:
 
 def condense(llm: Any, prompts: Prompts, backend: str, question: str, history: list[Answer]) -> str:
     """A follow-up rewritten as a standalone question by the generator."""
+    # A chat's follow-up waits for this call before its search: the prompt holds the
+    # earlier questions but only the last answer (what "why?" or "and him?" points to),
+    # and reading stops at the end of the first line.
+    *earlier, last = history[-3:]
+    said = " ".join(s.text for s in last.sentences) or last.text
     turns = "\n".join(
-        f"User: {a.question}\nAssistant: {' '.join(s.text for s in a.sentences) or a.text}"
-        for a in history[-3:]
+        [f"User: {a.question}" for a in earlier]
+        + [f"User: {last.question}", f"Assistant: {said[:_LAST_ANSWER_CHARS]}"]
     )
     prompt = prompts.render("condense", history=turns, question=question)
-    reply = next(guarded(backend, lambda: iter([llm.complete(prompt)])))
-    rewritten = str(reply.text).strip().splitlines()
+
+    def first_line() -> Iterator[str]:
+        text = ""
+        for part in llm.stream_complete(prompt):
+            text += part.delta or ""
+            if "\n" in text.strip():
+                break
+        yield text
+
+    rewritten = next(guarded(backend, first_line)).strip().splitlines()
     return rewritten[0].strip() if rewritten and rewritten[0].strip() else question
 
 

@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from qa.audit import sync_lexical_once
 from qa.chroma import first_line
+from qa.commit import TITLE_START
 from qa.errors import StoreError
 from qa.fusion import NAMES_WEIGHT, Candidate, fuse, sentence_signal
 from qa.lexical import Hit
@@ -76,14 +77,18 @@ def candidates(
         same, names = pending.result() if pending else ([], [])
     known = {p.chunk_id for p in pool}
     pool += _fetch(store, [h for h in same + names if h.chunk_id not in known], vector, filters)
-    cosines, vectors = _sentence_cosines(store, vector, pool)
+    cosines, titles, vectors = _sentence_cosines(store, vector, pool)
     seconds = _companion_cosines(store, companion, pool) if companion is not None else {}
     lexical = {h.chunk_id: h for h in same}
     anchors = {h.chunk_id: h for h in names}
     return [
         Candidate(
             p,
-            sentence_signal(cs) if (cs := cosines.get(p.chunk_id)) else None,
+            # The headline counts as one more sentence of each passage: a question that
+            # restates it meets it whichever passage it asks about.
+            sentence_signal(cs + [titles[p.chunk_id]] if p.chunk_id in titles else cs)
+            if (cs := cosines.get(p.chunk_id))
+            else None,
             lx.score if (lx := lexical.get(p.chunk_id)) else None,
             nm.score if (nm := anchors.get(p.chunk_id)) else None,
             lx.coverage if lx else 1.0,
@@ -201,26 +206,42 @@ def _companion_cosines(store: Store, vector: list[float], pool: list[Passage]) -
 
 def _sentence_cosines(
     store: Store, vector: list[float], pool: list[Passage]
-) -> tuple[dict[str, list[float]], SentenceVectors]:
-    """The cosines of each passage's sentences, and their vectors by (chunk, span)."""
+) -> tuple[dict[str, list[float]], dict[str, float], SentenceVectors]:
+    """The cosines of each passage's sentences and of its article's headline, and the
+    sentences' vectors by (chunk, span)."""
     if store.sentences is None or not pool:
-        return {}, {}
+        return {}, {}, {}
     import numpy as np
 
+    docs = list(dict.fromkeys(p.doc_id for p in pool))
     try:
         got = store.sentences.get(
-            where={"chunk_id": {"$in": [p.chunk_id for p in pool]}},
+            where={
+                "$or": [
+                    {"chunk_id": {"$in": [p.chunk_id for p in pool]}},
+                    {"$and": [{"doc_id": {"$in": docs}}, {"start": TITLE_START}]},
+                ]
+            },
             include=["embeddings", "metadatas"],
         )
     except Exception as e:
         raise StoreError(f"Cannot search the index at {store.where}: {first_line(e)}") from None
     if not got["ids"]:
-        return {}, {}
+        return {}, {}, {}
     scores = np.asarray(got["embeddings"], dtype=np.float32) @ np.asarray(vector, np.float32)
     cosines: dict[str, list[float]] = {}
     vectors: SentenceVectors = {}
+    # By the article's version: while an update is written, both versions' rows exist.
+    headlines: dict[tuple[str, str], float] = {}
+    versions: dict[str, tuple[str, str]] = {}
     for meta, score, emb in zip(got["metadatas"], scores, got["embeddings"], strict=True):
+        version = (str(meta["doc_id"]), str(meta["doc_hash"]))
+        if meta["start"] == TITLE_START:
+            headlines[version] = float(score)
+            continue
         cid = str(meta["chunk_id"])
+        versions[cid] = version
         cosines.setdefault(cid, []).append(float(score))
         vectors[(cid, int(meta["start"]), int(meta["end"]))] = [float(x) for x in emb]
-    return cosines, vectors
+    titles = {cid: headlines[v] for cid, v in versions.items() if v in headlines}
+    return cosines, titles, vectors

@@ -163,6 +163,7 @@ class AnswerSentence:
 TIMING_KEYS = (
     "load_embed_ms",
     "load_llm_ms",
+    "condense_ms",
     "embed_ms",
     "retrieve_ms",
     "sentences_ms",

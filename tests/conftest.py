@@ -280,10 +280,10 @@ class ScriptedWriter:
         self.text = text
         self.standalone = standalone  # its rewriting of a follow-up
 
-    def complete(self, prompt: str) -> Any:
+    def stream_complete(self, prompt: str) -> Any:
         from llama_index.core.llms import CompletionResponse
 
-        return CompletionResponse(text=self.standalone)
+        yield CompletionResponse(text=self.standalone, delta=self.standalone)
 
     def stream_chat(self, messages: Any) -> Any:
         from llama_index.core.llms import ChatMessage, ChatResponse

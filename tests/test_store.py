@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 
 from qa import ModelMismatchError, StoreError
-from qa.commit import remove
+from qa.commit import TITLE_START, remove
 from qa.embeddings import EmbeddingModel
 from qa.ingest import ingest_paths
 from qa.records import pack, unpack
-from qa.retrieve import search
+from qa.retrieve import candidates, search
 from qa.store import IndexInfo, Store
 
 from .conftest import write_jsonl
@@ -254,6 +254,43 @@ def test_search_returns_the_stored_vectors_of_its_passages_sentences(
     spans = {(p.chunk_id, s, e) for p in passages for s, e in p.sentences}
     assert len(passages) == 2 and vectors and set(vectors) <= spans
     assert all(len(v) == len(words_model.query("x")) for v in vectors.values())
+
+
+def test_a_headline_is_a_sentence_of_each_of_its_articles_passages(
+    isolated: Path, words_model: Any
+) -> None:
+    # A question that restates a headline meets it, whichever passage it asks about; a
+    # title qa took from the first line is not a headline; an update or a removal takes
+    # its article's headline with it.
+    src = write_jsonl(
+        isolated / "news.jsonl",
+        [
+            {"id": "storm", "title": "Mareike floods Hamburg harbour", "text": ARTICLES["a1"]},
+            {"id": "plain", "text": ARTICLES["a2"]},
+        ],
+    )
+    store = Store(isolated / "index")
+    layout = IndexInfo(words_model.name, 12, sentences=True)
+    ingest_paths([src], store, words_model, layout, 2)
+
+    def headlines() -> list[str]:
+        rows = store.sentences.get(where={"start": TITLE_START}, include=["metadatas"])
+        return sorted(str(m["doc_hash"]) for m in rows["metadatas"])
+
+    assert len(headlines()) == 1
+    question = "Mareike floods Hamburg harbour?"
+    found, _ = candidates(store, words_model.query(question), 10)
+    storm = [c for c in found if c.passage.doc_id == "storm"]
+    assert len(storm) >= 2 and all(c.best_sentence is not None for c in storm)
+    # The headline's cosine is the passage's best sentence signal, above any sentence.
+    assert all(c.sentence > c.best_sentence + 0.3 for c in storm)
+    assert all(c.sentence < 0.3 for c in found if c.passage.doc_id == "plain")
+
+    before = headlines()
+    write_jsonl(src, [{"id": "storm", "title": "Mareike: the damage", "text": ARTICLES["a1"]}])
+    ingest_paths([src], Store(isolated / "index"), words_model, layout, 2)
+    assert len(headlines()) == 1 and headlines() != before
+    assert remove(store, "storm") and headlines() == []
 
 
 def test_a_lexical_search_failing_in_its_thread_is_one_store_error(
