@@ -111,13 +111,24 @@ def row(chunk_id: str, title: str, text: str, lang: str) -> Row:
 
 def anchors(question: str) -> list[str]:
     """The words of a question that mean the same in any language: numbers and names
-    (capitalised words other than the first)."""
+    (capitalised words other than the first, unless the rest of the question is in a
+    script without capitals: "Tessivault 해킹 사건 최근 소식 있어?")."""
     body = _NOT_NAMES.sub("", question, count=1)
-    found = [w for w in _WORD.findall(body) if w[0].isupper() or any(c.isdigit() for c in w)]
+    words = _WORD.findall(body)
+    found = [w for w in words if w[0].isupper() or any(c.isdigit() for c in w)]
     first = _WORD.findall(question[: len(question) - len(body)])
-    if first and (first[0].isupper() and len(first[0]) > 1 or any(c.isdigit() for c in first[0])):
+    caseless = bool(words) and not any(_cased(w) for w in words)
+    if first and (
+        len(first[0]) > 1
+        and (first[0].isupper() or caseless and first[0][0].isupper())
+        or any(c.isdigit() for c in first[0])
+    ):
         found.insert(0, first[0])  # "NASA", "1998"
     return list(dict.fromkeys(w.lower() for w in found))
+
+
+def _cased(word: str) -> bool:
+    return any(c.lower() != c.upper() for c in word)
 
 
 @dataclass(frozen=True)

@@ -81,6 +81,9 @@ def test_anchors_keep_names_numbers_and_acronyms_but_not_the_first_word() -> Non
     ]
     assert anchors("NASA launched what in 1998?") == ["nasa", "1998"]
     assert anchors("Qui a gagné ?") == []
+    # Korean has no capitals: a capitalised first word is a name there.
+    assert anchors("Tessivault 해킹 사건 최근 소식 있어?") == ["tessivault"]
+    assert anchors("Tessivault a-t-il été piraté ?") == []
 
 
 def test_an_uncommitted_version_is_replaced_and_a_deleted_document_forgotten(
