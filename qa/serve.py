@@ -290,6 +290,11 @@ def _handle(conn: socket.socket, run: Callable[[list[str]], int]) -> bool:
     finally:
         for fd in fds:
             os.close(fd)
+        # Shut down, not only closed: the thread listening for Ctrl-C may still be
+        # reading it, which keeps the socket open, and a client given no exit code
+        # would wait for ever (seen once from the latency benchmark).
+        with contextlib.suppress(OSError):
+            conn.shutdown(socket.SHUT_RDWR)
     return True
 
 

@@ -5,6 +5,7 @@ real CLI through CliRunner, no real model (test_e2e.py runs the seed article wit
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -124,3 +125,32 @@ def test_sources_shows_whole_ids_and_remove_takes_several_or_a_prefix(isolated: 
     rest = qa_cli("remove", "--prefix", prefix, "--index", index)
     assert rest.exit_code == 0 and rest.stdout.count("removed ") == 1
     assert qa_json("sources", "--index", index) == []
+
+
+def test_a_client_hears_the_end_when_the_server_gives_up_on_its_command() -> None:
+    # A command that fails inside the server without an exit code (an OSError on the way)
+    # must still end the client's wait: the connection is shut down, not just closed,
+    # which a thread blocked reading it for Ctrl-C would otherwise keep open for ever.
+    import socket
+    import threading
+
+    from qa import serve
+
+    def gives_up(argv: list[str]) -> int:
+        raise OSError("the client's terminal went away")
+
+    server, client = socket.socketpair()
+    fds = [os.open(os.devnull, os.O_RDWR) for _ in range(3)]
+    try:
+        request = {"argv": ["search", "x"], "cwd": os.getcwd(), "env": dict(os.environ)}
+        socket.send_fds(client, [json.dumps(request).encode() + b"\n"], fds)
+        handling = threading.Thread(target=serve._handle, args=(server, gives_up), daemon=True)
+        handling.start()
+        handling.join(10)
+        server.close()
+        client.settimeout(5)
+        assert client.recv(64) == b""  # EOF, not a wait without end
+    finally:
+        client.close()
+        for fd in fds:
+            os.close(fd)
