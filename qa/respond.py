@@ -38,7 +38,14 @@ from qa.language import (
 from qa.llm import guarded
 from qa.prompts import Prompts, fill
 from qa.types import Answer, AnswerSentence, Citation, Passage, Quote
-from qa.verify import NO_ANSWER, Verdict, Verifier, answerable_by, split_claims
+from qa.verify import (
+    NO_ANSWER,
+    Verdict,
+    Verifier,
+    answerable_by,
+    invented_names,
+    split_claims,
+)
 
 Shown = list[tuple[Passage, list[Quote]]]
 _TITLE_WORDS = 14  # a headline past this costs prompt time and adds little
@@ -405,7 +412,11 @@ class Answering:
 
     def translation(self, text: str, source: str, lang: str, article: str) -> str | None:
         """`text` translated from `source` into `lang`, on one line; None when the model
-        wrote nothing, or wrote it in the `article`'s language or English (where a small
-        model slips) instead of `lang`."""
+        wrote nothing, wrote it in the `article`'s language or English (where a small
+        model slips) instead of `lang`, or named what `text` does not."""
         again = " ".join(self.translate(text, source, lang).split())
-        return again if again and not written_in(again, lang, {article, "en"}) else None
+        if not again or written_in(again, lang, {article, "en"}):
+            return None
+        # Verification weighs meaning, and a garbled translation can read close to its
+        # source: one naming what the source does not is refused outright.
+        return None if invented_names(again, text, self.q.asking, lang) else again

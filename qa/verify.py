@@ -13,6 +13,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 
 import numpy as np
 
@@ -153,6 +154,43 @@ def _after_article(text: str, start: int, lang: str) -> bool:
         if not word.islower():
             return False
     return False
+
+
+def invented_names(claim: str, source: str, question: str, lang: str) -> list[str]:
+    """Names of a translation (`claim`, in `lang`) that neither its `source` nor the
+    question has ("W Poznaniu …", a small model's Polish for a satellite launched from
+    California).
+
+    A name is a capitalised word past the first, not right after a number ("42,5
+    Millionen"). It is held when a word of the source or the question is spelt nearly
+    the same (folded, 0.75 alike: "Kalifornia" and "California", "Rostocku" and
+    "Rostock"), so a name may cross languages. English capitalises days, months and
+    nationalities ("Tuesday" for "mardi") and German every noun, which a translation
+    brings without its source having them: there the rule is off. In scripts without
+    capitals it finds nothing.
+    """
+    if lang == "en" or lang in _NOUN_ARTICLES:
+        return []
+    found = [
+        m.group(0)
+        for m in _NAME.finditer(claim)
+        if m.group(0)[0].isupper()
+        and not first_word(claim, m.start())
+        and not re.search(r"\d[\d.,]*\s*$", claim[: m.start()])
+    ]
+    if not found:
+        return []
+    known = {_fold(w) for w in _WORDS.findall(f"{source} {question}") if len(w) > 1}
+    return [name for name in found if not _spelt_alike(_fold(name), known)]
+
+
+def _spelt_alike(word: str, known: set[str]) -> bool:
+    if word in known:
+        return True
+    return any(
+        abs(len(k) - len(word)) <= 3 and SequenceMatcher(None, word, k).ratio() >= 0.75
+        for k in known
+    )
 
 
 def answerable_by(question: str, lang: str | None) -> Callable[[Passage, str], bool]:
@@ -414,6 +452,7 @@ class Verifier:
                 continue
             _, names = anchors(texts[ci])
             figures = {f for f in scaled_numbers(texts[ci], lang) if f[0] not in asked_numbers}
+
             support = np.array(
                 [
                     cosine[ci, si]

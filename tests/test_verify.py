@@ -15,6 +15,7 @@ from qa.verify import (
     Claim,
     Verifier,
     asks_count,
+    invented_names,
     judged,
     names_all,
     split_claims,
@@ -373,6 +374,24 @@ def test_a_german_noun_is_not_a_name_to_find() -> None:
     assert names_all(passage, "Was kostet das neue Terminal in Rostock?", "de")
     assert not names_all(passage, "Wie viel kostet der Ausbau des Hafens in Kiel?", "de")
     assert not names_all(passage, "Wer ist Edward Antill?", "de")
+
+
+def test_a_translation_naming_what_its_source_does_not_is_caught() -> None:
+    # Seen in a newcomer's trial: a Polish "translation" of an English quote opened "W
+    # Poznaniu" (in Poznań) and was shown as verified. Names cross languages when spelt
+    # nearly alike; English and German capitalise words a translation brings.
+    source = (
+        "Helsinki-based Aurora Orbital launched its first weather satellite, Aurora-1, on "
+        "a Falcon 9 rocket from California on Tuesday."
+    )
+    question = "Jakie są najnowsze wiadomości o Aurora Orbital?"
+    garbled = "W Poznaniu zielonego orbitalnego wydaliło swoje pierwsze satelit, Aurora-1."
+    assert invented_names(garbled, source, question, "pl") == ["Poznaniu"]
+    faithful = "Aurora Orbital z Helsinek wystrzeliła satelitę Aurora-1 z Kalifornii."
+    assert invented_names(faithful, source, question, "pl") == []
+    assert invented_names("On Tuesday, Aurora Orbital launched it.", "mardi", "", "en") == []
+    assert invented_names("Der Ausbau kostet 42,5 Millionen Euro.", "x", "", "de") == []
+    assert invented_names("Le coût atteint 31 Millions d'euros.", "31 million", "", "fr") == []
 
 
 @pytest.mark.slow
