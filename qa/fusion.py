@@ -179,13 +179,13 @@ def latest_first(
     # The subject is what the question names: the best passage holding the most of its
     # names, not the best by cosine alone (a Korean question on the Tessivault hack is
     # as close to another exchange's hack, newer, in another language).
-    held = {p.chunk_id: len(set(names) & _words(p)) for p in pool}
-    best = max(pool, key=lambda p: (held[p.chunk_id], scored[p.chunk_id]))
-    subject = set(names) & _words(best)
+    held = {p.chunk_id: set(names) & _words(p) for p in pool}
+    best = max(pool, key=lambda p: (len(held[p.chunk_id]), scored[p.chunk_id]))
+    subject = held[best.chunk_id]
 
     def on_subject(p: Passage) -> bool:
         close = scored[p.chunk_id] >= scored[best.chunk_id] - margin
-        return close and (not subject or bool(subject & _words(p)))
+        return close and (not subject or bool(subject & held[p.chunk_id]))
 
     chosen = [p for p in pool if on_subject(p)]
     by_date = sorted(

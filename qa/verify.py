@@ -116,13 +116,7 @@ def names_all(passage: Passage, question: str, lang: str) -> bool:
     Numbers are not asked for: a passage says "the year after" or "trois" as often.
     German capitalises every noun: there a word after an article is not taken for a name.
     """
-    names = [
-        m.group(0)
-        for m in _NAME.finditer(question)
-        if m.group(0)[0].isupper()
-        and not first_word(question, m.start())
-        and not _after_article(question, m.start(), lang)
-    ]
+    names = [m.group(0) for m in _names_in(question, lang)]
     keys = {_fold(w)[:5] for w in stems(" ".join(names), lang)}
     held = {_fold(w) for w in stems(f"{passage.title}\n{passage.text}", lang)}
     return all(any(w.startswith(key) for w in held) for key in keys)
@@ -141,6 +135,17 @@ _NOUN_ARTICLES = {
         "vom beim".split()
     )
 }
+
+
+def _names_in(text: str, lang: str) -> list[re.Match[str]]:
+    """Capitalised words past the first; in German, not a noun after an article."""
+    return [
+        m
+        for m in _NAME.finditer(text)
+        if m.group(0)[0].isupper()
+        and not first_word(text, m.start())
+        and not _after_article(text, m.start(), lang)
+    ]
 
 
 def _after_article(text: str, start: int, lang: str) -> bool:
@@ -173,10 +178,8 @@ def invented_names(claim: str, source: str, question: str, lang: str) -> list[st
         return []
     found = [
         m.group(0)
-        for m in _NAME.finditer(claim)
-        if m.group(0)[0].isupper()
-        and not first_word(claim, m.start())
-        and not re.search(r"\d[\d.,]*\s*$", claim[: m.start()])
+        for m in _names_in(claim, lang)
+        if not re.search(r"\d[\d.,]*\s*$", claim[: m.start()])
     ]
     if not found:
         return []
@@ -350,11 +353,7 @@ def misstated(claimed: set[Figure], stated: set[Figure]) -> bool:
 def anchors(text: str) -> tuple[set[str], set[str]]:
     """Numbers (separators dropped) and capitalised names past the first word, folded."""
     numbers = {re.sub(r"[.,]", "", n) for n in _NUMBER.findall(text)}
-    names = {
-        _fold(m.group(0))[:5]
-        for m in _NAME.finditer(text)
-        if m.group(0)[0].isupper() and not first_word(text, m.start())
-    }
+    names = {_fold(m.group(0))[:5] for m in _names_in(text, "")}
     return numbers, names
 
 
@@ -452,7 +451,6 @@ class Verifier:
                 continue
             _, names = anchors(texts[ci])
             figures = {f for f in scaled_numbers(texts[ci], lang) if f[0] not in asked_numbers}
-
             support = np.array(
                 [
                     cosine[ci, si]
