@@ -28,6 +28,11 @@ TITLE_CHUNK = ""
 TITLE_START = -1
 
 
+def title_id(doc_id: str, doc_hash: str) -> str:
+    """The id of a version of an article's headline row among the sentences."""
+    return f"{doc_id}@{doc_hash}@title"
+
+
 @dataclass(frozen=True)
 class Pending:
     """A document on its way into the index: its chunks and sentences, with vectors."""
@@ -70,7 +75,7 @@ def write(store: Store, batch: list[Pending]) -> None:
         if spans:
             store.sentences.upsert(
                 ids=[
-                    f"{c}@{start}" if c else f"{d.doc_id}@{d.hash}@title"
+                    f"{c}@{start}" if c else title_id(d.doc_id, d.hash)
                     for d, (c, start, _) in spans
                 ],
                 embeddings=span_vectors,
