@@ -278,17 +278,11 @@ def _single(llama: Any, text: str) -> int:
 
 
 def _next_logits(llama: Any, prompt: str) -> np.ndarray:
-    """The logits of the token after `prompt`, reusing what llama.cpp holds of the same
-    prefix, as its own generate() does."""
-    tokens = llama.tokenize(prompt.encode("utf-8"), special=True)
-    held = llama.input_ids[: llama.n_tokens]
-    same = 0
-    for a, b in zip(held, tokens[:-1], strict=False):
-        if a != b:
-            break
-        same += 1
-    llama.n_tokens = same
-    llama.eval(tokens[same:])
+    """The logits of the token after `prompt`, read from what llama.cpp holds of the same
+    beginning or a state kept of it (`qa.native`)."""
+    from qa.native import read_prompt
+
+    read_prompt(llama, llama.tokenize(prompt.encode("utf-8"), special=True))
     # Without logits_all, llama.cpp keeps the last position's logits only, in its
     # context (Llama.scores is not filled).
     logits = np.ctypeslib.as_array(llama._ctx.get_logits(), shape=(llama.n_vocab(),))

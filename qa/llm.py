@@ -143,6 +143,8 @@ def _local(settings: Settings) -> Any:
 def _llama_cpp(settings: Settings) -> Any:
     try:
         from llama_index.llms.llama_cpp import LlamaCPP
+
+        from qa.native import keep_states
     except ImportError:
         raise LLMUnavailable(
             "llama-cpp-python is not installed (QA_RUNTIME=llama-cpp): install qa[native], "
@@ -162,7 +164,16 @@ def _llama_cpp(settings: Settings) -> Any:
         model_kwargs={"n_threads": settings.threads or os.cpu_count() or 1, "seed": 0},
         verbose=False,
     )
-    to_prompt = _gguf_chat_formatter(llm._model)
+    states = keep_states(llm._model, cache_dir() / "prompt-states", path)
+    render = _gguf_chat_formatter(llm._model)
+
+    def to_prompt(messages: Sequence[Any]) -> str:
+        prompt = str(render(messages))
+        if len(messages) > 1 and messages[0].role.value == "system":
+            # What every prompt with this system prompt begins with: its state is kept.
+            states.mark(os.path.commonprefix([prompt, str(render(messages[:1]))]))
+        return prompt
+
     llm.messages_to_prompt = to_prompt
 
     def completion_to_prompt(text: str) -> str:
