@@ -17,7 +17,7 @@ from qa.fusion import latest_first
 from qa.ingest import Notice, Progress, ingest_paths
 from qa.intent import asks_after_news
 from qa.language import detect_language
-from qa.lexical import anchors
+from qa.lexical import anchors, lead_name
 from qa.models import QUESTION_CHARS, Models
 from qa.prompts import Prompts
 from qa.respond import Answering, Question, Tools, condense, ms
@@ -239,7 +239,8 @@ class Assistant:
             # A cosine across languages runs lower: the same-language shift taken off.
             return (p.score if p.score is not None else -1.0) - (shift if p.lang == lang else 0.0)
 
-        return latest_first(pool, k, relevance, _SUBJECT_MARGIN, anchors(question)), stored
+        subject, lead = anchors(question), lead_name(question)
+        return latest_first(pool, k, relevance, _SUBJECT_MARGIN, subject, lead), stored
 
     def search(
         self, question: str, k: int | None = None, filters: Filters | None = None

@@ -1,69 +1,44 @@
 """What a question asks for besides its subject: the latest turn of a story.
 
 Two readings, either of which is enough. Words (`qa.language.asks_for_latest`: "latest",
-"où en est", "a che punto" in 23 languages), sure where they exist. And, for any language
-the embedding model reads, nearness: a question asking after the news sits closer to
-English ways of asking after the news than to English ways of asking after a fact (the
-model puts a question in another language near its English twin), by a margin measured
-per model; a model with no measured margin reads words only.
+"où en est", "a che punto" in 23 languages), sure where they exist. And, for a model
+with a fitted reader (`qa/models/intent-<model>.json`, by bench/train_intent.py), the
+question's vector: a logistic model, fitted on questions asking after the news in about
+30 languages against questions asking for facts, reads any language the embedding
+model reads. A model without one reads words only.
 """
 
 from __future__ import annotations
 
-import threading
+import functools
+import json
 from collections.abc import Sequence
+from importlib import resources
 
 import numpy as np
 
 from qa.embeddings import EmbeddingModel
 from qa.language import asks_for_latest
 
-AFTER_NEWS = (
-    "What is the latest news?",
-    "Any updates?",
-    "What is the current situation?",
-    "What has happened since?",
-    "Where do things stand now?",
-    "Any news?",
-    "What's new?",
-)
-AFTER_FACT = (
-    "When did it happen?",
-    "Who did it?",
-    "How much did it cost?",
-    "Why did it happen?",
-    "Where did it take place?",
-    "How many people were affected?",
-    "What did they say?",
-    "Who is he?",
-)
-# How much nearer the news than the facts a question must sit. Chosen for e5 on the
-# questions of bench/data/latest and latest_heldout (64 asking after the news: 59 found
-# by nearness, 62 by words, 63 by either) against bench/data/multilingual and
-# short_questions.jsonl (356 others: 4 taken for news by nearness, 2 by words): the
-# smallest margin that takes ≤ 1.5% of the others. USE-m3's cosines spread differently
-# (at 0.04 it takes 14% of the others), and it is not measured further: words only.
-MARGINS = {"e5": 0.04}
 
-_prototypes: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-_lock = threading.Lock()
-
-
-def _embedded(model: EmbeddingModel, texts: Sequence[str]) -> np.ndarray:
-    return np.asarray([model.query(t) for t in texts], dtype=np.float32)
-
-
-def nearer_the_news(model: EmbeddingModel, vector: Sequence[float]) -> float | None:
-    """How much nearer the question's `vector` sits to asking after the news than to
-    asking after a fact (cosine, best of each); None for a model with no margin."""
-    if model.name not in MARGINS:
+@functools.cache
+def _reader(model: str) -> tuple[np.ndarray, float, float] | None:
+    """(weights, bias, threshold) of `model`'s fitted reader, or None."""
+    path = resources.files("qa").joinpath("models", f"intent-{model}.json")
+    if not path.is_file():
         return None
-    with _lock:
-        if model.name not in _prototypes:
-            _prototypes[model.name] = (_embedded(model, AFTER_NEWS), _embedded(model, AFTER_FACT))
-        news, fact = _prototypes[model.name]
-    v = np.asarray(vector, dtype=np.float32)
-    return float((news @ v).max() - (fact @ v).max())
+    data = json.loads(path.read_text())
+    return np.asarray(data["weights"], dtype=np.float32), data["bias"], data["threshold"]
+
+
+def news_score(model: EmbeddingModel, vector: Sequence[float]) -> float | None:
+    """How strongly the question's `vector` reads as asking after the news, above 0 when
+    the fitted reader takes it so; None for a model without a reader."""
+    reader = _reader(model.name)
+    if reader is None:
+        return None
+    weights, bias, threshold = reader
+    return float(weights @ np.asarray(vector, dtype=np.float32) + bias - threshold)
 
 
 def asks_after_news(
@@ -72,5 +47,5 @@ def asks_after_news(
     """Whether `question` asks for the latest news on its subject."""
     if asks_for_latest(question, lang):
         return True
-    nearer = nearer_the_news(model, vector)
-    return nearer is not None and nearer > MARGINS[model.name]
+    score = news_score(model, vector)
+    return score is not None and score > 0

@@ -111,20 +111,41 @@ def row(chunk_id: str, title: str, text: str, lang: str) -> Row:
 
 def anchors(question: str) -> list[str]:
     """The words of a question that mean the same in any language: numbers and names
-    (capitalised words other than the first, unless the rest of the question is in a
-    script without capitals: "Tessivault 해킹 사건 최근 소식 있어?")."""
+    (capitalised words other than the first, unless the question's other words are in a
+    script without capitals: "Tessivault 해킹 사건 최근 소식 있어?"). A Latin name inside
+    Chinese or Japanese writing is a word of its own ("Velloque受贿案")."""
     body = _NOT_NAMES.sub("", question, count=1)
-    words = _WORD.findall(body)
+    lead = [r for w in _WORD.findall(question[: len(question) - len(body)]) for r in runs(w)]
+    words = lead[1:] + [r for w in _WORD.findall(body) for r in runs(w)]
     found = [w for w in words if w[0].isupper() or any(c.isdigit() for c in w)]
-    first = _WORD.findall(question[: len(question) - len(body)])
-    caseless = bool(words) and not any(_cased(w) for w in words)
-    if first and (
-        len(first[0]) > 1
-        and (first[0].isupper() or caseless and first[0][0].isupper())
-        or any(c.isdigit() for c in first[0])
+    caseless = bool(words) and not any(_cased(w) and not w[0].isupper() for w in words)
+    if lead and (
+        len(lead[0]) > 1
+        and (lead[0].isupper() or caseless and lead[0][0].isupper())
+        or any(c.isdigit() for c in lead[0])
     ):
-        found.insert(0, first[0])  # "NASA", "1998"
+        found.insert(0, lead[0])  # "NASA", "1998"
     return list(dict.fromkeys(w.lower() for w in found))
+
+
+def lead_name(question: str) -> str | None:
+    """The question's first word when it is capitalised (lower-cased): a name or not,
+    which only the archive can tell ("Velloque corruption trial: any update?")."""
+    lead = [r for w in _WORD.findall(question)[:1] for r in runs(w)][:1]
+    return lead[0].lower() if lead and lead[0][0].isupper() and len(lead[0]) > 1 else None
+
+
+def runs(word: str) -> list[str]:
+    """`word` cut where letters with capitals meet letters without ("AmbroskとNyvaroの"
+    → Ambrosk, と, Nyvaro, の): Chinese and Japanese put no space around a Latin name."""
+    out, start = [], 0
+    for i in range(1, len(word)):
+        a, b = word[i - 1], word[i]
+        if not (a.isdigit() or b.isdigit()) and _cased(a) != _cased(b):
+            out.append(word[start:i])
+            start = i
+    out.append(word[start:])
+    return out
 
 
 def _cased(word: str) -> bool:

@@ -254,6 +254,13 @@ def test_the_latest_news_is_the_newest_article_on_the_subject_in_any_language(
     for question in (
         "What is the latest news on the Voltaris battery factory?",
         "Quali sono le ultime notizie sulla fabbrica di Voltaris?",
+        # No word for "latest" in these: e5's fitted reader takes them for news. The
+        # subject named first, inflected (Czech "Voltarisu"), or inside Chinese writing
+        # (each of the four cited another article first before).
+        "Voltaris battery factory: where do things stand?",
+        "Hur går det för Voltaris batterifabrik nu?",
+        "Jak to teď vypadá s továrnou Voltarisu?",
+        "Voltaris电池厂现在怎么样了？",
     ):
         assert qa.search(question, 3)[0].doc_id == "v-fr", question
     # Asked without "latest", the same-language article comes first: recency is asked for.

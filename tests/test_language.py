@@ -1,5 +1,6 @@
 from typing import Any
 
+import numpy as np
 import pytest
 
 from qa.language import asks_for_latest, decimals_as_written, detect_language, language_name
@@ -101,21 +102,22 @@ def test_decimals_are_written_as_the_answers_language_writes_them() -> None:
     )
 
 
-def test_a_question_near_the_ways_of_asking_after_news_asks_for_the_latest(
+def test_a_question_the_fitted_reader_takes_for_news_asks_for_the_latest(
     words_model: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Words first; else nearness to English ways of asking after the news rather than
-    # after a fact, for a model with a measured margin (the words fake stands in for e5).
+    # Words first; else the model's fitted reader of the question's vector, when it has
+    # one (here a reader pointing at "happened since" stands in for e5's).
     from qa import intent
 
     def asks(question: str) -> bool:
         vector = words_model.query(question)
         return intent.asks_after_news(question, "en", words_model, vector)
 
-    assert intent.nearer_the_news(words_model, words_model.query("x")) is None
-    assert not asks("What has happened since at Voltaris?")  # no margin: words only
+    assert intent.news_score(words_model, words_model.query("x")) is None
+    assert not asks("What has happened since at Voltaris?")  # no reader: words only
     assert asks("Any news on Voltaris?")
-    monkeypatch.setitem(intent.MARGINS, "words", 0.1)
+    toward = np.asarray(words_model.query("happened since"), dtype=np.float32)
+    monkeypatch.setattr(intent, "_reader", lambda name: (toward, 0.0, 0.3))
     assert asks("What has happened since at Voltaris?")
     assert not asks("Who founded Voltaris?")
     assert not asks("How much did the Voltaris factory cost?")
