@@ -171,11 +171,10 @@ def latest_first(
     cosine made fair between languages, so an article in another language than the
     question competes on its subject, not its language) and, when the best passage holds
     some of the question's `names` (lower-cased names and numbers), holding one of those
-    too: another storm, as close in cosine, is not storm Mareike. Names compare by their
-    first five letters (Finnish "Kestrahornin" is Kestrahorn), and the question's `lead`
-    word counts as a name when the passages write it as one (capitalised mid-sentence).
-    Those rank by date,
-    newest first (undated last), then the rest in their order. A bonus on the score
+    too: another storm, as close in cosine, is not storm Mareike. Names compare as their
+    inflections keep them (`_key`), and the question's `lead` word counts as a name when
+    the passages write it as one (capitalised mid-sentence). Those rank by date, newest
+    first (undated last), then the rest in their order. A bonus on the score
     instead loses to the gap a same-language keyword match opens. `--explain` shows the
     date rank.
     """
@@ -221,9 +220,9 @@ def latest_first(
 
 
 def _key(name: str) -> str:
-    """What of a name its inflections keep: all but four letters, at least five
-    (Finnish "Kestrahornin" is Kestrahorn, Hungarian "Sellanovában" Sellanova). A name shorter
-    than five letters is itself ("F", "EDF")."""
+    """What of a name its inflections keep: all but four letters, at least five (Finnish
+    "Kestrahornin" is Kestrahorn, Hungarian "Sellanovában" Sellanova). A name shorter than
+    five letters is itself ("F", "EDF")."""
     name = name.lower()
     return name[: max(5, len(name) - 4)]
 

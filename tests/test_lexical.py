@@ -15,7 +15,7 @@ from qa.audit import lexical_lag
 from qa.commit import remove
 from qa.fusion import LENGTH_DISCOUNT, Candidate, fuse, sentence_signal
 from qa.ingest import ingest_paths
-from qa.lexical import Lexical, anchors, stems, terms
+from qa.lexical import Lexical, anchors, lead_name, stems, terms
 from qa.retrieve import search
 from qa.store import IndexInfo, Store
 from qa.types import Passage
@@ -84,6 +84,12 @@ def test_anchors_keep_names_numbers_and_acronyms_but_not_the_first_word() -> Non
     # Korean has no capitals: a capitalised first word is a name there.
     assert anchors("Tessivault 해킹 사건 최근 소식 있어?") == ["tessivault"]
     assert anchors("Tessivault a-t-il été piraté ?") == []
+    # A Latin name inside Chinese or Japanese writing is a word of its own.
+    assert anchors("Velloque受贿案最新进展如何？") == ["velloque"]
+    assert anchors("AmbroskとNyvaroの合併って、今どうなってる？") == ["ambrosk", "nyvaro"]
+    # The first word of a cased question may be a name; only the archive can tell.
+    assert lead_name("Velloque corruption trial: any update?") == "velloque"
+    assert lead_name("wie geht es?") is None
 
 
 def test_an_uncommitted_version_is_replaced_and_a_deleted_document_forgotten(
@@ -273,3 +279,27 @@ def test_latest_first_ranks_the_newest_article_on_the_subject_whatever_its_langu
     assert [x.doc_id for x in ranked] == ["storm-fr", "storm-en", "heat-it"]
     # Without the subject's name, closeness alone decides: the heatwave is the newest.
     assert latest_first(pool, 1, relevance, 0.08)[0].doc_id == "heat-it"
+    # Named as Finnish inflects it ("Mareiken": of Mareike), or first in the question,
+    # which the passages write as a name mid-sentence.
+    assert latest_first(pool, 1, relevance, 0.08, ["mareiken"])[0].doc_id == "storm-fr"
+    assert latest_first(pool, 1, relevance, 0.08, [], "mareike")[0].doc_id == "storm-fr"
+    assert latest_first(pool, 1, relevance, 0.08, [], "caldo")[0].doc_id == "heat-it"
+
+
+def test_the_subject_is_the_name_most_languages_write_alike() -> None:
+    # "Batteriefabrik" is capitalised in German only; Voltaris in every language. The
+    # newer German article on another battery factory is not the subject.
+    from qa.fusion import latest_first
+    from qa.types import Passage
+
+    def p(doc: str, date: str, lang: str, text: str) -> Passage:
+        return Passage(doc, doc + "#0", doc, date, doc, lang, text, 0, len(text), 0.85)
+
+    pool = [
+        p("v-de", "2026-03-04", "de", "Voltaris plant eine Batteriefabrik in Lauterfeld."),
+        p("v-fr", "2026-05-12", "fr", "Voltaris reporte l'ouverture de son usine."),
+        p("v-en", "2026-04-15", "en", "Voltaris gets the permit for its factory."),
+        p("nordakku", "2026-06-19", "de", "Nordakku eröffnet seine Batteriefabrik."),
+    ]
+    names = anchors("Was gibt es Neues zur Batteriefabrik von Voltaris?")
+    assert latest_first(pool, 1, lambda x: 0.85, 0.08, names)[0].doc_id == "v-fr"
