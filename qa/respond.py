@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -279,7 +279,6 @@ class Answering:
             shown[0][0].score,
             q.lang,
         )
-        rested_on: list[tuple[str, int]] = []  # the sources of claims the judge refused
         if self.judgement is not None:
             # A claim is verified only if the sentence it rests on answers the
             # question: true sentences on the same subject, and instructions planted
@@ -295,16 +294,15 @@ class Answering:
                     for i, p, s in resting
                 ]
             )
-            for (i, p, s), ok in zip(resting, held, strict=True):
+            for (i, _, _), ok in zip(resting, held, strict=True):
                 if not ok:
                     v = verdicts[i]
                     verdicts[i] = Verdict(v.claim, "off-topic", None, None, v.support)
-                    rested_on.append((p.chunk_id, s.start))
         verdicts = self.as_written(self.in_language(verdicts, verifier), shown)
         text, citations, sentences = cite_verified(verdicts, shown)
         q.timings["verify_ms"] = ms(t4, time.perf_counter())
         if not citations:
-            return self.declined(sentences, rested_on)
+            return self.declined(sentences)
         return self.written(text, citations, sentences)
 
     def holding(self, claims: list[tuple[str, int, str, str, str]]) -> list[bool]:
@@ -350,41 +348,26 @@ class Answering:
             out.append(v)
         return out
 
-    def declined(
-        self, sentences: tuple[AnswerSentence, ...] = (), rested_on: Sequence[tuple[str, int]] = ()
-    ) -> Answer:
+    def declined(self, sentences: tuple[AnswerSentence, ...] = ()) -> Answer:
         # The model declined, or wrote nothing the passages support. Whether the
         # articles answer is the judge's call: a quote of the passage it chose, or
         # an abstention.
         q, judgement = self.q, self.judgement
         if judgement is not None:
             best = judged_best(q.scored, self.candidates, judgement)
-            # When the judge would quote, the sentences the refused claims rested on
-            # come first: the writer found the answer there and only failed to say it
-            # in other words ("The Kronborg Spirit charges for nine minutes" from "The
-            # ship ... charges for nine minutes"), where the scorer's pick was the
-            # sentence naming the ferry.
-            drafted = [
-                s
-                for key in rested_on
-                for s in q.scored
-                if (s.passage.chunk_id, s.quote.start) == key
-            ]
-            if best is not None:
-                best = next((s for s in [*drafted, best] if self.quotable(s)), None)
+            if best is not None and not self.can_answer(best.passage, best.quote.text):
+                best = None
+            quote = best.quote.text if best is not None else ""
+            # A quote is its own claim: the judge only asks whether it answers.
+            if best is not None and not all(
+                self.holding([(best.passage.chunk_id, best.quote.start, quote, quote, "")])
+            ):
+                best = None
         else:
             best = confident_sentence(q.scored, q.asking, q.lang)
         if best is not None:
             return self.translated(best) or self.extract([best])
         return replace(self.abstain("generated"), sentences=sentences)
-
-    def quotable(self, s: Scored) -> bool:
-        """Whether a sentence may stand as a quote: it can answer, and the judge, asked
-        of it as its own claim, finds it answers."""
-        text = s.quote.text
-        return self.can_answer(s.passage, text) and all(
-            self.holding([(s.passage.chunk_id, s.quote.start, text, text, "")])
-        )
 
     def translated(self, best: Scored) -> Answer | None:
         # A quote in another language than the question's is put in the question's

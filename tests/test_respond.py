@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
 from qa.answer import Scored, score_sentences
 from qa.config import Settings
-from qa.judge import Judgement
 from qa.prompts import Prompts
 from qa.respond import Answering, Question, Tools
 from qa.types import AnswerSentence, Passage
@@ -86,23 +84,3 @@ def test_a_quote_in_the_questions_language_is_not_translated(words_model: Any) -
     q = question("Où dort le chat ?", "fr", [p], [best], words_model)
     # No generator is asked: the quote already speaks the question's language.
     assert Answering(q, tools(words_model)).translated(best) is None
-
-
-def test_a_refused_claims_source_is_quoted_before_the_scorers_pick(words_model: Any) -> None:
-    # The writer answered from the second sentence in words verification did not accept;
-    # the judge would quote the passage: the sentence the claim rested on is quoted, not
-    # the one the scorer rates highest (the one naming the ferry).
-    ferry = "The Kronborg Spirit ferry began service on Friday. The ship charges in nine minutes."
-    p = replace(passage("a", ferry, 0.9), lang="en")
-    text = "how long does the kronborg spirit charge"
-    scored = score_sentences(query(words_model, text), [p], embedder(words_model), lambda p: 0.2)
-    named, charges = sorted((s.quote for s in scored), key=lambda quote: quote.start)
-    steps = Answering(question(text, "en", [p], scored, words_model), tools(words_model))
-    steps.candidates = [(p, [named, charges])]
-    steps.judgement = Judgement(
-        (0.9,), {("a", named.start): 0.8, ("a", charges.start): 0.5}, "scorer"
-    )
-    assert steps.declined().text == "The Kronborg Spirit ferry began service on Friday. [1]"
-    quoted = steps.declined((), [("a", charges.start)])
-    assert quoted.text == "The ship charges in nine minutes. [1]"
-    assert quoted.mode == "extractive" and not quoted.abstained
