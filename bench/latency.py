@@ -28,9 +28,11 @@ user's machine is never idle); `--busy multi`, two programs of two threads each 
 matrix products instead (the case where parallel kernels waiting for a descheduled
 sibling turned a 40 ms search into seconds). Commands run in their own process (`QA_SERVER=off`)
 unless `--server`: then each version's `qa serve` is started first and warmed by one
-search and one answer (not counted), and the commands are handed to it, as a user's
-are once a first command has started one. `--versions name=checkout,...` runs each checkout's
-`qa` in alternation (PYTHONPATH), for ratios between commits measured side by side.
+search and one answer of another question (not counted; use `--runs 1`: a served
+question asked again is read from the states the server kept), and the commands are
+handed to it, as a user's are once a first command has started one. `--versions
+name=checkout,...` runs each checkout's `qa` in alternation (PYTHONPATH), for ratios
+between commits measured side by side.
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ from typing import Any
 from common import ROOT
 
 QUESTION = "Why would Kim meet Putin in person?"
+WARMUP_QUESTION = "What does Breuker think of the meeting?"
 FOLLOW_UPS = ["Why would Kim meet Putin in person?", "And what does Breuker think?", "Why?"]
 COMMANDS: dict[str, list[str]] = {
     "help": ["--help"],
@@ -308,7 +311,8 @@ def warm_searches(env: dict[str, str], index: Path) -> list[float]:
 
 
 def start_server(env: dict[str, str], index: Path) -> subprocess.Popen[bytes]:
-    """A version's `qa serve`, warmed by one search and one answer on `index`."""
+    """A version's `qa serve`, warmed by one search and one answer on `index`, of
+    another question than the one measured."""
     server = subprocess.Popen([sys.executable, "-m", "qa", "serve"], env=env)
     where = subprocess.run(
         [sys.executable, "-c", "from qa.serve import socket_path; print(socket_path())"],
@@ -321,10 +325,11 @@ def start_server(env: dict[str, str], index: Path) -> subprocess.Popen[bytes]:
         if server.poll() is not None:
             raise SystemExit(f"qa serve stopped (exit {server.returncode})")
         time.sleep(0.1)
+    # Warmed on another question: the server keeps the states of the prompts it read
+    # (qa.native), and the measured question would otherwise be read from them.
     for command in ("search", "ask"):
-        run_in_terminal(
-            [sys.executable, "-m", "qa", *COMMANDS[command], "--index", str(index.resolve())], env
-        )
+        argv = [command, WARMUP_QUESTION, "--index", str(index.resolve())]
+        run_in_terminal([sys.executable, "-m", "qa", *argv], env)
     return server
 
 
