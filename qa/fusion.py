@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
@@ -187,7 +188,7 @@ def latest_first(
     words = {p.chunk_id: _words(p) for p in pool}
     if lead and any(_holds(_written_as_names(p.text), _key(lead)) for p in pool):
         names = [lead, *names]
-    asked = {_key(n) for n in names}
+    asked = {_key(n) for n in names} | {_key(_latin(n)) for n in names if _latin(n) != n}
     held = {p.chunk_id: {n for n in asked if _holds(words[p.chunk_id], n)} for p in pool}
     # A name counts by the languages of the passages holding it: a real name is written
     # alike in all of them; a German noun ("Batteriefabrik") is capitalised in German only.
@@ -225,6 +226,27 @@ def _key(name: str) -> str:
     five letters is itself ("F", "EDF")."""
     name = name.lower()
     return name[: max(5, len(name) - 4)]
+
+
+# Cyrillic and Greek letters as Latin writes them, for names an article in another
+# script spells in Latin letters ("Сальтрево" is Saltrevo, "Σορράδα" Sorrada).
+_LATIN = str.maketrans(
+    {
+        **dict(zip("абвгґдезиіїйклмнопрстуфыэ", "abvggdeziiiiklmnoprstufye", strict=True)),
+        **{"ё": "e", "є": "ye", "ж": "zh", "х": "kh", "ц": "ts", "ч": "ch", "ш": "sh"},
+        **{"щ": "shch", "ъ": "", "ь": "", "ю": "yu", "я": "ya"},
+        **dict(zip("αβγδεζηικλμνξοπρσςτυφω", "avgdeziiklmnxoprsstyfo", strict=True)),
+        **{"θ": "th", "χ": "ch", "ψ": "ps"},
+    }
+)
+
+
+def _latin(name: str) -> str:
+    """`name` in Latin letters when it is written in Cyrillic or Greek, else itself."""
+    bare = "".join(
+        c for c in unicodedata.normalize("NFD", name.lower()) if not unicodedata.combining(c)
+    )
+    return bare.translate(_LATIN)
 
 
 def _holds(words: set[str], key: str) -> bool:

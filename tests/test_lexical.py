@@ -284,6 +284,9 @@ def test_latest_first_ranks_the_newest_article_on_the_subject_whatever_its_langu
     assert latest_first(pool, 1, relevance, 0.08, ["mareiken"])[0].doc_id == "storm-fr"
     assert latest_first(pool, 1, relevance, 0.08, [], "mareike")[0].doc_id == "storm-fr"
     assert latest_first(pool, 1, relevance, 0.08, [], "caldo")[0].doc_id == "heat-it"
+    # Named in Cyrillic or Greek, where the articles write it in Latin letters.
+    assert latest_first(pool, 1, relevance, 0.08, ["марейке"])[0].doc_id == "storm-fr"
+    assert latest_first(pool, 1, relevance, 0.08, ["μαρέικε"])[0].doc_id == "storm-fr"
 
 
 def test_the_subject_is_the_name_most_languages_write_alike() -> None:
