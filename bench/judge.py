@@ -43,6 +43,7 @@ from qa import Assistant
 from qa.answer import judge_passages, score_sentences, shown_passages
 from qa.judge import GENERATOR_READS, GeneratorReader, Judge, Scorer, _next_logits, _single
 from qa.language import detect_language
+from qa.native import shared_prefix
 from qa.respond import answer_messages
 
 
@@ -97,11 +98,8 @@ def read_with_states(
     for text in texts:
         prompt = str(llm.messages_to_prompt(reader.messages(question, text)))
         tokens = llama.tokenize(prompt.encode("utf-8"), special=True)
-        same = 0  # what llama.cpp holds of this prompt already
-        for a, b in zip(llama.input_ids[: llama.n_tokens], tokens[:-1], strict=False):
-            if a != b:
-                break
-            same += 1
+        # What llama.cpp holds of this prompt already.
+        same = shared_prefix(llama.input_ids[: llama.n_tokens], tokens[:-1])
         llama.n_tokens = same
         llama.eval(tokens[same:-1])
         ctx = llama._ctx.ctx

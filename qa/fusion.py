@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from qa.lexical import runs
+from qa.lexical import fold, runs
 from qa.types import Explanation, Passage, Signal, date_number
 
 _WORD = re.compile(r"\w+")
@@ -242,11 +241,9 @@ _LATIN = str.maketrans(
 
 
 def _latin(name: str) -> str:
-    """`name` in Latin letters when it is written in Cyrillic or Greek, else itself."""
-    bare = "".join(
-        c for c in unicodedata.normalize("NFD", name.lower()) if not unicodedata.combining(c)
-    )
-    return bare.translate(_LATIN)
+    """`name` in Latin letters when it is written in Cyrillic or Greek (folded, as the
+    lexical index folds terms), else itself folded."""
+    return fold(name).translate(_LATIN)
 
 
 def _holds(words: set[str], key: str) -> bool:

@@ -306,7 +306,7 @@ class Lexical:
         total = self._total()
         if not total or not terms:
             return {}
-        folded = {_fold(t) for t in terms}
+        folded = {fold(t) for t in terms}
         marks = ",".join("?" * len(folded))
         df = dict(
             self._conn()
@@ -349,9 +349,7 @@ class Lexical:
         total = sum(weights.values())
         hits = []
         for chunk_id, doc_id, doc_hash, score, text, _ in rows:
-            words = (
-                set(_fold(text).split()) if column == "stems" else set(_WORD.findall(_fold(text)))
-            )
+            words = set(fold(text).split()) if column == "stems" else set(_WORD.findall(fold(text)))
             share = sum(w for t, w in weights.items() if t in words) / total
             hits.append(Hit(chunk_id, doc_id, doc_hash, -float(score), round(share, 4)))
         return hits
@@ -365,7 +363,7 @@ class Lexical:
         return self._match("words", anchors(question), lang, False, k)
 
 
-def _fold(term: str) -> str:
+def fold(term: str) -> str:
     """A term as FTS5's unicode61 tokenizer stores it (lowercase, accents removed)."""
     # One regex pass, not a test per character: hits' whole texts are folded per search.
     return _MARKS.sub("", unicodedata.normalize("NFD", term.lower()))

@@ -36,7 +36,8 @@ ON_DISK = 16  # state files kept; the oldest go first
 _STATES: weakref.WeakKeyDictionary[Any, PromptStates] = weakref.WeakKeyDictionary()
 
 
-def _common(a: Sequence[int], b: Sequence[int]) -> int:
+def shared_prefix(a: Sequence[int], b: Sequence[int]) -> int:
+    """How many tokens `a` and `b` share from their start."""
     n = 0
     for x, y in zip(a, b, strict=False):
         if x != y:
@@ -70,7 +71,7 @@ class PromptStates:
         state holds; keep the state after them."""
         llama = self._llama
         self.ready(tokens)
-        llama.n_tokens = _common(llama.input_ids[: llama.n_tokens], tokens[:-1])
+        llama.n_tokens = shared_prefix(llama.input_ids[: llama.n_tokens], tokens[:-1])
         llama.eval(list(tokens[llama.n_tokens :]))
         self.keep()
 
@@ -79,8 +80,8 @@ class PromptStates:
         longest beginning with them, if it shares more than what the model holds."""
         llama = self._llama
         head = tuple(tokens[:-1])
-        held = _common(llama.input_ids[: llama.n_tokens], head)
-        shared = {key: _common(key, head) for key in self._memory}
+        held = shared_prefix(llama.input_ids[: llama.n_tokens], head)
+        shared = {key: shared_prefix(key, head) for key in self._memory}
         best = max(shared, key=lambda k: shared[k], default=None)
         if best is not None and shared[best] > held:
             held = shared[best] if self._load(best, self._memory[best]) else 0
