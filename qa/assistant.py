@@ -21,6 +21,7 @@ from qa.lexical import anchors, lead_name
 from qa.models import QUESTION_CHARS, Models
 from qa.prompts import Prompts
 from qa.respond import Answering, Question, Tools, condense, ms
+from qa.scripts import scripted_words
 from qa.store import IndexInfo, Store
 from qa.types import Answer, DocumentInfo, Filters, IngestReport, Passage
 
@@ -240,7 +241,8 @@ class Assistant:
             return (p.score if p.score is not None else -1.0) - (shift if p.lang == lang else 0.0)
 
         subject, lead = anchors(question), lead_name(question)
-        return latest_first(pool, k, relevance, _SUBJECT_MARGIN, subject, lead), stored
+        scripted = scripted_words(question)
+        return latest_first(pool, k, relevance, _SUBJECT_MARGIN, subject, lead, scripted), stored
 
     def search(
         self, question: str, k: int | None = None, filters: Filters | None = None

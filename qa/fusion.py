@@ -15,7 +15,8 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from qa.lexical import fold, runs
+from qa.lexical import runs
+from qa.scripts import latin, script, scripted_words, sounds
 from qa.types import Explanation, Passage, Signal, date_number
 
 _WORD = re.compile(r"\w+")
@@ -164,6 +165,7 @@ def latest_first(
     margin: float,
     names: Sequence[str] = (),
     lead: str | None = None,
+    scripted: Sequence[str] = (),
 ) -> list[Passage]:
     """For a question after the latest news: the newest articles on its subject first.
 
@@ -172,11 +174,12 @@ def latest_first(
     question competes on its subject, not its language) and, when the best passage holds
     some of the question's `names` (lower-cased names and numbers), holding one of those
     too: another storm, as close in cosine, is not storm Mareike. Names compare as their
-    inflections keep them (`_key`), and the question's `lead` word counts as a name when
-    the passages write it as one (capitalised mid-sentence). Those rank by date, newest
-    first (undated last), then the rest in their order. A bonus on the score
-    instead loses to the gap a same-language keyword match opens. `--explain` shows the
-    date rank.
+    inflections keep them (`_key`), the question's `lead` word counts as a name when
+    the passages write it as one (capitalised mid-sentence), and names and the question's
+    `scripted` words (kana, Hangul…) compare by their consonants too (`scripts.sounds`).
+    Those rank by date, newest first (undated last), then the rest in their order. A
+    bonus on the score instead loses to the gap a same-language keyword match opens.
+    `--explain` shows the date rank.
     """
     if not any(date_number(p.date) is not None for p in pool):
         return pool[:k]  # nothing dated: the ranking stands
@@ -187,8 +190,20 @@ def latest_first(
     words = {p.chunk_id: _words(p) for p in pool}
     if lead and any(_holds(_written_as_names(p.text), _key(lead)) for p in pool):
         names = [lead, *names]
-    asked = {_key(n) for n in names} | {_key(_latin(n)) for n in names if _latin(n) != n}
-    held = {p.chunk_id: {n for n in asked if _holds(words[p.chunk_id], n)} for p in pool}
+    # A name is held in any of its writings: as its inflections keep it, in Latin
+    # letters (Сальтрево), and by its consonants, for scripts the letters do not reach
+    # (サルトレボ, 오르반델: the Japanese and Korean Saltrevo and Orvandel).
+    asked = {n: {_key(n), _key(latin(n)), *_sound_keys([n])} for n in names}
+    asked |= {w: keys for w in scripted if (keys := _sound_keys([w]))}
+    if any(k.startswith("~") for keys in asked.values() for k in keys):
+        for p in pool:
+            words[p.chunk_id] |= _sounded(p)
+    held = {
+        p.chunk_id: {
+            n for n, keys in asked.items() if any(_holds(words[p.chunk_id], k) for k in keys)
+        }
+        for p in pool
+    }
     # A name counts by the languages of the passages holding it: a real name is written
     # alike in all of them; a German noun ("Batteriefabrik") is capitalised in German only.
     spread = {n: len({p.lang for p in pool if n in held[p.chunk_id]}) for n in asked}
@@ -227,31 +242,55 @@ def _key(name: str) -> str:
     return name[: max(5, len(name) - 4)]
 
 
-# Cyrillic and Greek letters as Latin writes them, for names an article in another
-# script spells in Latin letters ("Сальтрево" is Saltrevo, "Σορράδα" Sorrada).
-_LATIN = str.maketrans(
-    {
-        **dict(zip("абвгґдезиіїйклмнопрстуфыэ", "abvggdeziiiiklmnoprstufye", strict=True)),
-        **{"ё": "e", "є": "ye", "ж": "zh", "х": "kh", "ц": "ts", "ч": "ch", "ш": "sh"},
-        **{"щ": "shch", "ъ": "", "ь": "", "ю": "yu", "я": "ya"},
-        **dict(zip("αβγδεζηικλμνξοπρσςτυφω", "avgdeziiklmnxoprsstyfo", strict=True)),
-        **{"θ": "th", "χ": "ch", "ψ": "ps"},
-    }
-)
-
-
-def _latin(name: str) -> str:
-    """`name` in Latin letters when it is written in Cyrillic or Greek (folded, as the
-    lexical index folds terms), else itself folded."""
-    return fold(name).translate(_LATIN)
-
-
 def _holds(words: set[str], key: str) -> bool:
+    if key.startswith("~"):
+        return any(w.startswith("~") and _sound_alike(w, key) for w in words)
     return key in words or len(key) >= 5 and any(w.startswith(key) for w in words)
 
 
+# Consonants a name needs to be compared by them (four: fewer match too much by chance),
+# and how many more the other writing may have (a Korean particle, a Russian ending).
+# Only across scripts: between two Latin spellings consonants alone confuse names
+# ("Fennolux" and "Hovemark"), letters compare those; and the Latin writing may not be
+# the longer ("Fennolux" is not the Korean "호베마르크", Hovemark).
+_SOUNDS = 4
+_SOUNDS_EXTRA = 2
+
+
+def _sound_keys(words: Sequence[str]) -> set[str]:
+    return {f"~{script(w)}:{s}" for w in words if len(s := sounds(w)) >= _SOUNDS}
+
+
+def _sound_alike(a: str, b: str) -> bool:
+    (sa, a), (sb, b) = a[1:].split(":"), b[1:].split(":")
+    if sa == sb or len(a) < _SOUNDS or len(b) < _SOUNDS:
+        return False
+    (short, _), (long, long_script) = sorted(((a, sa), (b, sb)), key=lambda x: len(x[0]))
+    extra = len(long) - len(short)
+    return long.startswith(short) and extra <= (0 if long_script == "LATIN" else _SOUNDS_EXTRA)
+
+
+def _sounded(p: Passage) -> set[str]:
+    """A passage's names by their consonants: its capitalised words and the words of
+    scripts without capitals."""
+    text = f"{p.title} {p.text}"
+    names = [r for w in _WORD.findall(text) for r in runs(w) if r[0].isupper()]
+    return _sound_keys(names + scripted_words(text))
+
+
 def _words(p: Passage) -> set[str]:
-    return {r.lower() for w in _WORD.findall(f"{p.title} {p.text}") for r in runs(w)}
+    """The words of a passage that may be names, lower-cased: those it capitalises (or
+    writes in a script without capitals) and numbers; in Latin letters too where written
+    in Cyrillic or Greek (a question naming Tarnovel finds the Russian "Тарновеле"). A
+    name is capitalised in every language that has capitals, so the question's German
+    noun "Grund" is not held by a Swedish passage's "grundstötning"."""
+    words = {
+        r.lower()
+        for w in _WORD.findall(f"{p.title} {p.text}")
+        for r in runs(w)
+        if r[0].isupper() or not r[0].islower()
+    }
+    return words | {latin(w) for w in words if not w.isascii()}
 
 
 def _written_as_names(text: str) -> set[str]:

@@ -306,3 +306,44 @@ def test_the_subject_is_the_name_most_languages_write_alike() -> None:
     ]
     names = anchors("Was gibt es Neues zur Batteriefabrik von Voltaris?")
     assert latest_first(pool, 1, lambda x: 0.85, 0.08, names)[0].doc_id == "v-fr"
+
+
+def test_a_name_keeps_its_consonants_in_every_script() -> None:
+    from qa.scripts import scripted_words, sounds
+
+    saltrevo = {"Saltrevo", "Сальтрево", "サルトレボ", "살트레보", "سالتريفو", "סלטרבו", "साल्ट्रेवो"}
+    assert {sounds(w) for w in saltrevo} == {"srtrb"}
+    assert sounds("Orvandel") == sounds("オルヴァンデル") == sounds("오르반델") == "rbntr"
+    assert sounds("Fennolux") != sounds("Hovemark")
+    assert sounds("Χελιάντρα") == sounds("Heliandra")  # a foreign h is a Greek chi
+    # Japanese writes a foreign name in katakana, inside hiragana and kanji.
+    assert scripted_words("サルトレボの山火事はその後どうなった？ 오르반델 소식") == [
+        "サルトレボ",
+        "오르반델",
+        "소식",
+    ]
+
+
+def test_latest_first_ties_a_name_written_in_another_script_to_its_articles() -> None:
+    from qa.fusion import latest_first
+    from qa.types import Passage
+
+    def p(doc: str, date: str, lang: str, text: str) -> Passage:
+        return Passage(doc, doc + "#0", doc, date, doc, lang, text, 0, len(text), 0.85)
+
+    pool = [
+        p("saltrevo-es", "2026-08-03", "es", "Un incendio obliga a desalojar Saltrevo."),
+        p("saltrevo-ko", "2026-08-21", "ko", "살트레보 산불이 마침내 진화됐다."),
+        p("kresnowo-pl", "2026-08-12", "pl", "Pożar lasu pod Kresnowem."),
+        p("hovemark-tr", "2026-11-10", "tr", "Hovemark köprüsü yeniden açıldı."),
+    ]
+    # A Japanese question names it in katakana; the articles in Latin and Hangul letters.
+    first = latest_first(pool, 1, lambda x: 0.85, 0.08, [], None, ["サルトレボ"])
+    assert first[0].doc_id == "saltrevo-ko"
+    # A question in Latin letters finds the Korean article, the newest on it.
+    assert latest_first(pool, 1, lambda x: 0.85, 0.08, ["saltrevo"])[0].doc_id == "saltrevo-ko"
+    # Between two Latin spellings letters decide: "Fennolux" is not "Hovemark"; nor is it
+    # the Korean Hovemark, whose consonants begin Fennolux's: a Latin name has no particle.
+    pool.append(p("fennolux-de", "2026-05-02", "de", "Fennolux ruft Babyphones zurück."))
+    pool.append(p("hovemark-ko", "2026-11-12", "ko", "호베마르크 다리가 다시 열렸다."))
+    assert latest_first(pool, 1, lambda x: 0.85, 0.08, ["fennolux"])[0].doc_id == "fennolux-de"
