@@ -212,6 +212,10 @@ def latest_first(
     # not the battery factory another article is about too).
     widest = max((spread[n] for n in held[best.chunk_id]), default=0)
     subject = {n for n in held[best.chunk_id] if spread[n] == widest}
+    if not subject:
+        best, subject = _unnamed_subject(pool, scored, words)
+        for p in pool:
+            held[p.chunk_id] = {n for n in subject if _holds(words[p.chunk_id], _key(n))}
 
     def on_subject(p: Passage) -> bool:
         close = scored[p.chunk_id] >= scored[best.chunk_id] - margin
@@ -234,6 +238,19 @@ def latest_first(
     return out
 
 
+def _unnamed_subject(
+    pool: list[Passage], scored: dict[str, float], words: dict[str, set[str]]
+) -> tuple[Passage, set[str]]:
+    """When the question names nothing the passages hold (a Chinese question writes
+    Quillon "奎隆"): the closest passage, and its names that the most languages write
+    alike, if two languages or more do (none: closeness alone decides)."""
+    best = max(pool, key=lambda p: scored[p.chunk_id])
+    own = {w for w in words[best.chunk_id] if len(w) >= 4 and w.isalpha() and w != w.upper()}
+    spread = {w: len({p.lang for p in pool if _holds(words[p.chunk_id], _key(w))}) for w in own}
+    widest = max(spread.values(), default=0)
+    return best, {w for w, n in spread.items() if n == widest >= 2}
+
+
 def _key(name: str) -> str:
     """What of a name its inflections keep: all but four letters, at least five (Finnish
     "Kestrahornin" is Kestrahorn, Hungarian "Sellanovában" Sellanova). A name shorter than
@@ -248,11 +265,12 @@ def _holds(words: set[str], key: str) -> bool:
     return key in words or len(key) >= 5 and any(w.startswith(key) for w in words)
 
 
-# Consonants a name needs to be compared by them (four: fewer match too much by chance),
-# and how many more the other writing may have (a Korean particle, a Russian ending).
-# Only across scripts: between two Latin spellings consonants alone confuse names
-# ("Fennolux" and "Hovemark"), letters compare those; and the Latin writing may not be
-# the longer ("Fennolux" is not the Korean "호베마르크", Hovemark).
+# Consonants a name needs to be compared by them (four: with three, the Persian
+# "سارنوو", Sarnevo, is Serrimo, and the Japanese and Hindi "recall" a name), and how
+# many more the other writing may have (a Korean particle, a Russian ending). Only across
+# scripts: between two Latin spellings consonants alone confuse names ("Fennolux" and
+# "Hovemark"), letters compare those. And the Latin writing may not be the longer:
+# "Fennolux" is not the Korean "호베마르크".
 _SOUNDS = 4
 _SOUNDS_EXTRA = 2
 
@@ -263,11 +281,11 @@ def _sound_keys(words: Sequence[str]) -> set[str]:
 
 def _sound_alike(a: str, b: str) -> bool:
     (sa, a), (sb, b) = a[1:].split(":"), b[1:].split(":")
-    if sa == sb or len(a) < _SOUNDS or len(b) < _SOUNDS:
+    if sa == sb:
         return False
     (short, _), (long, long_script) = sorted(((a, sa), (b, sb)), key=lambda x: len(x[0]))
-    extra = len(long) - len(short)
-    return long.startswith(short) and extra <= (0 if long_script == "LATIN" else _SOUNDS_EXTRA)
+    room = 0 if long_script == "LATIN" else _SOUNDS_EXTRA
+    return long.startswith(short) and len(long) - len(short) <= room
 
 
 def _sounded(p: Passage) -> set[str]:

@@ -4,8 +4,8 @@ Two readings, either of which is enough. Words (`qa.language.asks_for_latest`: "
 "où en est", "a che punto" in 23 languages), sure where they exist. And, for a model
 with a fitted reader (`qa/models/intent-<model>.json`, by bench/train_intent.py), the
 question's vector: a logistic model, fitted on questions asking after the news in about
-30 languages against questions asking for facts, reads any language the embedding
-model reads. A model without one reads words only.
+45 languages against questions asking for facts (many with "now", "new" or "current" in
+them), reads any language the embedding model reads. A model without one reads words only.
 """
 
 from __future__ import annotations

@@ -44,7 +44,8 @@ _CLASS = str.maketrans(
 )
 _DIGRAPHS = (
     (re.compile(r"c(?=[eiy])"), "s"),
-    (re.compile(r"sch|sh|ch|tz|ts|zh|kh"), lambda m: {"kh": "h"}.get(m.group(0), "s")),
+    # "ts" stays two: kana write it ツ (t, s), and Greek and Russian τσ, тс.
+    (re.compile(r"sch|sh|ch|zh|kh"), lambda m: {"kh": "h"}.get(m.group(0), "s")),
     (re.compile(r"ph"), "f"),
     (re.compile(r"x"), "ks"),
 )
@@ -105,6 +106,7 @@ _ABJAD = _table(
 )
 _SCRIPTED = re.compile(r"[\u0590-\u06ff\u0900-\u097f\u3040-\u30ff\uac00-\ud7a3]+")
 _KATAKANA_RUN = re.compile(r"[\u30a0-\u30ff]{2,}")
+_PREFIXED = re.compile(r"^(?:[בהוכלמש]|[وبلفك]?ال|[وبلفك])")
 
 
 def latin(name: str) -> str:
@@ -126,7 +128,8 @@ def sounds(word: str) -> str:
         out.append(text)
         letters.clear()
 
-    for ch in unicodedata.normalize("NFC", word):
+    # Hebrew writes a foreign v as a double vav (one vav is a vowel).
+    for ch in unicodedata.normalize("NFC", word).replace("וו", "ב"):
         if "\uac00" <= ch <= "\ud7a3":
             n = ord(ch) - 0xAC00
             flush()
@@ -160,7 +163,7 @@ def script(word: str) -> str:
 def scripted_words(text: str) -> list[str]:
     """The words of `text` a name may hide in when its script has no capitals: runs of
     katakana (Japanese writes foreign names in it), Hangul, Arabic, Hebrew and
-    Devanagari words."""
+    Devanagari words, and Hebrew and Arabic words without a prefixed particle too."""
     out = []
     for m in _SCRIPTED.finditer(unicodedata.normalize("NFC", text)):
         word = m.group(0)
@@ -168,4 +171,9 @@ def scripted_words(text: str) -> list[str]:
             out.extend(_KATAKANA_RUN.findall(word))
         else:
             out.append(word)
+            # Hebrew and Arabic join "in", "and", "the" to the word: "בפודוורנה" is
+            # "in Podvarna", "والسيريمو" "and the Serrimo".
+            bare = _PREFIXED.sub("", word)
+            if bare != word and len(bare) >= 3:
+                out.append(bare)
     return out

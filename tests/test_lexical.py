@@ -277,13 +277,18 @@ def test_latest_first_ranks_the_newest_article_on_the_subject_whatever_its_langu
 
     ranked = latest_first(pool, 3, relevance, 0.08, ["mareike"])
     assert [x.doc_id for x in ranked] == ["storm-fr", "storm-en", "heat-it"]
-    # Without the subject's name, closeness alone decides: the heatwave is the newest.
-    assert latest_first(pool, 1, relevance, 0.08)[0].doc_id == "heat-it"
+    # Without the subject's name (a question that writes it in Chinese characters), the
+    # closest passage's name that two languages write alike is the subject; with no such
+    # name, closeness alone decides: the heatwave is the newest.
+    assert latest_first(pool, 1, relevance, 0.08)[0].doc_id == "storm-fr"
+    unnamed = [replace(x, text=x.text.replace("Mareike", "de février")) for x in pool]
+    assert latest_first(unnamed, 1, relevance, 0.08)[0].doc_id == "heat-it"
     # Named as Finnish inflects it ("Mareiken": of Mareike), or first in the question,
     # which the passages write as a name mid-sentence.
     assert latest_first(pool, 1, relevance, 0.08, ["mareiken"])[0].doc_id == "storm-fr"
     assert latest_first(pool, 1, relevance, 0.08, [], "mareike")[0].doc_id == "storm-fr"
-    assert latest_first(pool, 1, relevance, 0.08, [], "caldo")[0].doc_id == "heat-it"
+    # "Caldo" begins a sentence only: not a name.
+    assert latest_first(unnamed, 1, relevance, 0.08, [], "caldo")[0].doc_id == "heat-it"
     # Named in Cyrillic or Greek, where the articles write it in Latin letters.
     assert latest_first(pool, 1, relevance, 0.08, ["марейке"])[0].doc_id == "storm-fr"
     assert latest_first(pool, 1, relevance, 0.08, ["μαρέικε"])[0].doc_id == "storm-fr"
@@ -316,6 +321,10 @@ def test_a_name_keeps_its_consonants_in_every_script() -> None:
     assert sounds("Orvandel") == sounds("オルヴァンデル") == sounds("오르반델") == "rbntr"
     assert sounds("Fennolux") != sounds("Hovemark")
     assert sounds("Χελιάντρα") == sounds("Heliandra")  # a foreign h is a Greek chi
+    assert sounds("Mattsak") == sounds("Μάτσακ") == sounds("마트사크")
+    assert sounds("פודוורנה") == sounds("Podvarna")  # a double vav is a v
+    # Hebrew joins "in" to the name: "בקלטרו" is "in Keltaro".
+    assert "קלטרו" in scripted_words("המפולת בקלטרו") and sounds("קלטרו") == sounds("Keltaro")
     # Japanese writes a foreign name in katakana, inside hiragana and kanji.
     assert scripted_words("サルトレボの山火事はその後どうなった？ 오르반델 소식") == [
         "サルトレボ",
@@ -337,9 +346,18 @@ def test_latest_first_ties_a_name_written_in_another_script_to_its_articles() ->
         p("kresnowo-pl", "2026-08-12", "pl", "Pożar lasu pod Kresnowem."),
         p("hovemark-tr", "2026-11-10", "tr", "Hovemark köprüsü yeniden açıldı."),
     ]
-    # A Japanese question names it in katakana; the articles in Latin and Hangul letters.
-    first = latest_first(pool, 1, lambda x: 0.85, 0.08, [], None, ["サルトレボ"])
-    assert first[0].doc_id == "saltrevo-ko"
+    # A Japanese question names it in katakana, the articles in Latin and Hangul letters.
+    newer = [*pool, p("saltrevo-it", "2026-08-30", "it", "Spento l'incendio di Saltrevo.")]
+    closest = {"kresnowo-pl": 0.9}  # another wildfire, as close as can be
+
+    def relevance(x: Passage) -> float:
+        return closest.get(x.doc_id, 0.85)
+
+    first = latest_first(newer, 1, relevance, 0.08, [], None, ["サルトレボ"])
+    assert first[0].doc_id == "saltrevo-it"
+    assert (
+        latest_first(pool, 1, relevance, 0.08, [], None, ["サルトレボ"])[0].doc_id == "saltrevo-ko"
+    )
     # A question in Latin letters finds the Korean article, the newest on it.
     assert latest_first(pool, 1, lambda x: 0.85, 0.08, ["saltrevo"])[0].doc_id == "saltrevo-ko"
     # Between two Latin spellings letters decide: "Fennolux" is not "Hovemark"; nor is it
