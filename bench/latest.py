@@ -2,11 +2,15 @@
 
     python bench/latest.py bench/data/latest --split tune --margins 0.01,0.02,0.03,0.05
     python bench/latest.py bench/data/latest --split report --out results/latest.json
+    python bench/latest.py bench/data/latest_heldout6 --split all --answers 24
+
 
 The set (bench/data/latest, written for qa) holds subjects with articles in three
 languages on three dates, distractors, and questions asking for the latest news on a
 subject in several languages. A question scores when the first passage `search` returns
-is from the newest article on its subject. Subjects are split in two by name (`split`):
+is from the newest article on its subject; with `--answers N`, also whether the answer
+(the local model's) cites that article first, for the first N questions. Subjects are
+split in two by name (`split`):
 the margin is chosen on "tune", figures are reported on "report". `--margins` sweeps
 `qa.assistant._SUBJECT_MARGIN` over one index, built once with the default model.
 """
@@ -36,6 +40,7 @@ def main() -> None:
     ap.add_argument("set_dir", type=Path)
     ap.add_argument("--split", choices=["tune", "report", "all"], default="report")
     ap.add_argument("--margins", default="", help="comma-separated margins to sweep")
+    ap.add_argument("--answers", type=int, default=0, help="questions also answered")
     ap.add_argument("--out", type=Path)
     args = ap.parse_args()
 
@@ -91,8 +96,34 @@ def main() -> None:
             )
             for m in misses:
                 print(f"   miss: {m['question']}  → {m['first']}")
+        if args.answers:
+            results.append(answered(Path(tmp) / "index", asked[: args.answers]))
     if args.out:
         args.out.write_text(json.dumps(results, indent=2, ensure_ascii=False))
+
+
+def answered(index: Path, asked: list[dict]) -> dict:
+    """Whether each answer cites the newest article on its subject first."""
+    from qa import Assistant
+
+    qa = Assistant(index_dir=index)
+    firsts, abstained, seconds = [], 0, []
+    for q in asked:
+        started = time.perf_counter()
+        answer = qa.ask(q["question"])
+        seconds.append(time.perf_counter() - started)
+        cited = [c.doc_id for c in answer.citations]
+        abstained += answer.abstained
+        firsts.append(bool(cited) and cited[0] in q["positive_ids"])
+        print(f"   {'ok  ' if firsts[-1] else 'miss'} {q['question']}  → {cited[:2]}")
+    row = {
+        "answers": len(asked),
+        "newest_cited_first": round(sum(firsts) / max(1, len(firsts)), 3),
+        "abstained": abstained,
+        "answer_s_p50": round(sorted(seconds)[len(seconds) // 2], 2) if seconds else None,
+    }
+    print(f"answers: newest cited first {sum(firsts)}/{len(firsts)}, abstained {abstained}")
+    return row
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ can only name a retrieved passage, and its quote is a sentence of that passage.
 
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
     from qa.retrieve import SentenceVectors
 
 _MIN_WORDS = 4
+# Chinese and Japanese write no spaces: two of their characters count as a word.
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _SAME = 0.97  # cosine above which two sentences say the same (a headline and its repeat)
 
 
@@ -76,7 +79,7 @@ def score_sentences(
         for rank, p in enumerate(passages)
         if p.score >= floor(p)
         for q in p.sentence_texts()
-        if len(q.text.split()) >= _MIN_WORDS
+        if len(q.text.split()) + len(_CJK.findall(q.text)) // 2 >= _MIN_WORDS
     ]
     if not candidates:
         return []
@@ -140,15 +143,22 @@ def confident_sentence(
     return min(confident, key=lambda s: s.rank) if confident else None
 
 
-def shown_passages(scored: list[Scored], budget: int) -> list[tuple[Passage, list[Quote]]]:
-    """What a generator is shown: the `budget` best sentences, grouped by passage.
+def shown_passages(
+    scored: list[Scored], budget: int, first: Passage | None = None
+) -> list[tuple[Passage, list[Quote]]]:
+    """What a generator is shown: the `budget` best sentences, grouped by passage; and
+    when a passage must come `first` (the newest on the subject of a question after the
+    latest news), its best sentences up to half the budget whatever their scores: the
+    newest article, in another language than the question, scores below older ones.
 
     Passages keep their retrieval order (verification prefers the first of passages
     that support a claim equally) and sentences their reading order, so the prompt
     reads like the articles; trimming keeps the prompt, and the wait for the first
     token, short.
     """
-    best = scored[:budget]
+    own = [s for s in scored if first is not None and s.passage.chunk_id == first.chunk_id]
+    own = own[: max(1, budget // 2)]
+    best = own + [s for s in scored if s not in own][: budget - len(own)]
     order: dict[str, tuple[Passage, list[Quote]]] = {}
     for s in sorted(best, key=lambda s: s.rank):
         order.setdefault(s.passage.chunk_id, (s.passage, []))[1].append(s.quote)

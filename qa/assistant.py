@@ -141,12 +141,24 @@ class Assistant:
         """
         self.models.preload()
 
-    def _floor(self, question_lang: str) -> Callable[[Passage], float]:
-        """The relevance floor for a passage, given the question's language."""
+    def _floor(
+        self, question_lang: str, latest: bool = False, passages: Sequence[Passage] = ()
+    ) -> Callable[[Passage], float]:
+        """The relevance floor for a passage, given the question's language. For a
+        question after the latest news whose passages clear it, the newest passage on
+        the subject (the first) is let through: it is on the subject by its names and
+        its closeness to the best, and an article in a third language scores lower."""
         model = self.models.embedding()
         base = self.settings.min_score if self.settings.min_score is not None else model.min_score
         shift = model.same_language_shift
-        return lambda p: base + shift if p.lang == question_lang else base
+
+        def floor(p: Passage) -> float:
+            return base + shift if p.lang == question_lang else base
+
+        if not latest or not any(p.score >= floor(p) for p in passages):
+            return floor
+        newest = passages[0]
+        return lambda p: min(floor(p), p.score) if p is newest else floor(p)
 
     # -- ingest --------------------------------------------------------------------
 
@@ -219,18 +231,20 @@ class Assistant:
         k: int,
         filters: Filters | None,
         question: str,
-    ) -> tuple[list[Passage], retrieve.SentenceVectors]:
+    ) -> tuple[list[Passage], retrieve.SentenceVectors, bool]:
         """Passages by fused dense and lexical rank; for a question after the latest
         news, the newest articles on its subject first, whatever their language
         (`fusion.latest_first`). Scores stay cosines (the abstention floor applies). And
-        the vectors of their sentences the index holds (`SentenceCache.prefill`)."""
+        the vectors of their sentences the index holds (`SentenceCache.prefill`), and
+        whether the question asks after the news."""
         self.store.check_model(self.embed_name)
         query = [float(x) for x in vector]
         lang = detect_language(question)
         names = self.settings.names_weight
         second = self.models.companion_query(question)
         if not asks_after_news(question, lang, self.models.embedding(), query):
-            return retrieve.search(self.store, query, k, filters, question, lang, names, second)
+            found = retrieve.search(self.store, query, k, filters, question, lang, names, second)
+            return *found, False
         pool, stored = retrieve.search(
             self.store, query, max(3 * k, 15), filters, question, lang, names, second
         )
@@ -242,7 +256,8 @@ class Assistant:
 
         subject, lead = anchors(question), lead_name(question)
         scripted = scripted_words(question)
-        return latest_first(pool, k, relevance, _SUBJECT_MARGIN, subject, lead, scripted), stored
+        ranked = latest_first(pool, k, relevance, _SUBJECT_MARGIN, subject, lead, scripted)
+        return ranked, stored, True
 
     def search(
         self, question: str, k: int | None = None, filters: Filters | None = None
@@ -311,13 +326,17 @@ class Assistant:
         t0_search = time.perf_counter()
         vector = outer.vector = self._query_vector(standalone or question, context)
         t1 = time.perf_counter()
-        passages, stored = self._search(vector, self.settings.k, filters, standalone or question)
+        passages, stored, latest = self._search(
+            vector, self.settings.k, filters, standalone or question
+        )
         self._sentences.prefill(passages, stored)
         t2 = time.perf_counter()
         if self.models.llm_loading:
             stage("loading the model")
         llm = self.llm
-        scored = score_sentences(vector, passages, self._sentences, self._floor(lang))
+        scored = score_sentences(
+            vector, passages, self._sentences, self._floor(lang, latest, passages)
+        )
         t3 = time.perf_counter()
         timings = {
             **rewrite_ms,
@@ -327,8 +346,9 @@ class Assistant:
         }
         timings.update(self.models.take_load_ms())
         q = Question(
-            asked, question, standalone, lang, vector, passages, scored, timings, t0, t3, llm, stage
-        )
+            asked, question, standalone, lang, vector, passages, scored, timings, t0, t3, llm,
+            stage, latest,
+        )  # fmt: skip
         s = self.settings
         tools = Tools(
             self.prompts,

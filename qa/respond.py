@@ -140,6 +140,7 @@ class Question:
     scored_at: float  # when its sentences were scored: the judge's time starts here
     llm: Any  # the generator, or None: extractive answers
     stage: Callable[[str], None]
+    latest: bool = False  # asks after the news: the first passage is the newest on it
 
     @property
     def asking(self) -> str:
@@ -226,7 +227,8 @@ class Answering:
         """Whether the judge, when there is one, finds the passages answer; the
         passages the generator is shown are set here."""
         q = self.q
-        self.candidates = shown_passages(q.scored, self.tools.context_sentences)
+        newest = q.passages[0] if q.latest and q.passages else None
+        self.candidates = shown_passages(q.scored, self.tools.context_sentences, newest)
         self.shown = self.candidates
         if self.judge is None:
             return True
@@ -242,7 +244,12 @@ class Answering:
             return False
         # The generator sees only the passages the judge accepts: less to read, a
         # sooner first token, and nothing off the question to wander into.
-        self.shown = [candidates[i] for i in sorted(judgement.accepted())]
+        accepted = set(judgement.accepted())
+        if newest is not None and candidates and candidates[0][0] is newest:
+            # What the latest news is, the newest passage on the subject says, whether
+            # or not the judge read it as answering (it reads other languages less well).
+            accepted.add(0)
+        self.shown = [candidates[i] for i in sorted(accepted)]
         return True
 
     def tokens(self) -> Iterator[str]:

@@ -299,10 +299,10 @@ class ScriptedWriter:
 
 
 def passage(chunk_id: str, text: str, score: float, start: int = 0) -> Passage:
-    """A retrieved passage made by hand, its sentences split at full stops; for the steps
-    after retrieval, tested alone."""
+    """A retrieved passage made by hand, its sentences split at full stops (Latin or
+    Japanese); for the steps after retrieval, tested alone."""
     spans, pos = [], 0
-    for sentence in re.findall(r"[^.]+\.", text):
+    for sentence in re.findall(r"[^.。]+[.。]", text):
         s = text.index(sentence.strip(), pos)
         spans.append((start + s, start + s + len(sentence.strip())))
         pos = s + len(sentence.strip())

@@ -111,3 +111,25 @@ def test_an_extractive_answer_quotes_the_judges_best_passage_only() -> None:
     # Below the judge's floor (half the best, at least its answerable threshold), no quote.
     weak = Judgement((0.9, 0.8), {**rates, ("a", 24): 0.3}, "scorer")
     assert [s.quote.text for s in judged_quotes(sentences, weak, 3)] == ["The line is 11 km long."]
+
+
+def test_chinese_and_japanese_sentences_are_candidates_though_written_without_spaces(
+    words_model: Any,
+) -> None:
+    ja = passage("ja", "現場では約120人の作業員が放水路のひび割れの補修にあたっている。", 0.9)
+    q = query(words_model, "作業員")
+    scored = score_sentences(q, [ja], embedder(words_model), lambda p: 0.0)
+    assert [s.quote.text for s in scored] == [ja.text]
+
+
+def test_the_newest_passage_of_a_latest_question_is_shown_whatever_its_sentences_score(
+    words_model: Any,
+) -> None:
+    newest = passage("new", "Works began early. Weather is mild today.", 0.7)
+    older = passage("old", "Cats hunt mice at night. Cats sleep a lot. Cats purr.", 0.9, 300)
+    q = query(words_model, "what do cats do")
+    scored = score_sentences(q, [newest, older], embedder(words_model), lambda p: 0.0)
+    assert [p.chunk_id for p, _ in shown_passages(scored, 2)] == ["old"]
+    shown = shown_passages(scored, 2, first=newest)
+    assert [p.chunk_id for p, _ in shown] == ["new", "old"]
+    assert len(shown[0][1]) == 1  # half the budget at most
