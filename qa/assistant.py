@@ -13,7 +13,7 @@ from qa import commit, retrieve
 from qa.answer import SentenceCache, score_sentences
 from qa.config import Settings, load_settings
 from qa.embeddings import COMPANIONS, EmbeddingModel, canonical_name
-from qa.fusion import latest_first
+from qa.fusion import latest_first, names_it
 from qa.ingest import Notice, Progress, ingest_paths
 from qa.intent import asks_after_news
 from qa.language import detect_language
@@ -236,7 +236,8 @@ class Assistant:
         news, the newest articles on its subject first, whatever their language
         (`fusion.latest_first`). Scores stay cosines (the abstention floor applies). And
         the vectors of their sentences the index holds (`SentenceCache.prefill`), and
-        whether the question asks after the news."""
+        whether the question asks after the news of a subject it names, which the first
+        passage is the newest on."""
         self.store.check_model(self.embed_name)
         query = [float(x) for x in vector]
         lang = detect_language(question)
@@ -257,7 +258,10 @@ class Assistant:
         subject, lead = anchors(question), lead_name(question)
         scripted = scripted_words(question)
         ranked = latest_first(pool, k, relevance, _SUBJECT_MARGIN, subject, lead, scripted)
-        return ranked, stored, True
+        # Answered from the newest article alone when that article is what the question
+        # names (a subject guessed from the passages is not enough to answer).
+        named = bool(ranked) and names_it(ranked[0], subject, lead, scripted)
+        return ranked, stored, named
 
     def search(
         self, question: str, k: int | None = None, filters: Filters | None = None

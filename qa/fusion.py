@@ -194,7 +194,7 @@ def latest_first(
     # letters (Сальтрево), and by its consonants, for scripts the letters do not reach
     # (サルトレボ, 오르반델: the Japanese and Korean Saltrevo and Orvandel).
     asked = {n: {_key(n), _key(latin(n)), *_sound_keys([n])} for n in names}
-    asked |= {w: keys for w in scripted if (keys := _sound_keys([w]))}
+    asked |= {w: {_key(w), *keys} for w in scripted if (keys := _sound_keys([w]))}
     if any(k.startswith("~") for keys in asked.values() for k in keys):
         for p in pool:
             words[p.chunk_id] |= _sounded(p)
@@ -236,6 +236,16 @@ def latest_first(
             p = replace(p, explanation=explanation)
         out.append(p)
     return out
+
+
+def names_it(p: Passage, names: Sequence[str], lead: str | None, scripted: Sequence[str]) -> bool:
+    """Whether passage `p` holds one of the question's names, in any of its writings."""
+    words = _words(p) | _sounded(p)
+    if lead and _holds(_written_as_names(p.text), _key(lead)):
+        names = [lead, *names]
+    keys = {_key(n) for n in [*names, *scripted]} | {_key(latin(n)) for n in names}
+    keys |= _sound_keys([*names, *scripted])
+    return any(_holds(words, k) for k in keys)
 
 
 def _unnamed_subject(

@@ -140,7 +140,7 @@ class Question:
     scored_at: float  # when its sentences were scored: the judge's time starts here
     llm: Any  # the generator, or None: extractive answers
     stage: Callable[[str], None]
-    latest: bool = False  # asks after the news: the first passage is the newest on it
+    latest: bool = False  # asks after the news of what it names: the first passage
 
     @property
     def asking(self) -> str:
@@ -240,16 +240,18 @@ class Answering:
             )
         )
         q.timings["judge_ms"] = ms(q.scored_at, time.perf_counter())
+        if newest is not None and candidates and candidates[0][0] is newest:
+            # The latest news on what the question names is what the newest article on
+            # it says, whether or not the judge reads it as answering "what's new" (it
+            # reads other languages less well); shown alone, the older ones are not
+            # written about as news (measured: bench/latest.py --answers).
+            self.shown = candidates[:1]
+            return True
         if not judgement.answerable():
             return False
         # The generator sees only the passages the judge accepts: less to read, a
         # sooner first token, and nothing off the question to wander into.
-        accepted = set(judgement.accepted())
-        if newest is not None and candidates and candidates[0][0] is newest:
-            # What the latest news is, the newest passage on the subject says, whether
-            # or not the judge read it as answering (it reads other languages less well).
-            accepted.add(0)
-        self.shown = [candidates[i] for i in sorted(accepted)]
+        self.shown = [candidates[i] for i in sorted(judgement.accepted())]
         return True
 
     def tokens(self) -> Iterator[str]:
@@ -360,7 +362,13 @@ class Answering:
         # articles answer is the judge's call: a quote of the passage it chose, or
         # an abstention.
         q, judgement = self.q, self.judgement
-        if judgement is not None:
+        if q.latest and self.shown:
+            # The latest news: the newest article's sentence closest to the question.
+            newest = self.shown[0][0].chunk_id
+            best = next((s for s in q.scored if s.passage.chunk_id == newest), None)
+            if best is not None and not self.can_answer(best.passage, best.quote.text):
+                best = None
+        elif judgement is not None:
             best = judged_best(q.scored, self.candidates, judgement)
             if best is not None and not self.can_answer(best.passage, best.quote.text):
                 best = None

@@ -365,3 +365,14 @@ def test_latest_first_ties_a_name_written_in_another_script_to_its_articles() ->
     pool.append(p("fennolux-de", "2026-05-02", "de", "Fennolux ruft Babyphones zurück."))
     pool.append(p("hovemark-ko", "2026-11-12", "ko", "호베마르크 다리가 다시 열렸다."))
     assert latest_first(pool, 1, lambda x: 0.85, 0.08, ["fennolux"])[0].doc_id == "fennolux-de"
+
+
+def test_a_latest_answer_rests_on_the_newest_passage_only_when_it_holds_an_asked_name() -> None:
+    from qa.fusion import names_it
+    from qa.types import Passage
+
+    ja = "ブリンドルウッド貯水池で14日、ダムの補修工事が始まった。"
+    p = Passage("ja", "ja#0", "T", "2026-11-15", "src", "ja", ja, 0, len(ja), 0.8)
+    assert names_it(p, ["brindlewood"], None, [])  # the name in katakana
+    assert names_it(p, [], None, ["ブリンドルウッド"])
+    assert not names_it(p, ["harbourside"], None, [])
