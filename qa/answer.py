@@ -158,7 +158,9 @@ def shown_passages(
     """
     own = [s for s in scored if first is not None and s.passage.chunk_id == first.chunk_id]
     own = own[: max(1, budget // 2)]
-    best = own + [s for s in scored if s not in own][: budget - len(own)]
+    # By identity: a Scored holds a vector, which `==` cannot compare.
+    others = [s for s in scored if not any(s is o for o in own)]
+    best = own + others[: budget - len(own)]
     order: dict[str, tuple[Passage, list[Quote]]] = {}
     for s in sorted(best, key=lambda s: s.rank):
         order.setdefault(s.passage.chunk_id, (s.passage, []))[1].append(s.quote)

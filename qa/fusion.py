@@ -188,13 +188,7 @@ def latest_first(
     # names, not the best by cosine alone (a Korean question on the Tessivault hack is
     # as close to another exchange's hack, newer, in another language).
     words = {p.chunk_id: _words(p) for p in pool}
-    if lead and any(_holds(_written_as_names(p.text), _key(lead)) for p in pool):
-        names = [lead, *names]
-    # A name is held in any of its writings: as its inflections keep it, in Latin
-    # letters (Сальтрево), and by its consonants, for scripts the letters do not reach
-    # (サルトレボ, 오르반델: the Japanese and Korean Saltrevo and Orvandel).
-    asked = {n: {_key(n), _key(latin(n)), *_sound_keys([n])} for n in names}
-    asked |= {w: {_key(w), *keys} for w in scripted if (keys := _sound_keys([w]))}
+    asked = _writings(names, lead, scripted, pool)
     if any(k.startswith("~") for keys in asked.values() for k in keys):
         for p in pool:
             words[p.chunk_id] |= _sounded(p)
@@ -241,11 +235,23 @@ def latest_first(
 def names_it(p: Passage, names: Sequence[str], lead: str | None, scripted: Sequence[str]) -> bool:
     """Whether passage `p` holds one of the question's names, in any of its writings."""
     words = _words(p) | _sounded(p)
-    if lead and _holds(_written_as_names(p.text), _key(lead)):
+    keys = _writings(names, lead, scripted, [p]).values()
+    return any(_holds(words, k) for writings in keys for k in writings)
+
+
+def _writings(
+    names: Sequence[str], lead: str | None, scripted: Sequence[str], pool: Sequence[Passage]
+) -> dict[str, set[str]]:
+    """The question's names, each with the keys of its writings: as its inflections keep
+    it, in Latin letters (Сальтрево), and by its consonants, for scripts the letters do
+    not reach (サルトレボ, 오르반델: the Japanese and Korean Saltrevo and Orvandel). The
+    `lead` word is a name when a passage of `pool` writes it as one; a `scripted` word
+    (kana, Hangul…) when it has consonants enough to be compared by them."""
+    if lead and any(_holds(_written_as_names(p.text), _key(lead)) for p in pool):
         names = [lead, *names]
-    keys = {_key(n) for n in [*names, *scripted]} | {_key(latin(n)) for n in names}
-    keys |= _sound_keys([*names, *scripted])
-    return any(_holds(words, k) for k in keys)
+    asked = {n: {_key(n), _key(latin(n)), *_sound_keys([n])} for n in names}
+    asked |= {w: {_key(w), *keys} for w in scripted if (keys := _sound_keys([w]))}
+    return asked
 
 
 def _unnamed_subject(

@@ -294,20 +294,23 @@ def test_latest_first_ranks_the_newest_article_on_the_subject_whatever_its_langu
     assert latest_first(pool, 1, relevance, 0.08, ["μαρέικε"])[0].doc_id == "storm-fr"
 
 
+def _dated(doc: str, date: str, lang: str, text: str, score: float = 0.85) -> Any:
+    """A retrieved passage of a dated article, for the "latest" ranking."""
+    from qa.types import Passage
+
+    return Passage(doc, doc + "#0", doc, date, doc, lang, text, 0, len(text), score)
+
+
 def test_the_subject_is_the_name_most_languages_write_alike() -> None:
     # "Batteriefabrik" is capitalised in German only; Voltaris in every language. The
     # newer German article on another battery factory is not the subject.
     from qa.fusion import latest_first
-    from qa.types import Passage
-
-    def p(doc: str, date: str, lang: str, text: str) -> Passage:
-        return Passage(doc, doc + "#0", doc, date, doc, lang, text, 0, len(text), 0.85)
 
     pool = [
-        p("v-de", "2026-03-04", "de", "Voltaris plant eine Batteriefabrik in Lauterfeld."),
-        p("v-fr", "2026-05-12", "fr", "Voltaris reporte l'ouverture de son usine."),
-        p("v-en", "2026-04-15", "en", "Voltaris gets the permit for its factory."),
-        p("nordakku", "2026-06-19", "de", "Nordakku eröffnet seine Batteriefabrik."),
+        _dated("v-de", "2026-03-04", "de", "Voltaris plant eine Batteriefabrik in Lauterfeld."),
+        _dated("v-fr", "2026-05-12", "fr", "Voltaris reporte l'ouverture de son usine."),
+        _dated("v-en", "2026-04-15", "en", "Voltaris gets the permit for its factory."),
+        _dated("nordakku", "2026-06-19", "de", "Nordakku eröffnet seine Batteriefabrik."),
     ]
     names = anchors("Was gibt es Neues zur Batteriefabrik von Voltaris?")
     assert latest_first(pool, 1, lambda x: 0.85, 0.08, names)[0].doc_id == "v-fr"
@@ -335,22 +338,18 @@ def test_a_name_keeps_its_consonants_in_every_script() -> None:
 
 def test_latest_first_ties_a_name_written_in_another_script_to_its_articles() -> None:
     from qa.fusion import latest_first
-    from qa.types import Passage
-
-    def p(doc: str, date: str, lang: str, text: str) -> Passage:
-        return Passage(doc, doc + "#0", doc, date, doc, lang, text, 0, len(text), 0.85)
 
     pool = [
-        p("saltrevo-es", "2026-08-03", "es", "Un incendio obliga a desalojar Saltrevo."),
-        p("saltrevo-ko", "2026-08-21", "ko", "살트레보 산불이 마침내 진화됐다."),
-        p("kresnowo-pl", "2026-08-12", "pl", "Pożar lasu pod Kresnowem."),
-        p("hovemark-tr", "2026-11-10", "tr", "Hovemark köprüsü yeniden açıldı."),
+        _dated("saltrevo-es", "2026-08-03", "es", "Un incendio obliga a desalojar Saltrevo."),
+        _dated("saltrevo-ko", "2026-08-21", "ko", "살트레보 산불이 마침내 진화됐다."),
+        _dated("kresnowo-pl", "2026-08-12", "pl", "Pożar lasu pod Kresnowem."),
+        _dated("hovemark-tr", "2026-11-10", "tr", "Hovemark köprüsü yeniden açıldı."),
     ]
     # A Japanese question names it in katakana, the articles in Latin and Hangul letters.
-    newer = [*pool, p("saltrevo-it", "2026-08-30", "it", "Spento l'incendio di Saltrevo.")]
+    newer = [*pool, _dated("saltrevo-it", "2026-08-30", "it", "Spento l'incendio di Saltrevo.")]
     closest = {"kresnowo-pl": 0.9}  # another wildfire, as close as can be
 
-    def relevance(x: Passage) -> float:
+    def relevance(x: Any) -> float:
         return closest.get(x.doc_id, 0.85)
 
     first = latest_first(newer, 1, relevance, 0.08, [], None, ["サルトレボ"])
@@ -362,17 +361,16 @@ def test_latest_first_ties_a_name_written_in_another_script_to_its_articles() ->
     assert latest_first(pool, 1, lambda x: 0.85, 0.08, ["saltrevo"])[0].doc_id == "saltrevo-ko"
     # Between two Latin spellings letters decide: "Fennolux" is not "Hovemark"; nor is it
     # the Korean Hovemark, whose consonants begin Fennolux's: a Latin name has no particle.
-    pool.append(p("fennolux-de", "2026-05-02", "de", "Fennolux ruft Babyphones zurück."))
-    pool.append(p("hovemark-ko", "2026-11-12", "ko", "호베마르크 다리가 다시 열렸다."))
+    pool.append(_dated("fennolux-de", "2026-05-02", "de", "Fennolux ruft Babyphones zurück."))
+    pool.append(_dated("hovemark-ko", "2026-11-12", "ko", "호베마르크 다리가 다시 열렸다."))
     assert latest_first(pool, 1, lambda x: 0.85, 0.08, ["fennolux"])[0].doc_id == "fennolux-de"
 
 
 def test_a_latest_answer_rests_on_the_newest_passage_only_when_it_holds_an_asked_name() -> None:
     from qa.fusion import names_it
-    from qa.types import Passage
 
     ja = "ブリンドルウッド貯水池で14日、ダムの補修工事が始まった。"
-    p = Passage("ja", "ja#0", "T", "2026-11-15", "src", "ja", ja, 0, len(ja), 0.8)
+    p = _dated("ja", "2026-11-15", "ja", ja, 0.8)
     assert names_it(p, ["brindlewood"], None, [])  # the name in katakana
     assert names_it(p, [], None, ["ブリンドルウッド"])
     assert not names_it(p, ["harbourside"], None, [])
