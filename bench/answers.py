@@ -81,6 +81,12 @@ class Recorded:
         )
         return ChatResponse(message=ChatMessage(role="assistant", content="".join(reply)))
 
+    def __getattr__(self, name: str) -> Any:
+        # The judge reads the model's next-token probabilities (`_model`,
+        # `messages_to_prompt`, `next_token`): those pass through, computed each run (they
+        # cost no generation). Without them the judge was silently off in a replay.
+        return getattr(self.llm, name)
+
     def complete(self, prompt: str) -> Any:
         from llama_index.core.llms import CompletionResponse
 

@@ -162,13 +162,17 @@ def script(word: str) -> str:
 
 def scripted_words(text: str) -> list[str]:
     """The words of `text` a name may hide in when its script has no capitals: runs of
-    katakana (Japanese writes foreign names in it), Hangul, Arabic, Hebrew and
-    Devanagari words, and Hebrew and Arabic words without a prefixed particle too."""
+    katakana (Japanese writes foreign names in it) and a full name's parts between its
+    dots, Hangul, Arabic, Hebrew and Devanagari words, and Hebrew and Arabic words
+    without a prefixed particle too."""
     out = []
     for m in _SCRIPTED.finditer(unicodedata.normalize("NFC", text)):
         word = m.group(0)
         if any("\u3040" <= c <= "\u30ff" for c in word):
-            out.extend(_KATAKANA_RUN.findall(word))
+            for run in _KATAKANA_RUN.findall(word):
+                # A full name's parts too: "アマラ・オコンクォ" is Amara Okonkwo.
+                parts = [p for p in run.split("・") if len(p) >= 2]
+                out.extend([run, *parts] if len(parts) > 1 else [run])
         else:
             out.append(word)
             # Hebrew and Arabic join "in", "and", "the" to the word: "בפודוורנה" is

@@ -20,6 +20,7 @@ import numpy as np
 from qa.chunking import split_sentences
 from qa.language import first_word
 from qa.lexical import stems
+from qa.scripts import latin, scripted_words, sounds
 from qa.types import Passage, Quote
 
 _MARKER = re.compile(r"\[\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]")
@@ -162,20 +163,28 @@ def _after_article(text: str, start: int, lang: str) -> bool:
 
 
 def invented_names(claim: str, source: str, question: str, lang: str) -> list[str]:
-    """Names of a translation (`claim`, in `lang`) that neither its `source` nor the
-    question has ("W Poznaniu …", a small model's Polish for a satellite launched from
-    California).
+    """Names of a claim (`claim`, in `lang`) that neither its `source` nor the question
+    has ("W Poznaniu …", a small model's Polish for a satellite launched from
+    California; "Bridlington" for the "ブリンドルウッド" of a Japanese article).
 
     A name is a capitalised word past the first, not right after a number ("42,5
     Millionen"). It is held when a word of the source or the question is spelt nearly
-    the same (folded, 0.75 alike: "Kalifornia" and "California", "Rostocku" and
-    "Rostock"), so a name may cross languages. English capitalises days, months and
-    nationalities ("Tuesday" for "mardi") and German every noun, which a translation
-    brings without its source having them: there the rule is off. In scripts without
-    capitals it finds nothing.
+    the same (folded, Cyrillic and Greek in Latin letters, 0.75 alike: "Kalifornia" and
+    "California", "Rostocku" and "Rostock", "Морвенни" and "Morvenni"), or has its
+    consonants when written in kana, Hangul, Arabic, Hebrew or Devanagari
+    (`scripts.sounds`: "Okonkwo", "オコンクォ"), so a name may cross languages and
+    scripts.
+
+    English capitalises days, months and nationalities ("Tuesday" for "mardi") and
+    German every noun: a name held by nothing proves little there, and only a name
+    spelt like one the question or the source capitalises, but not it, counts: the
+    subject's own name garbled ("Bridlington" for "Brindlewood"). Chinese characters
+    (Japanese kanji too) write names qa cannot read: an Italian "Inghilterra" from "英国"
+    is not held, so a claim translated from them must keep to names the question or the
+    kana give; what the 1.5B model makes of a Japanese sentence is too often wrong to
+    trust otherwise ("Londra" in a claim on a reservoir in "英国北部"). In a claim
+    written in a script without capitals the rule finds nothing.
     """
-    if lang == "en" or lang in _NOUN_ARTICLES:
-        return []
     found = [
         m.group(0)
         for m in _names_in(claim, lang)
@@ -183,8 +192,25 @@ def invented_names(claim: str, source: str, question: str, lang: str) -> list[st
     ]
     if not found:
         return []
-    known = {_fold(w) for w in _WORDS.findall(f"{source} {question}") if len(w) > 1}
-    return [name for name in found if not _spelt_alike(_fold(name), known)]
+    context = f"{source}\n{question}"
+    # Names as the claim's are cut ("Tae-woo", "Val-d'Oise"), and their parts.
+    words = [w for w in _WORDS.findall(context) + _NAME.findall(context) if len(w) > 1]
+    known = {_fold(w) for w in words} | {latin(w) for w in words}
+    heard = {sounds(w) for w in scripted_words(context)}
+    unheld = [n for n in found if not _spelt_alike(_fold(n), known) and sounds(n) not in heard]
+    if unheld and (lang == "en" or lang in _NOUN_ARTICLES):
+        named = {_fold(m.group(0)) for text in (source, question) for m in _names_in(text, lang)}
+        return [n for n in unheld if _garbles(_fold(n), named)]
+    return unheld
+
+
+def _garbles(word: str, names: set[str]) -> bool:
+    """Whether `word` reads like one of `names` (the same first letter, half alike) without
+    being held by it: a name a translation garbled."""
+    return len(word) >= 5 and any(
+        len(n) >= 5 and n[0] == word[0] and SequenceMatcher(None, word, n).ratio() >= 0.5
+        for n in names
+    )
 
 
 def _spelt_alike(word: str, known: set[str]) -> bool:
@@ -450,6 +476,13 @@ class Verifier:
                 verdicts.append(Verdict(claim, "unsupported", None, None, 0.0))
                 continue
             _, names = anchors(texts[ci])
+            # A passage that does not hold the claim's names cannot support it, however
+            # close its meaning: the 1.5B model garbles names it translates, and the
+            # embedding reads "Bridlington" close to "ブリンドルウッド".
+            holds = [
+                not lang or not invented_names(claim.text, f"{p.title}\n{p.text}", question, lang)
+                for p, _ in shown
+            ]
             figures = {f for f in scaled_numbers(texts[ci], lang) if f[0] not in asked_numbers}
             support = np.array(
                 [
@@ -457,6 +490,7 @@ class Verifier:
                     + self.name_bonus * min(2, len(names & s_names))
                     - self.number_penalty * unstated(figures, s_figures)
                     if answers[si]
+                    and holds[sources[si][0]]
                     and not misstated(figures, s_figures)
                     and (
                         s_stems is None

@@ -394,6 +394,47 @@ def test_a_translation_naming_what_its_source_does_not_is_caught() -> None:
     assert invented_names("Le coût atteint 31 Millions d'euros.", "31 million", "", "fr") == []
 
 
+RESERVOIR = (
+    "英国北部のブリンドルウッド貯水池で14日、ダムの補修工事が予定より早く始まった。"
+    "工事責任者のアマラ・オコンクォ技師によると、完成は2027年6月の見込みだという。"
+)
+
+
+def test_a_name_is_held_across_scripts_and_a_garbled_one_is_caught() -> None:
+    # Seen in a newcomer's trial: an English answer from a Japanese article named the
+    # "ブリンドルウッド" reservoir "Bridlington" and was labelled verified; an Italian one
+    # put it in "Londra".
+    question = "What's the latest on the Brindlewood dam?"
+    garbled = "The dam at Bridlington in northern England was repaired early."
+    assert invented_names(garbled, RESERVOIR, question, "en") == ["Bridlington"]
+    # Kana hold a Latin name by its consonants; English "England" (英国) is not asked for.
+    faithful = "Engineer Amara Okonkwo expects the Brindlewood dam done in June 2027, England."
+    assert invented_names(faithful, RESERVOIR, question, "en") == []
+    italian = "Nel piccolo lago di Londra, Amara Okonkwo ha avviato i lavori."
+    assert invented_names(italian, RESERVOIR, "Novità sulla diga di Brindlewood?", "it") == [
+        "Londra"
+    ]
+    cyrillic = "МОРВЕННИ, 2 апреля 2026 года. Жители Морвенни возвращаются домой."
+    assert invented_names("I residenti di Morvenni tornano a casa.", cyrillic, "?", "it") == []
+
+
+@pytest.mark.slow
+def test_a_passage_that_does_not_hold_a_claim_s_names_cannot_support_it(
+    verifier: Verifier,
+) -> None:
+    passage = Passage(
+        "d", "c0", "T", None, "s", "ja", RESERVOIR, 0, len(RESERVOIR), 0.8, ((0, 40),)
+    )
+    shown = [(passage, [Quote(0, 40, RESERVOIR[:40])])]
+    question = "What's the latest on the Brindlewood dam?"
+    right = "Repairs on the Brindlewood dam started earlier than planned [1]."
+    garbled = "Repairs on the Bridlington dam started earlier than planned [1]."
+    verdicts = verifier.verify(
+        split_claims(f"{right} {garbled}", "en"), shown, question, None, "en"
+    )
+    assert [v.status for v in verdicts] == ["verified", "unsupported"]
+
+
 @pytest.mark.slow
 def test_past_the_first_sentence_an_answer_rests_on_the_passages_it_began_with(
     verifier: Verifier, shown: Any
