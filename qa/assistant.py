@@ -247,7 +247,7 @@ class Assistant:
             found = retrieve.search(self.store, query, k, filters, question, lang, names, second)
             return *found, False
         pool, stored = retrieve.search(
-            self.store, query, max(3 * k, 15), filters, question, lang, names, second
+            self.store, query, max(8 * k, 40), filters, question, lang, names, second
         )
         shift = self.models.embedding().same_language_shift
 

@@ -213,7 +213,13 @@ def latest_first(
 
     def on_subject(p: Passage) -> bool:
         close = scored[p.chunk_id] >= scored[best.chunk_id] - margin
-        return close and (not subject or bool(subject & held[p.chunk_id]))
+        # Chinese writes a foreign name in characters chosen for their sound, which qa
+        # cannot read: in an article naming nothing in Latin letters, closeness alone
+        # decides (one that writes other names so is about something else).
+        unreadable = p.lang == "zh" and not any(
+            w[:1].isascii() and w[:1].isalpha() for w in words[p.chunk_id]
+        )
+        return close and (not subject or bool(subject & held[p.chunk_id]) or unreadable)
 
     chosen = [p for p in pool if on_subject(p)]
     by_date = sorted(
@@ -250,7 +256,7 @@ def _writings(
     if lead and any(_holds(_written_as_names(p.text), _key(lead)) for p in pool):
         names = [lead, *names]
     asked = {n: {_key(n), _key(latin(n)), *_sound_keys([n])} for n in names}
-    asked |= {w: {_key(w), *keys} for w in scripted if (keys := _sound_keys([w]))}
+    asked |= {w: {_key(w), _key(latin(w)), *keys} for w in scripted if (keys := _sound_keys([w]))}
     return asked
 
 
@@ -278,7 +284,13 @@ def _key(name: str) -> str:
 def _holds(words: set[str], key: str) -> bool:
     if key.startswith("~"):
         return any(w.startswith("~") and _sound_alike(w, key) for w in words)
-    return key in words or len(key) >= 5 and any(w.startswith(key) for w in words)
+    # A name inflected (the key begins the passage's word) or in a compound (the
+    # passage's word, six letters at least, begins the key: Swedish "Oskelundsbron").
+    return (
+        key in words
+        or len(key) >= 5
+        and any(w.startswith(key) or len(w) >= 6 and key.startswith(w) for w in words)
+    )
 
 
 # Consonants a name needs to be compared by them (four: with three, the Persian
@@ -286,13 +298,18 @@ def _holds(words: set[str], key: str) -> bool:
 # many more the other writing may have (a Korean particle, a Russian ending). Only across
 # scripts: between two Latin spellings consonants alone confuse names ("Fennolux" and
 # "Hovemark"), letters compare those. And the Latin writing may not be the longer:
-# "Fennolux" is not the Korean "호베마르크".
+# "Fennolux" is not the Korean "호베마르크". Kana and Hangul write every consonant with
+# its vowel, so there three compare, exactly, with an alphabet's (Nalvo, "ナルヴォ",
+# "날보"); abjads drop or merge too much for three (v and w are one letter).
 _SOUNDS = 4
+_SOUNDS_SYLLABIC = 3
+_SYLLABIC = frozenset({"KANA", "HANGUL"})
+_ALPHABETS = frozenset({"LATIN", "CYRILLIC", "GREEK"})
 _SOUNDS_EXTRA = 2
 
 
 def _sound_keys(words: Sequence[str]) -> set[str]:
-    return {f"~{script(w)}:{s}" for w in words if len(s := sounds(w)) >= _SOUNDS}
+    return {f"~{script(w)}:{s}" for w in words if len(s := sounds(w)) >= _SOUNDS_SYLLABIC}
 
 
 def _sound_alike(a: str, b: str) -> bool:
@@ -300,6 +317,9 @@ def _sound_alike(a: str, b: str) -> bool:
     if sa == sb:
         return False
     (short, _), (long, long_script) = sorted(((a, sa), (b, sb)), key=lambda x: len(x[0]))
+    if len(short) < _SOUNDS:
+        pair = {sa, sb}
+        return a == b and bool(pair & _SYLLABIC) and bool(pair & _ALPHABETS)
     room = 0 if long_script == "LATIN" else _SOUNDS_EXTRA
     return long.startswith(short) and len(long) - len(short) <= room
 

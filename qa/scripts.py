@@ -25,6 +25,8 @@ _LATIN = str.maketrans(
         **{"щ": "shch", "ъ": "", "ь": "", "ю": "yu", "я": "ya"},
         **dict(zip("αβγδεζηικλμνξοπρσςτυφω", "avgdeziiklmnxoprsstyfo", strict=True)),
         **{"θ": "th", "χ": "ch", "ψ": "ps"},
+        # Persian writes kaf and yeh its own way: "کالدورا" is the Arabic "كالدورا".
+        **{"ک": "ك", "ی": "ي", "ى": "ي"},
     }
 )
 
@@ -111,7 +113,7 @@ _PREFIXED = re.compile(r"^(?:[בהוכלמש]|[وبلفك]?ال|[وبلفك])")
 
 def latin(name: str) -> str:
     """`name` in Latin letters when it is written in Cyrillic or Greek (folded, as the
-    lexical index folds terms), else itself folded."""
+    lexical index folds terms), Persian in Arabic letters, else itself folded."""
     return fold(name).translate(_LATIN)
 
 

@@ -366,6 +366,41 @@ def test_latest_first_ties_a_name_written_in_another_script_to_its_articles() ->
     assert latest_first(pool, 1, lambda x: 0.85, 0.08, ["fennolux"])[0].doc_id == "fennolux-de"
 
 
+def test_latest_first_reads_short_kana_names_compounds_persian_and_chinese_articles() -> None:
+    from qa.fusion import latest_first
+
+    nalvo = [
+        _dated("nalvo-fr", "2026-03-10", "fr", "La sonde Nalvo a quitté la Terre."),
+        _dated("nalvo-ja", "2026-11-03", "ja", "探査機ナルヴォが小惑星の周回軌道に入った。"),
+        _dated("tamir-ja", "2026-11-20", "ja", "タミルの工場が再開した。"),
+    ]
+    # Three consonants compare between kana and Latin letters, exactly (not Tamir's t n r).
+    assert latest_first(nalvo, 1, lambda x: 0.85, 0.08, ["nalvo"])[0].doc_id == "nalvo-ja"
+    bridge = [
+        _dated("oskelund-sv", "2026-02-21", "sv", "Oskelundsbron rasade i natt."),
+        _dated("oskelund-uk", "2026-06-30", "uk", "Міст Оскелунд: звіт комісії."),
+    ]
+    # A Swedish compound holds the name the Ukrainian article writes alone.
+    assert latest_first(bridge, 1, lambda x: 0.85, 0.08, ["oskelundsbron"])[0].doc_id == (
+        "oskelund-uk"
+    )
+    strike = [
+        _dated("caldora-it", "2026-05-04", "it", "Sciopero al porto di Caldora."),
+        _dated("caldora-ar", "2026-09-08", "ar", "انتهى إضراب عمال ميناء كالدورا."),
+    ]
+    # Persian writes kaf its own way: "کالدورا" is the Arabic article's "كالدورا".
+    persian = latest_first(strike, 1, lambda x: 0.85, 0.08, [], None, ["کالدورا"])
+    assert persian[0].doc_id == "caldora-ar"
+    velko = [
+        _dated("velko-hr", "2026-04-16", "hr", "Uzrok rušenja mosta Velko je pronađen."),
+        _dated("velko-zh", "2026-10-02", "zh", "韦尔科大桥垮塌事故最终报告出炉。"),
+        _dated("quillon-zh", "2026-11-02", "zh", "Quillon 召回 Glide 机器人。"),
+    ]
+    # Chinese characters hold no name qa can read: an article naming nothing in Latin
+    # letters is on the subject by closeness; one naming another in them is not.
+    assert latest_first(velko, 1, lambda x: 0.85, 0.08, ["velko"])[0].doc_id == "velko-zh"
+
+
 def test_a_latest_answer_rests_on_the_newest_passage_only_when_it_holds_an_asked_name() -> None:
     from qa.fusion import names_it
 
