@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from qa.datelines import dateline
 from qa.language import detect_language
 from qa.types import IngestFailure
 
@@ -177,6 +178,7 @@ def read(path: Path) -> Iterator[Item]:
             fields.get("lang"),
             date,
             {"url": fields["url"]} if fields.get("url") else {},
+            read_dateline=True,
         ),
         size,
     )
@@ -199,14 +201,20 @@ def _document(
     lang: str | None,
     date: str | None,
     extra: dict[str, Any],
+    read_dateline: bool = False,
 ) -> Document:
+    """A document; an article file with no date of its own is dated by its dateline
+    (records of a JSONL file say what they have)."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
+    lang = lang or detect_language(text)
+    if not date and read_dateline:
+        date = dateline(text, lang)
     return Document(
         doc_id=doc_id,
         title=" ".join(title.split())[:_TITLE_MAX],
         text=text,
         source=source,
-        lang=lang or detect_language(text),
+        lang=lang,
         date=date or None,
         extra=extra,
     )

@@ -45,6 +45,41 @@ def test_a_txt_article_can_carry_its_title_and_date_in_front_matter(isolated: Pa
     assert isinstance(plain, Document) and (plain.title, plain.date) == ("Un titre", None)
 
 
+def test_an_article_without_a_date_of_its_own_is_dated_by_its_dateline(isolated: Path) -> None:
+    # Seen in a newcomer's trial: a Polish .txt on a bridge reopening had no date, so
+    # "the latest on the bridge" cited the older Portuguese article.
+    polish = "Kładka znów otwarta\n\nPORTO, 20 listopada 2026 r. Piesza kładka została otwarta."
+    (doc,) = results(_write(isolated / "most.txt", polish))
+    assert isinstance(doc, Document) and doc.date == "2026-11-20"
+    page = "<html><body><h1>Heat</h1><p>SEVILLE, July 14, 2026 – Work banned.</p></body></html>"
+    (html,) = results(_write(isolated / "heat.html", page))
+    assert isinstance(html, Document) and html.date == "2026-07-14"
+    # Front matter wins; a date further on is what the article is about.
+    dated = "---\ndate: 2026-12-01\n---\nLONDON, 3 March 2026 – Text."
+    (front,) = results(_write(isolated / "front.md", dated))
+    assert isinstance(front, Document) and front.date == "2026-12-01"
+    late = "Title\n\n" + "A sentence of the article. " * 20 + "It opened on 4 May 2025."
+    (undated,) = results(_write(isolated / "late.txt", late))
+    assert isinstance(undated, Document) and undated.date is None
+
+
+def test_a_dateline_is_read_in_many_languages_and_scripts() -> None:
+    from qa.datelines import dateline
+
+    assert dateline("ZAGREB, 20. listopada 2026. Most", "hr") == "2026-10-20"  # October
+    assert dateline("PRAHA 20. listopadu 2026", "cs") == "2026-11-20"
+    assert dateline("SEVILLA, 22 de julio de 2026. El", "es") == "2026-07-22"
+    assert dateline("Berlin, 4. März 2026. Die", "de") == "2026-03-04"
+    assert dateline("ΑΘΗΝΑ, 12 Νοεμβρίου 2026. Η", "el") == "2026-11-12"
+    assert dateline("МОРВЕННИ, 2 апреля 2026 года.", "ru") == "2026-04-02"
+    assert dateline("北方新聞 2026年11月15日 英国北部", "ja") == "2026-11-15"
+    assert dateline("BUDAPEST, 2026. november 20. A", "hu") == "2026-11-20"
+    assert dateline("İSTANBUL, 18 Kasım 2026 –", "tr") == "2026-11-18"
+    assert dateline("20.11.2026 Porto", "pt") == "2026-11-20"
+    assert dateline("Es gibt 12 Kandidaten 2026", "de") is None
+    assert dateline("Not a day: 31 February 2026", "en") is None
+
+
 def test_front_matter_carries_the_fields_a_jsonl_line_does(isolated: Path) -> None:
     # A newcomer wrote "source: Ostsee-Kurier" and saw the file's path as the source.
     src = (
