@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from qa.datelines import dateless
 from qa.judge import Judge, Judgement
 from qa.types import AnswerSentence, Citation, Passage, Quote
 from qa.verify import Verdict, answerable_by
@@ -79,7 +80,8 @@ def score_sentences(
         for rank, p in enumerate(passages)
         if p.score >= floor(p)
         for q in p.sentence_texts()
-        if len(q.text.split()) + len(_CJK.findall(q.text)) // 2 >= _MIN_WORDS
+        # A dateline ("SEVILLA, 22 de julio de 2026.") is no sentence to quote.
+        if len(dateless(q.text, p.lang).split()) + len(_CJK.findall(q.text)) // 2 >= _MIN_WORDS
     ]
     if not candidates:
         return []

@@ -122,26 +122,43 @@ _YEAR_MONTH_DAY = re.compile(rf"\b(\d{{4}})\.\s+{_WORD}\s+(\d{{1,2}})\b")  # Hun
 _ISO = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 _CJK = re.compile(r"(\d{4})\s*[年년]\s*(\d{1,2})\s*[月월]\s*(\d{1,2})\s*[日일]")
 _DOTTED = re.compile(r"\b(\d{1,2})\.(\d{1,2})\.(\d{4})\b")
+# Each form and where its year, month and day are.
+_PATTERNS = (
+    (_ISO, (1, 2, 3)),
+    (_CJK, (1, 2, 3)),
+    (_DOTTED, (3, 2, 1)),
+    (_DAY_MONTH_YEAR, (3, 2, 1)),
+    (_MONTH_DAY_YEAR, (3, 1, 2)),
+    (_YEAR_MONTH_DAY, (1, 2, 3)),
+)
 
 
 def dateline(text: str, lang: str | None = None) -> str | None:
     """The first whole date in `text`'s opening, as YYYY-MM-DD, or None."""
-    opening = text[:_OPENING]
-    found: list[tuple[int, str]] = []
-    for m in _ISO.finditer(opening):
-        found.append((m.start(), _iso(m.group(1), m.group(2), m.group(3))))
-    for m in _CJK.finditer(opening):
-        found.append((m.start(), _iso(m.group(1), m.group(2), m.group(3))))
-    for m in _DOTTED.finditer(opening):
-        found.append((m.start(), _iso(m.group(3), m.group(2), m.group(1))))
-    for m in _DAY_MONTH_YEAR.finditer(opening):
-        found.append((m.start(), _iso(m.group(3), _month(m.group(2), lang), m.group(1))))
-    for m in _MONTH_DAY_YEAR.finditer(opening):
-        found.append((m.start(), _iso(m.group(3), _month(m.group(1), lang), m.group(2))))
-    for m in _YEAR_MONTH_DAY.finditer(opening):
-        found.append((m.start(), _iso(m.group(1), _month(m.group(2), lang), m.group(3))))
-    dated = sorted((at, day) for at, day in found if day)
-    return dated[0][1] if dated else None
+    found = _dates(text[:_OPENING], lang)
+    return found[0][2] if found else None
+
+
+def dateless(text: str, lang: str | None = None) -> str:
+    """`text` without its whole dates: what a sentence says besides when ("SEVILLA, 22 de
+    julio de 2026." says nothing else)."""
+    for start, end, _ in reversed(_dates(text, lang)):
+        text = text[:start] + text[end:]
+    return text
+
+
+def _dates(text: str, lang: str | None) -> list[tuple[int, int, str]]:
+    """(start, end, YYYY-MM-DD) of each whole date in `text`, in order, none overlapping."""
+    found: list[tuple[int, int, str]] = []
+    for pattern, order in _PATTERNS:
+        for m in pattern.finditer(text):
+            year, month, day = (m.group(i) for i in order)
+            if not month.isdigit():
+                month = _month(month, lang)
+            day_iso = _iso(year, month, day)
+            if day_iso and all(m.end() <= s or m.start() >= e for s, e, _ in found):
+                found.append((m.start(), m.end(), day_iso))
+    return sorted(found)
 
 
 def _month(word: str, lang: str | None) -> str:

@@ -122,6 +122,17 @@ def test_chinese_and_japanese_sentences_are_candidates_though_written_without_sp
     assert [s.quote.text for s in scored] == [ja.text]
 
 
+def test_a_dateline_alone_is_no_sentence_to_quote(words_model: Any) -> None:
+    # Seen in a newcomer's chat: "Qual é a última notícia sobre a onda de calor em
+    # Sevilha?" was answered with the quote "SEVILLA, 22 de julio de 2026."
+    text = "SEVILLA, 22 de julio de 2026. La alcaldesa anunció 40 nuevas fuentes de agua."
+    es = passage("es", text, 0.9)
+    scored = score_sentences(
+        query(words_model, "Sevilla"), [es], embedder(words_model), lambda p: 0
+    )
+    assert [s.quote.text for s in scored] == ["La alcaldesa anunció 40 nuevas fuentes de agua."]
+
+
 def test_the_newest_passage_of_a_latest_question_is_shown_whatever_its_sentences_score(
     words_model: Any,
 ) -> None:
