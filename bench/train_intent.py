@@ -13,7 +13,8 @@ fitted on one half, and the threshold is where it takes 1.5% of the other half o
 plain others for news. Before the fit, each "latest" set is left out in turn and its
 recall printed (leave-one-set-out), with the shares of others taken.
 
-Not used here: bench/data/latest_heldout6, kept for the report (written blind).
+Not used here: bench/data/latest_heldout6 and latest_heldout7, kept for the report
+(written blind).
 """
 
 from __future__ import annotations
