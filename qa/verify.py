@@ -177,8 +177,10 @@ def invented_names(claim: str, source: str, question: str, lang: str) -> list[st
 
     English capitalises days, months and nationalities ("Tuesday" for "mardi") and
     German every noun: a name held by nothing proves little there, and only a name
-    spelt like one the question or the source capitalises, but not it, counts: the
-    subject's own name garbled ("Bridlington" for "Brindlewood"). Chinese characters
+    spelt like one the question names, but not it, counts: the subject's own name
+    garbled ("Bridlington" for "Brindlewood", "Poland" for the club Polonia). Not one
+    spelt like a name of a source in another language: a translation's cognates read
+    so ("Supreme Court" for "Corte Suprema", "Edinburgh" for "Edimburgo"). Chinese characters
     (Japanese kanji too) write names qa cannot read: an Italian "Inghilterra" from "英国"
     is not held, so a claim translated from them must keep to names the question or the
     kana give; what the 1.5B model makes of a Japanese sentence is too often wrong to
@@ -199,7 +201,7 @@ def invented_names(claim: str, source: str, question: str, lang: str) -> list[st
     heard = {sounds(w) for w in scripted_words(context)}
     unheld = [n for n in found if not _spelt_alike(_fold(n), known) and sounds(n) not in heard]
     if unheld and (lang == "en" or lang in _NOUN_ARTICLES):
-        named = {_fold(m.group(0)) for text in (source, question) for m in _names_in(text, lang)}
+        named = {_fold(m.group(0)) for m in _names_in(question, lang)}
         return [n for n in unheld if _garbles(_fold(n), named)]
     return unheld
 
