@@ -16,6 +16,7 @@ from qa.embeddings import COMPANIONS, EmbeddingModel, canonical_name
 from qa.fusion import latest_first, names_it
 from qa.ingest import Notice, Progress, ingest_paths
 from qa.intent import asks_after_news
+from qa.interface import Words, words
 from qa.language import detect_language
 from qa.lexical import anchors, lead_name
 from qa.models import QUESTION_CHARS, Models
@@ -140,6 +141,11 @@ class Assistant:
         first question is typed, `ask` while it searches. Calling it again does nothing.
         """
         self.models.preload()
+
+    def words(self, question: str) -> Words:
+        """What qa shows around an answer (stages, titles, notes) in `question`'s
+        language (English where qa has no such text)."""
+        return words(self.prompts, detect_language(question[:QUESTION_CHARS]))
 
     def _floor(
         self, question_lang: str, latest: bool = False, passages: Sequence[Passage] = ()

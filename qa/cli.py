@@ -196,10 +196,11 @@ def ask(
     assistant = _assistant(index, embed, config, k=k, llm="none" if no_llm else llm)
     _existing(assistant)
     asked, filters = _question(question), Filters(since, until, source)
+    words = assistant.words(asked)
 
     def answered() -> Answer:
         stream = assistant.ask_stream(asked, filters)
-        return answer_of(stream) if as_json else stream_answer(out, stream)
+        return answer_of(stream) if as_json else stream_answer(out, stream, words)
 
     try:
         try:
@@ -215,7 +216,7 @@ def ask(
     if as_json:
         _json(answer.to_dict())
     else:
-        print_answer(out, answer)
+        print_answer(out, answer, assistant.words(asked))
 
 
 @app.command()

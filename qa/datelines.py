@@ -161,9 +161,14 @@ def _dates(text: str, lang: str | None) -> list[tuple[int, int, str]]:
     return sorted(found)
 
 
-def _month(word: str, lang: str | None) -> str:
+def _plain(word: str) -> str:
+    """Lower case without accents, as the month tables hold names."""
     decomposed = unicodedata.normalize("NFKD", word.lower().replace("ı", "i"))
-    key = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def _month(word: str, lang: str | None) -> str:
+    key = _plain(word)
     month = _OWN.get(lang or "", {}).get(key) or _SHARED.get(key)
     return str(month) if month else ""
 
@@ -174,3 +179,107 @@ def _iso(year: str, month: str, day: str) -> str:
     except ValueError:  # not a date ("31.02.2026", a month name not known)
         return ""
     return found.isoformat() if 1900 <= found.year <= 2100 else ""
+
+
+# How each language writes a date with its month's name, for an answer's sentence: the
+# model copies "July 14, 2026" into Polish or "22 de julio de 2026" into Portuguese.
+_WRITTEN: dict[str, tuple[str, str]] = {
+    "en": (
+        "{d} {m} {y}",
+        "January February March April May June July August September October November December",
+    ),
+    "fr": (
+        "{d} {m} {y}",
+        "janvier février mars avril mai juin juillet août septembre octobre novembre décembre",
+    ),
+    "de": (
+        "{d}. {m} {y}",
+        "Januar Februar März April Mai Juni Juli August September Oktober November Dezember",
+    ),
+    "es": (
+        "{d} de {m} de {y}",
+        "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre",
+    ),
+    "it": (
+        "{d} {m} {y}",
+        "gennaio febbraio marzo aprile maggio giugno luglio agosto "
+        "settembre ottobre novembre dicembre",
+    ),
+    "pt": (
+        "{d} de {m} de {y}",
+        "janeiro fevereiro março abril maio junho julho agosto setembro outubro novembro dezembro",
+    ),
+    "nl": (
+        "{d} {m} {y}",
+        "januari februari maart april mei juni juli augustus september oktober november december",
+    ),
+    "pl": (
+        "{d} {m} {y}",
+        "stycznia lutego marca kwietnia maja czerwca lipca sierpnia "
+        "września października listopada grudnia",
+    ),
+    "sv": (
+        "{d} {m} {y}",
+        "januari februari mars april maj juni juli augusti september oktober november december",
+    ),
+    "da": (
+        "{d}. {m} {y}",
+        "januar februar marts april maj juni juli august september oktober november december",
+    ),
+    "no": (
+        "{d}. {m} {y}",
+        "januar februar mars april mai juni juli august september oktober november desember",
+    ),
+    "cs": (
+        "{d}. {m} {y}",
+        "ledna února března dubna května června července srpna září října listopadu prosince",
+    ),
+    "ro": (
+        "{d} {m} {y}",
+        "ianuarie februarie martie aprilie mai iunie iulie august "
+        "septembrie octombrie noiembrie decembrie",
+    ),
+    "fi": (
+        "{d}. {m} {y}",
+        "tammikuuta helmikuuta maaliskuuta huhtikuuta toukokuuta "
+        "kesäkuuta heinäkuuta elokuuta syyskuuta lokakuuta marraskuuta joulukuuta",
+    ),
+    "hu": (
+        "{y}. {m} {d}.",
+        "január február március április május június július augusztus "
+        "szeptember október november december",
+    ),
+    "tr": (
+        "{d} {m} {y}",
+        "Ocak Şubat Mart Nisan Mayıs Haziran Temmuz Ağustos Eylül Ekim Kasım Aralık",
+    ),
+    "ru": (
+        "{d} {m} {y}",
+        "января февраля марта апреля мая июня июля августа сентября октября ноября декабря",
+    ),
+    "uk": (
+        "{d} {m} {y}",
+        "січня лютого березня квітня травня червня липня серпня вересня жовтня листопада грудня",
+    ),
+}
+
+
+def dates_as_written(text: str, lang: str, source: str, source_lang: str | None = None) -> str:
+    """`text` with each whole date its `source` states and `text` writes with another
+    language's month name ("14 July 2026" in a Polish sentence) written as `lang` writes
+    dates ("14 lipca 2026"). Only a date the source gives is touched, so a date is never
+    turned into another; a language with no table here is left as written."""
+    if lang not in _WRITTEN:
+        return text
+    form, names = _WRITTEN[lang]
+    months = names.split()
+    own = {_plain(name) for name in months}
+    stated = {iso for _, _, iso in _dates(source, source_lang)}
+    for start, end, iso in reversed(_dates(text, lang)):
+        words = re.findall(r"[^\W\d_]+", text[start:end])
+        if iso not in stated or not words or all(_plain(w) in own for w in words):
+            continue  # not from the source, written with digits, or in `lang` already
+        year, month, day = (int(part) for part in iso.split("-"))
+        written = form.format(d=day, m=months[month - 1], y=year)
+        text = text[:start] + written + text[end:]
+    return text

@@ -167,6 +167,25 @@ def language_name(code: str) -> str:
     return _NAMES.get(code, code).replace("_", " ")
 
 
+# Each language's name in itself, for interface text in any language ("lingua: Deutsch").
+_AUTONYMS = dict(
+    item.split("=")
+    for item in """af=Afrikaans ar=العربية bg=български bn=বাংলা ca=català cs=čeština
+    cy=Cymraeg da=dansk de=Deutsch el=Ελληνικά en=English eo=Esperanto es=español
+    et=eesti eu=euskara fa=فارسی fi=suomi fr=français ga=Gaeilge gl=galego he=עברית
+    hi=हिन्दी hr=hrvatski hu=magyar hy=Հայերեն id=Indonesia is=íslenska it=italiano
+    ja=日本語 ka=ქართული kk=қазақша ko=한국어 lt=lietuvių lv=latviešu mk=македонски
+    ms=Melayu nl=Nederlands no=norsk pl=polski pt=português ro=română ru=русский
+    sk=slovenčina sl=slovenščina sq=shqip sr=српски sv=svenska sw=Kiswahili ta=தமிழ்
+    th=ไทย tl=Tagalog tr=Türkçe uk=українська ur=اردو vi=Tiếng_Việt zh=中文""".split()
+)
+
+
+def autonym(code: str) -> str:
+    """A language's name in that language (its English name where none is listed)."""
+    return _AUTONYMS.get(code, language_name(code)).replace("_", " ")
+
+
 def first_word(text: str, start: int) -> bool:
     """Whether the word at `start` opens `text` (capitalised for that alone, so not a
     name), past any opening punctuation ("¿Cuánto", "« Pourquoi")."""

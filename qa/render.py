@@ -19,7 +19,8 @@ from rich.text import Text
 from qa import Answer, AnswerStream, Citation, DocumentInfo, Explanation, IngestReport, Passage
 from qa.drain import events
 from qa.evaluate_answers import AnswerEvaluation
-from qa.language import detect_language, language_name
+from qa.interface import Words
+from qa.language import detect_language
 from qa.types import Evaluation
 
 # Article text is untrusted: escape sequences in it must never reach the terminal raw.
@@ -48,24 +49,24 @@ def quoted(p: Passage, quotes: tuple[Any, ...] = ()) -> Text:
     return body
 
 
-def stream_answer(console: Console, stream: AnswerStream) -> Answer:
-    """Show what qa is doing from the first moment (a spinner naming the stage), then
-    the model's draft as it is written, then leave only the verified answer. Interrupted,
-    it leaves nothing behind."""
+def stream_answer(console: Console, stream: AnswerStream, words: Words) -> Answer:
+    """Show what qa is doing from the first moment (a spinner naming the stage in the
+    question's language), then the model's draft as it is written, then leave only the
+    verified answer. Interrupted, it leaves nothing behind."""
     from rich.live import Live
     from rich.spinner import Spinner
 
-    spinner = Spinner("dots", Text("searching…", style="dim"), style="dim")
+    spinner = Spinner("dots", Text(f"{words('searching')}…", style="dim"), style="dim")
     draft = Text(style="dim")
-    panel = Panel(draft, title="writing…", title_align="left")
+    panel = Panel(draft, title=f"{words('writing')}…", title_align="left")
 
     with _no_echo(), Live(spinner, console=console, transient=True, refresh_per_second=12) as live:
 
         def show(stage: str) -> None:
             if draft:
-                panel.title = f"{stage}…"
+                panel.title = f"{words.stage(stage)}…"
             else:
-                spinner.update(text=Text(f"{stage}…", style="dim"))
+                spinner.update(text=Text(f"{words.stage(stage)}…", style="dim"))
             live.refresh()
 
         for kind, item in events(stream):
@@ -107,48 +108,47 @@ def _no_echo() -> Iterator[None]:
         termios.tcsetattr(fd, termios.TCSANOW, saved)
 
 
-def print_answer(console: Console, answer: Answer, show_sources: bool = True) -> None:
+def print_answer(console: Console, answer: Answer, words: Words, show_sources: bool = True) -> None:
+    """The answer in its box, titled and annotated in the question's language (`words`)."""
     style = "yellow" if answer.abstained else "green"
     # "verified" names what the program checked: every kept sentence of a generated
     # answer, judged to answer the question and supported by the sentence it cites.
     if answer.abstained:
-        title = "no answer"
+        title = words("no_answer")
     elif answer.mode == "extractive":
-        title = "answer (quoted)"
+        title = words("quoted")
     else:
-        title = "answer (verified)"
+        title = words("verified")
     console.print(
         Panel(Text(safe(answer.text)), border_style=style, title=title, title_align="left")
     )
-    unsupported = sum(s.status == "unsupported" for s in answer.sentences)
-    off_topic = sum(s.status == "off-topic" for s in answer.sentences)
-    if (unsupported or off_topic) and not answer.abstained:
-        reasons = [
-            f"{unsupported} that no passage supports" if unsupported else "",
-            f"{off_topic} resting on passages off the question" if off_topic else "",
-        ]
-        note = f"(sentences of the draft left out: {', '.join(r for r in reasons if r)})"
-        console.print(Text(note, style="dim"))
+    if not answer.abstained:
+        for status in ("unsupported", "off_topic"):
+            left = sum(s.status == status.replace("_", "-") for s in answer.sentences)
+            if left:
+                console.print(Text(words(status, count=left), style="dim"))
     if answer.mode == "extractive" and not answer.abstained:
         # A quote stands in its article's language when its translation could not be
         # checked: say so, rather than leave a reader wondering why.
         asked = detect_language(answer.question)
         other = {s.source_lang for s in answer.sentences if s.source_lang not in (None, asked)}
         if other:
-            names = ", ".join(sorted(language_name(lang) for lang in other if lang))
-            line = f"(quoted as the article says it, in {names}: no checked translation)"
+            line = words("untranslated", languages=words.languages({c for c in other if c}))
             console.print(Text(line, style="dim"))
     if show_sources:
         if answer.abstained:
             if answer.closest:
-                console.print(Text("Closest passages (not relevant enough to cite):", style="dim"))
+                console.print(Text(words("closest"), style="dim"))
                 print_passages(console, list(answer.closest)[:3])
         else:
-            print_citations(console, answer.citations, answer)
+            print_citations(console, answer.citations, answer, words)
 
 
 def print_citations(
-    console: Console, citations: tuple[Citation, ...], answer: Answer | None = None
+    console: Console,
+    citations: tuple[Citation, ...],
+    answer: Answer | None = None,
+    words: Words | None = None,
 ) -> None:
     """Each cited passage, its quoted sentences highlighted, and under it each claim of
     the answer that cites it beside the very sentence it rests on."""
@@ -159,7 +159,8 @@ def print_citations(
         if answer is not None and answer.mode != "extractive" and claims:
             for s in claims:
                 line = Text("  " + safe(s.text), style="green")
-                line.append(f"  ({s.status})", style="dim")
+                status = words.status(s.status) if words else s.status
+                line.append(f"  ({status})", style="dim")
                 console.print(line, highlight=False)
                 if s.source is not None:
                     console.print(

@@ -63,7 +63,7 @@ def run_chat(chat: Chat, console: Console, read_line: ReadLine) -> None:
                 return
             continue
         try:
-            answer = stream_answer(console, chat.ask_stream(line))
+            answer = stream_answer(console, chat.ask_stream(line), chat.assistant.words(line))
         except KeyboardInterrupt:
             console.print(Text("(cancelled)", style="dim"))
             continue
@@ -73,7 +73,7 @@ def run_chat(chat: Chat, console: Console, read_line: ReadLine) -> None:
         for notice in chat.assistant.notices:
             console.print(Text(f"qa: {notice}", style="yellow"))
         chat.assistant.notices.clear()
-        print_answer(console, answer, show_sources=False)
+        print_answer(console, answer, chat.assistant.words(line), show_sources=False)
         if answer.citations:
             console.print(Text(_source_line(chat), style="dim"))
 
@@ -104,7 +104,7 @@ def _command(chat: Chat, console: Console, line: str) -> bool:
         elif last is None:
             console.print(Text("No sources yet: ask a question first.", style="dim"))
         else:
-            print_citations(console, last.citations, last)
+            print_citations(console, last.citations, last, chat.assistant.words(last.question))
     elif name == "/open":
         if last is None or not last.citations:
             console.print(Text("No sources yet: ask a question first.", style="dim"))

@@ -27,6 +27,7 @@ from qa.answer import (
     select_sentences,
     shown_passages,
 )
+from qa.datelines import dates_as_written
 from qa.judge import Judge, Judgement
 from qa.language import (
     copied_words,
@@ -346,13 +347,15 @@ class Answering:
         return out
 
     def as_written(self, verdicts: list[Verdict], shown: Shown) -> list[Verdict]:
-        """Kept sentences with the decimals their source states written as the question's
-        language writes them (the model copies "6.8" from an English source into Spanish,
-        or "6,8" into English)."""
+        """Kept sentences with the decimals and dates their source states written as the
+        question's language writes them (the model copies "6.8" from an English source
+        into Spanish, "6,8" into English, "July 14, 2026" into Polish)."""
         out = []
         for v in verdicts:
             if v.passage is not None:
-                text = decimals_as_written(v.claim.text, self.q.lang, shown[v.passage][0].text)
+                source = shown[v.passage][0]
+                text = decimals_as_written(v.claim.text, self.q.lang, source.text)
+                text = dates_as_written(text, self.q.lang, source.text, source.lang)
                 v = replace(v, claim=replace(v.claim, text=text))
             out.append(v)
         return out

@@ -80,6 +80,28 @@ def test_a_dateline_is_read_in_many_languages_and_scripts() -> None:
     assert dateline("Not a day: 31 February 2026", "en") is None
 
 
+def test_an_answer_writes_a_date_its_source_gives_as_its_language_does() -> None:
+    from qa.datelines import dates_as_written as written
+
+    # Seen in a Polish answer over an English article, and a Portuguese one over Spanish.
+    english = "The heat peaked on July 14, 2026 at 46 degrees."
+    assert written("Upał osiągnął szczyt July 14, 2026.", "pl", english) == (
+        "Upał osiągnął szczyt 14 lipca 2026."
+    )
+    spanish = "SEVILLA, 22 de julio de 2026. El ayuntamiento levanta la prohibición."
+    assert written("A proibição caiu a 22 de julio de 2026.", "pt", spanish, "es") == (
+        "A proibição caiu a 22 de julho de 2026."
+    )
+    assert written("Am 22 de julio de 2026 fiel das Verbot.", "de", spanish, "es") == (
+        "Am 22. Juli 2026 fiel das Verbot."
+    )
+    # Already the language's own, a date the source does not give (a figure is never
+    # turned into another), or a language without a table: as written.
+    assert written("Le 22 juillet 2026, rien.", "fr", spanish, "es") == "Le 22 juillet 2026, rien."
+    assert written("Upał July 15, 2026.", "pl", english) == "Upał July 15, 2026."
+    assert written("July 14, 2026 ရက်", "my", english) == "July 14, 2026 ရက်"
+
+
 def test_front_matter_carries_the_fields_a_jsonl_line_does(isolated: Path) -> None:
     # A newcomer wrote "source: Ostsee-Kurier" and saw the file's path as the source.
     src = (

@@ -134,6 +134,11 @@ def test_cli_sources_search_remove(kim_index: Path) -> None:
         "ask", "Pourquoi Kim veut-il rencontrer Poutine ?", "--index", kim_index, "--no-llm"
     )
     assert french.exit_code == 0 and "quoted as the article says it" not in french.stdout
+    assert "réponse (citée)" in french.stdout
+    # A German reader is told in German, the article's language named as it names itself.
+    german = qa_cli("ask", "Warum will Kim Putin treffen?", "--index", kim_index, "--no-llm")
+    assert "Antwort (zitiert)" in german.stdout
+    assert "Sprache: français; keine geprüfte Übersetzung" in " ".join(german.stdout.split())
     refusal = qa_json("ask", OFF_TOPIC, "--index", kim_index)
     assert_schema(refusal, "ask")
     assert refusal["abstained"] and refusal["mode"] == "none" and refusal["closest"]

@@ -106,7 +106,7 @@ def test_cli_says_which_sentences_of_the_draft_were_left_out(
     result, declined = ask_cli(kim_index, monkeypatch, [KIM], [cake])
     assert result.exit_code == 0, result.output
     assert "answer (verified)" in result.stdout
-    assert "(sentences of the draft left out: 1 that no passage supports)" in result.stdout
+    assert "(left out of the draft, supported by no passage: 1)" in result.stdout
     # An abstention is not shown as a verified answer.
     assert declined.exit_code == 0, declined.output
     assert "─ no answer ─" in declined.stdout and "verified" not in declined.stdout

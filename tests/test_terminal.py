@@ -89,6 +89,18 @@ def test_the_chat_shows_each_stage_before_the_answer(words_index: Path) -> None:
     assert not any("…" in line and "reading the passages" in line for line in lines)
 
 
+def test_the_chat_speaks_the_questions_language(words_index: Path) -> None:
+    terminal = Terminal()
+    chat = Assistant(words_index, llm="none").chat()
+    run_chat(
+        chat, terminal.console, scripted_input(["Perché Kim vuole incontrare Putin?"], terminal)
+    )
+    raw = terminal.raw.getvalue()
+    assert (
+        raw.index("ricerca…") < raw.index("lettura dei passaggi…") < raw.index("risposta (citata)")
+    )
+
+
 def test_a_cancelled_answer_leaves_no_box_and_the_prompt_comes_back(words_index: Path) -> None:
     assistant = Assistant(words_index)
     assistant.llm = InterruptedWriter()
