@@ -291,7 +291,8 @@ class Assistant:
         """Like `ask`, but yields the draft's tokens as the model writes them (nothing
         runs until the stream is read). A conversation (`Chat`) passes its previous
         answers, from which a generator rewrites a follow-up to stand alone, and the last
-        turn's `AnswerStream.vector`, which weighs in the search when there is none."""
+        turn's `AnswerStream.vector`, which weighs in the search when there is no
+        rewrite, or one that resolves nothing."""
         inner: list[AnswerStream] = []
 
         def tokens() -> Iterator[str]:
@@ -328,10 +329,11 @@ class Assistant:
                 stage("rewriting the question")
                 started = time.perf_counter()
                 standalone = condense(
-                    self.llm, self.prompts, self.models.llm_name, question, history
+                    self.llm, self.prompts, self.models.llm_name, question, history, lang
                 )
                 rewrite_ms["condense_ms"] = ms(started, time.perf_counter())
-                context = None
+                if standalone is not None:
+                    context = None  # the rewrite stands alone
         stage("searching")
         t0_search = time.perf_counter()
         vector = outer.vector = self._query_vector(standalone or question, context)

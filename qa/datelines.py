@@ -283,3 +283,22 @@ def dates_as_written(text: str, lang: str, source: str, source_lang: str | None 
         written = form.format(d=day, m=months[month - 1], y=year)
         text = text[:start] + written + text[end:]
     return text
+
+
+# "VELMORA, November 18, 2026 – ", "HARLOW BAY – ": a place in capitals, perhaps a date,
+# then a dash.
+_LEADING = re.compile(r"\s*([^\W\d_](?:[^\W\d_]|[ '’.-])*?)\s*(,[^–—\n]{1,40}?)?\s+[–—-]\s+(?=\w)")
+
+
+def without_dateline(sentence: str, source: str) -> str:
+    """`sentence` without the dateline it opens with when it is its `source`'s: the model
+    copies an article's "VELMORA, 18 november 2026 –" into the answer it writes from the
+    article's first sentence. A place in capitals the source does not write, or a dash
+    not followed by a capital ("NASA – the agency said"), is left."""
+    m = _LEADING.match(sentence)
+    if not m or not m.group(1).isupper() or len(m.group(1)) < 3 or m.group(1) not in source:
+        return sentence
+    if m.group(2) and not re.search(r"\d", m.group(2)):
+        return sentence  # "PARIS, Texas – …": no date, not a dateline
+    rest = sentence[m.end() :]
+    return rest if rest[:1].isupper() else sentence

@@ -233,27 +233,37 @@ class Judge:
         self,
         judgement: Judgement,
         question: str,
-        claims: list[tuple[str, int, str, str, str]],
+        claims: list[tuple[str, int, str, str, str, str]],
     ) -> list[bool]:
         """Whether each claim holds: its source sentence answers the question, and says
         what the claim says. `claims`: (chunk id, start, source text, claim text, the
-        source's headline). Read by the generator when there is one; by the scorer's
-        rating of the source only otherwise.
+        source's headline, the sentence before the source). Read by the generator when
+        there is one; by the scorer's rating of the source only otherwise.
 
         Whether the source says what the claim says is asked of the sentence under its
         headline: a right claim names what the sentence is about from the headline ("the
         works on line F" for "le chantier"), and read alone the sentence did not say it.
+        Where it does not, it is asked again after the sentence before: a claim may join
+        two ("postponed to March 2027 because the rails must be replaced", the reason
+        given in the next sentence). Asked that way first, a right claim read from one
+        sentence fell below the floor (multilingual set, one of 37 answers).
         """
         floor = judgement.thresholds
         if self.reader is None or judgement.readers == "scorer":
             return [judgement.rate(cid, start) >= floor.sentence for cid, start, *_ in claims]
         answers = self.reader.rate(question, [" ".join(c[2].split()) for c in claims])
-        states = [
-            self.checker.rate(claim, [f"{title}\n\n{' '.join(src.split())}"])[0]
-            if self.checker and claim != src
-            else 1.0
-            for _, _, src, claim, title in claims
-        ]
+        checker = self.checker
+
+        def says(claim: str, src: str, title: str, before: str) -> float:
+            if checker is None or claim == src:
+                return 1.0
+            alone = checker.rate(claim, [f"{title}\n\n{' '.join(src.split())}"])[0]
+            if alone >= floor.states or not before:
+                return alone
+            joined = f"{' '.join(before.split())} {' '.join(src.split())}"
+            return max(alone, checker.rate(claim, [f"{title}\n\n{joined}"])[0])
+
+        states = [says(claim, src, title, before) for _, _, src, claim, title, before in claims]
         return [
             a >= floor.sentence and s >= floor.states for a, s in zip(answers, states, strict=True)
         ]

@@ -22,7 +22,7 @@ _CUES: dict[str, frozenset[str]] = {
     lang: frozenset(words.split())
     for lang, words in {
         "en": "what who whom whose why how when where which is are was were does do did "
-        "the and of to in think many much a an for on",
+        "the and of to in think many much an for on",
         "fr": "que qui quoi pourquoi comment quand où quel quelle quels quelles est sont le la "
         "les des du et pense il elle combien de en un une au aux pour",
         "de": "was wer wen warum wie wann wo welche welcher welches ist sind der die das und "
@@ -34,7 +34,7 @@ _CUES: dict[str, frozenset[str]] = {
         "nl": "wat wie waarom hoe wanneer waar welke hoeveel is het een zijn denkt niet heeft "
         "wordt op met de van",
         "pt": "que quem porque como quando onde qual quanto quantos é são os as do da e pensa não "
-        "de em no na um uma para o a ao",
+        "de em no na um uma para o ao",
         "pl": "co kto dlaczego jak kiedy gdzie który która jest są czy ile",
         "ro": "ce cine cum când unde care este sunt și cât câte",
         "sv": "vad vem varför hur när vilken är och det",

@@ -27,7 +27,7 @@ from qa.answer import (
     select_sentences,
     shown_passages,
 )
-from qa.datelines import dates_as_written
+from qa.datelines import dates_as_written, without_dateline
 from qa.judge import Judge, Judgement
 from qa.language import (
     copied_words,
@@ -36,6 +36,7 @@ from qa.language import (
     language_name,
     written_in,
 )
+from qa.lexical import stems
 from qa.llm import guarded
 from qa.prompts import Prompts, fill
 from qa.types import Answer, AnswerSentence, Citation, Passage, Quote
@@ -45,6 +46,8 @@ from qa.verify import (
     Verifier,
     answerable_by,
     invented_names,
+    names_in,
+    previous_sentence,
     split_claims,
 )
 
@@ -57,8 +60,11 @@ def ms(start: float, end: float) -> float:
     return round((end - start) * 1000, 1)
 
 
-def condense(llm: Any, prompts: Prompts, backend: str, question: str, history: list[Answer]) -> str:
-    """A follow-up rewritten as a standalone question by the generator."""
+def condense(
+    llm: Any, prompts: Prompts, backend: str, question: str, history: list[Answer], lang: str
+) -> str | None:
+    """A follow-up rewritten as a standalone question by the generator; None when the
+    rewrite resolves nothing."""
     # A chat's follow-up waits for this call before its search: the prompt holds the
     # earlier questions but only the last answer (what "why?" or "and him?" points to),
     # and reading stops at the end of the first line.
@@ -78,8 +84,16 @@ def condense(llm: Any, prompts: Prompts, backend: str, question: str, history: l
                 break
         yield text
 
-    rewritten = next(guarded(backend, first_line)).strip().splitlines()
-    return rewritten[0].strip() if rewritten and rewritten[0].strip() else question
+    lines = next(guarded(backend, first_line)).strip().splitlines()
+    rewritten = lines[0].strip() if lines else ""
+    # A rewrite that adds no word to a follow-up naming nothing ("Warum gab es das
+    # Verbot?" for "Und warum gab es das Verbot?", after a question on Seville) left
+    # what it is about in the conversation, where only the conversation's vector
+    # keeps it; searched alone, it found nothing and was refused.
+    adds = set(stems(rewritten, lang)) - set(stems(question, lang))
+    if not rewritten or not adds and not names_in(question, lang):
+        return None
+    return rewritten
 
 
 def answer_messages(prompts: Prompts, shown: Shown, question: str, lang: str) -> list[Any]:
@@ -300,7 +314,14 @@ class Answering:
             ]
             held = self.holding(
                 [
-                    (p.chunk_id, s.start, s.text, verdicts[i].claim.text, p.title)
+                    (
+                        p.chunk_id,
+                        s.start,
+                        s.text,
+                        verdicts[i].claim.text,
+                        p.title,
+                        previous_sentence(p, s),
+                    )
                     for i, p, s in resting
                 ]
             )
@@ -315,7 +336,7 @@ class Answering:
             return self.declined(sentences)
         return self.written(text, citations, sentences)
 
-    def holding(self, claims: list[tuple[str, int, str, str, str]]) -> list[bool]:
+    def holding(self, claims: list[tuple[str, int, str, str, str, str]]) -> list[bool]:
         """Whether each claim's source sentence answers the question, by the judge."""
         if self.judge is None or self.judgement is None or not claims:
             return [True] * len(claims)
@@ -349,13 +370,15 @@ class Answering:
     def as_written(self, verdicts: list[Verdict], shown: Shown) -> list[Verdict]:
         """Kept sentences with the decimals and dates their source states written as the
         question's language writes them (the model copies "6.8" from an English source
-        into Spanish, "6,8" into English, "July 14, 2026" into Polish)."""
+        into Spanish, "6,8" into English, "July 14, 2026" into Polish), without the
+        source's dateline ("VELMORA, November 18, 2026 – The new line opens …")."""
         out = []
         for v in verdicts:
             if v.passage is not None:
                 source = shown[v.passage][0]
                 text = decimals_as_written(v.claim.text, self.q.lang, source.text)
                 text = dates_as_written(text, self.q.lang, source.text, source.lang)
+                text = without_dateline(text, source.text)
                 v = replace(v, claim=replace(v.claim, text=text))
             out.append(v)
         return out
@@ -378,7 +401,7 @@ class Answering:
             quote = best.quote.text if best is not None else ""
             # A quote is its own claim: the judge only asks whether it answers.
             if best is not None and not all(
-                self.holding([(best.passage.chunk_id, best.quote.start, quote, quote, "")])
+                self.holding([(best.passage.chunk_id, best.quote.start, quote, quote, "", "")])
             ):
                 best = None
         else:

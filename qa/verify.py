@@ -149,6 +149,12 @@ def _names_in(text: str, lang: str) -> list[re.Match[str]]:
     ]
 
 
+def names_in(text: str, lang: str) -> list[str]:
+    """The names `text` gives: capitalised words past the first (in German, not a noun
+    after an article)."""
+    return [m.group(0) for m in _names_in(text, lang)]
+
+
 def _after_article(text: str, start: int, lang: str) -> bool:
     articles = _NOUN_ARTICLES.get(lang)
     if not articles:
@@ -314,7 +320,7 @@ def _fold(word: str) -> str:
     return unicodedata.normalize("NFKD", word).encode("ascii", "ignore").decode().lower()
 
 
-def _previous(passage: Passage, quote: Quote) -> str:
+def previous_sentence(passage: Passage, quote: Quote) -> str:
     """The sentence of `passage` just before `quote`, or ""."""
     before = [q for q in passage.sentence_texts() if q.end <= quote.start]
     return before[-1].text if before else ""
@@ -450,14 +456,22 @@ class Verifier:
         claim_vecs, source_vecs = vectors[: len(claims)], vectors[len(claims) :]
         cosine = claim_vecs @ source_vecs.T
         source_anchors = [anchors(q.text) for _, q in sources]
-        source_figures = [scaled_numbers(q.text, shown[i][0].lang) for i, q in sources]
+        # A claim may join a sentence to the one before it ("postponed to March 2027
+        # because the rails must be replaced", where the article says why in its next
+        # sentence): a figure the sentence before states is not one the source lacks.
+        source_figures = [
+            scaled_numbers(f"{previous_sentence(shown[i][0], q)} {q.text}", shown[i][0].lang)
+            for i, q in sources
+        ]
         asked_stems = set(stems(question, lang)) if lang else set()
         source_stems = [
             set(stems(q.text, lang)) if lang and shown[i][0].lang == lang else None
             for i, q in sources
         ]
         context_stems = [
-            set(stems(_previous(shown[i][0], q), lang)) if lang and own is not None else set()
+            set(stems(previous_sentence(shown[i][0], q), lang))
+            if lang and own is not None
+            else set()
             for (i, q), own in zip(sources, source_stems, strict=True)
         ]
         can_answer = answerable_by(question, lang)

@@ -102,6 +102,23 @@ def test_an_answer_writes_a_date_its_source_gives_as_its_language_does() -> None
     assert written("July 14, 2026 ရက်", "my", english) == "July 14, 2026 ရက်"
 
 
+def test_an_answer_drops_the_dateline_it_copied_from_its_source() -> None:
+    from qa.datelines import without_dateline
+
+    source = "VELMORA, 18 november 2026 – De nieuwe tramlijn 4 gaat op 12 januari open."
+    copied = "VELMORA, November 18, 2026 – The new tram line 4 opens on 12 January."
+    assert without_dateline(copied, source) == "The new tram line 4 opens on 12 January."
+    assert without_dateline("HARLOW BAY – Two paintings were stolen.", "HARLOW BAY – Two") == (
+        "Two paintings were stolen."
+    )
+    # Capitals the source does not write, or a dash inside a sentence: as written.
+    assert without_dateline("BERLIN – Die Stadt wächst.", source) == "BERLIN – Die Stadt wächst."
+    assert without_dateline("NASA – the agency said so.", "NASA – the") == (
+        "NASA – the agency said so."
+    )
+    assert without_dateline("Kim – a leader – met Putin.", "Kim") == "Kim – a leader – met Putin."
+
+
 def test_front_matter_carries_the_fields_a_jsonl_line_does(isolated: Path) -> None:
     # A newcomer wrote "source: Ostsee-Kurier" and saw the file's path as the source.
     src = (

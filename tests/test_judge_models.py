@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from qa import Assistant
@@ -174,3 +175,60 @@ def test_the_kim_question_keeps_a_verified_citation_on_why_they_meet_in_person(
         k in sources
         for k in ("rencontre physique", "satellitaire", "réaffirmer", "personnellement")
     ), sources
+
+
+VELMORA = (
+    "---\ntitle: Velmora, la nuova linea del tram slitta a marzo\ndate: 2026-10-02\n---\n"
+    "VELMORA – L'apertura della linea 4 del tram di Velmora è stata rinviata a marzo 2027. "
+    "Lo ha annunciato giovedì l'assessore ai trasporti Carla Benedetti, spiegando che i "
+    "binari posati in via Garibaldi devono essere sostituiti dopo che un'ispezione ha "
+    "trovato saldature difettose su 600 metri.\n"
+)
+
+
+@pytest.fixture
+def velmora_index(isolated: Path) -> Path:
+    folder = isolated / "velmora"
+    folder.mkdir()
+    (folder / "tram.it.md").write_text(VELMORA, encoding="utf-8")
+    return built_index(isolated, [folder], 1, llm="none")
+
+
+def test_a_claim_joining_two_sentences_of_its_source_is_verified(
+    velmora_index: Path, local_llm: Any
+) -> None:
+    # Seen on a newcomer's articles: this right answer was dropped, the date being in
+    # the first sentence and the reason in the second, and a quote giving no reason
+    # took its place.
+    qa = Assistant(index_dir=velmora_index)
+    qa.llm = ScriptedWriter(
+        local_llm,
+        "La linea 4 di Velmora è stata rinviata a marzo 2027 perché i binari posati in via "
+        "Garibaldi devono essere sostituiti dopo che un'ispezione ha trovato saldature "
+        "difettose su 600 metri. [1]",
+    )
+    answer = qa.ask("Perché l'apertura della linea 4 è stata rinviata?")
+    assert any("saldature" in s for s in verified(answer)), answer.sentences
+
+
+def test_a_rewrite_that_resolves_nothing_leaves_the_conversation_in_the_search(
+    trial_index: Path, local_llm: Any
+) -> None:
+    # "Und warum gab es das Verbot?" after a question on Seville came back "Warum gab es
+    # das Verbot?": searched alone, it was refused. A rewrite that adds nothing to a
+    # follow-up naming nothing is no rewrite: the conversation's vector stays mixed in.
+    qa = Assistant(index_dir=trial_index)
+    qa.llm = ScriptedWriter(local_llm, "Line F is 11.2 kilometres long. [1]")
+    first = qa.ask_stream("How long is Grenoble's new tram line F?")
+    turn = [first.answer]
+    follow_up = "And how much did it cost?"
+    qa.llm = ScriptedWriter(local_llm, "NO ANSWER", standalone=follow_up)
+    stream = qa.ask_stream(follow_up, history=turn, context=first.vector)
+    assert stream.answer.standalone_question is None
+    alone = np.asarray(qa.models.embedding().query(follow_up))
+    assert stream.vector is not None and float(stream.vector @ alone) < 0.99
+    # A rewrite that names what the follow-up left out stands alone.
+    rewrite = "How much did Grenoble's tram line F cost?"
+    qa.llm = ScriptedWriter(local_llm, "NO ANSWER", standalone=rewrite)
+    stream = qa.ask_stream(follow_up, history=turn, context=first.vector)
+    assert stream.answer.standalone_question == rewrite

@@ -32,6 +32,7 @@ def test_short_questions(text: str, lang: str) -> None:
         ("Chi è il nuovo sindaco di Montecalvo?", "it"),
         # "del" is Spanish and Italian, "di" Italian only (this one came out Spanish).
         ("Quando apre la linea 4 del tram di Velmora?", "it"),
+        ("C EST QUOI LE TRAM A VELMORA?", "fr"),  # "a" is in five languages: no cue
         ("Wie is de nieuwe burgemeester?", "nl"),
         ("Quem venceu as eleições em Lisboa?", "pt"),
         ("Kto wygrał wybory w Krakowie?", "pl"),

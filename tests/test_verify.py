@@ -519,3 +519,35 @@ def test_a_figure_is_checked_with_its_scale_in_each_language(verifier: Verifier)
 )
 def test_a_question_after_a_count_is_recognised_beyond_four_languages(question: str) -> None:
     assert asks_count(question)
+
+
+@pytest.mark.slow
+def test_a_claim_joining_a_sentence_to_the_one_before_keeps_its_figures(
+    verifier: Verifier,
+) -> None:
+    # A newcomer's "Perché l'apertura della linea 4 è stata rinviata?" was answered
+    # "… rinviata a marzo 2027 perché i binari … devono essere sostituiti …": the reason
+    # is the article's second sentence, the date its first. The date was held against
+    # the second as a figure its source lacks, and a right answer fell to a quote that
+    # gives no reason.
+    text = (
+        "L'apertura della linea 4 del tram di Velmora è stata rinviata a marzo 2027. "
+        "Lo ha annunciato l'assessore Carla Benedetti, spiegando che i binari posati in via "
+        "Garibaldi devono essere sostituiti dopo che un'ispezione ha trovato saldature "
+        "difettose su 600 metri."
+    )
+    p = replace(make_passage("v", text, 0.85), lang="it")
+    shown = [(p, p.sentence_texts())]
+    question = "Perché l'apertura della linea 4 è stata rinviata?"
+    joined = (
+        "La linea 4 di Velmora è stata rinviata a marzo 2027 perché i binari posati in via "
+        "Garibaldi devono essere sostituiti dopo che un'ispezione ha trovato saldature "
+        "difettose su 600 metri. [1]"
+    )
+    (verdict,) = verifier.verify(split_claims(joined, "it"), shown, question, None, "it")
+    assert verdict.status == "verified" and verdict.quote is not None
+    assert verdict.quote.text.startswith("Lo ha annunciato")
+    # A figure neither sentence states is still held against it.
+    wrong = joined.replace("2027", "2029")
+    (verdict,) = verifier.verify(split_claims(wrong, "it"), shown, question, None, "it")
+    assert verdict.status == "unsupported"
