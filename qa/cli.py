@@ -196,11 +196,12 @@ def ask(
     assistant = _assistant(index, embed, config, k=k, llm="none" if no_llm else llm)
     _existing(assistant)
     asked, filters = _question(question), Filters(since, until, source)
-    words = assistant.words(asked)
 
     def answered() -> Answer:
         stream = assistant.ask_stream(asked, filters)
-        return answer_of(stream) if as_json else stream_answer(out, stream, words)
+        if as_json:
+            return answer_of(stream)
+        return stream_answer(out, stream, lambda: assistant.words(asked))
 
     try:
         try:

@@ -7,7 +7,7 @@ import os
 import re
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from rich.console import Console
@@ -49,24 +49,31 @@ def quoted(p: Passage, quotes: tuple[Any, ...] = ()) -> Text:
     return body
 
 
-def stream_answer(console: Console, stream: AnswerStream, words: Words) -> Answer:
-    """Show what qa is doing from the first moment (a spinner naming the stage in the
-    question's language), then the model's draft as it is written, then leave only the
-    verified answer. Interrupted, it leaves nothing behind."""
+def stream_answer(console: Console, stream: AnswerStream, words: Callable[[], Words]) -> Answer:
+    """Show what qa is doing from the first moment (a spinner, then the stage it names
+    in the question's language), then the model's draft as it is written, then leave
+    only the verified answer. Interrupted, it leaves nothing behind. `words` is called
+    at the first stage: the engine has read the question's language by then (read here
+    first, loading the detector cost the spinner 0.4 s)."""
     from rich.live import Live
     from rich.spinner import Spinner
 
-    spinner = Spinner("dots", Text(f"{words('searching')}…", style="dim"), style="dim")
+    spinner = Spinner("dots", style="dim")
     draft = Text(style="dim")
-    panel = Panel(draft, title=f"{words('writing')}…", title_align="left")
+    panel = Panel(draft, title_align="left")
+    said: list[Words] = []
 
     with _no_echo(), Live(spinner, console=console, transient=True, refresh_per_second=12) as live:
 
         def show(stage: str) -> None:
+            if not said:
+                said.append(words())
+            label = f"{said[0].stage(stage)}…"
             if draft:
-                panel.title = f"{words.stage(stage)}…"
+                panel.title = label
             else:
-                spinner.update(text=Text(f"{words.stage(stage)}…", style="dim"))
+                spinner.update(text=Text(label, style="dim"))
+                panel.title = label
             live.refresh()
 
         for kind, item in events(stream):

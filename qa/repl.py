@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from collections.abc import Callable
@@ -63,7 +64,8 @@ def run_chat(chat: Chat, console: Console, read_line: ReadLine) -> None:
                 return
             continue
         try:
-            answer = stream_answer(console, chat.ask_stream(line), chat.assistant.words(line))
+            words = functools.partial(chat.assistant.words, line)
+            answer = stream_answer(console, chat.ask_stream(line), words)
         except KeyboardInterrupt:
             console.print(Text("(cancelled)", style="dim"))
             continue
