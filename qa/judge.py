@@ -237,9 +237,8 @@ class Judge:
     ) -> list[bool]:
         """Whether each claim holds: its source sentence answers the question, and says
         what the claim says. `claims`: (chunk id, start, source text, claim text, the
-        source's headline, the sentence before the source when the claim takes from it,
-        or ""). Read by the generator when there is one; by the scorer's rating of the
-        source only otherwise.
+        source's headline, the sentence before the source, or ""). Read by the generator
+        when there is one; by the scorer's rating of the source only otherwise.
 
         Whether the source says what the claim says is asked of the sentence under its
         headline: a right claim names what the sentence is about from the headline ("the

@@ -45,9 +45,9 @@ from qa.verify import (
     Verdict,
     Verifier,
     answerable_by,
-    completing,
     invented_names,
     names_in,
+    previous_sentence,
     split_claims,
 )
 
@@ -320,7 +320,7 @@ class Answering:
                         s.text,
                         verdicts[i].claim.text,
                         p.title,
-                        completing(verdicts[i].claim.text, s, p),
+                        previous_sentence(p, s),
                     )
                     for i, p, s in resting
                 ]

@@ -326,19 +326,6 @@ def previous_sentence(passage: Passage, quote: Quote) -> str:
     return before[-1].text if before else ""
 
 
-def completing(claim: str, quote: Quote, passage: Passage) -> str:
-    """The sentence before `quote` when it states a number or a name of `claim` that
-    `quote` does not (the claim joins the two), else ""."""
-    before = previous_sentence(passage, quote)
-    if not before:
-        return ""
-    numbers, names = anchors(claim)
-    own_numbers, own_names = anchors(quote.text)
-    prior_numbers, prior_names = anchors(before)
-    lacking = (numbers - own_numbers) & prior_numbers or (names - own_names) & prior_names
-    return before if lacking else ""
-
-
 # Words that scale the number before them, by the power of ten they mean in a language:
 # "billion" is 10^9 in English and 10^12 in French; German "Billion" is 10^12 and
 # "Milliarde" 10^9. A claim "1,3 Billionen" from a source "1.3 billion" misstates the

@@ -551,19 +551,3 @@ def test_a_claim_joining_a_sentence_to_the_one_before_keeps_its_figures(
     wrong = joined.replace("2027", "2029")
     (verdict,) = verifier.verify(split_claims(wrong, "it"), shown, question, None, "it")
     assert verdict.status == "unsupported"
-
-
-def test_the_sentence_before_is_read_only_for_what_the_claim_takes_from_it() -> None:
-    from qa.verify import completing
-
-    text = (
-        "L'apertura della linea 4 è stata rinviata a marzo 2027. "
-        "I binari in via Garibaldi devono essere sostituiti."
-    )
-    p = make_passage("v", text, 0.85)
-    first, second = p.sentence_texts()
-    joined = "Rinviata a marzo 2027 perché i binari in via Garibaldi devono essere sostituiti."
-    assert completing(joined, second, p) == first.text  # 2027 is the first sentence's
-    alone = "I binari in via Garibaldi devono essere sostituiti."
-    assert completing(alone, second, p) == ""
-    assert completing(joined, first, p) == ""  # nothing before the first
