@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
@@ -196,12 +197,12 @@ def ask(
     assistant = _assistant(index, embed, config, k=k, llm="none" if no_llm else llm)
     _existing(assistant)
     asked, filters = _question(question), Filters(since, until, source)
+    # Read at the spinner's first stage, then again for the answer's box: once.
+    words = functools.cache(functools.partial(assistant.words, asked))
 
     def answered() -> Answer:
         stream = assistant.ask_stream(asked, filters)
-        if as_json:
-            return answer_of(stream)
-        return stream_answer(out, stream, lambda: assistant.words(asked))
+        return answer_of(stream) if as_json else stream_answer(out, stream, words)
 
     try:
         try:
@@ -217,7 +218,7 @@ def ask(
     if as_json:
         _json(answer.to_dict())
     else:
-        print_answer(out, answer, assistant.words(asked))
+        print_answer(out, answer, words())
 
 
 @app.command()

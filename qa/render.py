@@ -20,7 +20,6 @@ from qa import Answer, AnswerStream, Citation, DocumentInfo, Explanation, Ingest
 from qa.drain import events
 from qa.evaluate_answers import AnswerEvaluation
 from qa.interface import Words
-from qa.language import detect_language
 from qa.types import Evaluation
 
 # Article text is untrusted: escape sequences in it must never reach the terminal raw.
@@ -137,7 +136,7 @@ def print_answer(console: Console, answer: Answer, words: Words, show_sources: b
     if answer.mode == "extractive" and not answer.abstained:
         # A quote stands in its article's language when its translation could not be
         # checked: say so, rather than leave a reader wondering why.
-        asked = detect_language(answer.question)
+        asked = words.lang  # the question's language, read once for `words`
         other = {s.source_lang for s in answer.sentences if s.source_lang not in (None, asked)}
         if other:
             line = words("untranslated", languages=words.languages({c for c in other if c}))

@@ -64,7 +64,7 @@ def run_chat(chat: Chat, console: Console, read_line: ReadLine) -> None:
                 return
             continue
         try:
-            words = functools.partial(chat.assistant.words, line)
+            words = functools.cache(functools.partial(chat.assistant.words, line))
             answer = stream_answer(console, chat.ask_stream(line), words)
         except KeyboardInterrupt:
             console.print(Text("(cancelled)", style="dim"))
@@ -75,7 +75,7 @@ def run_chat(chat: Chat, console: Console, read_line: ReadLine) -> None:
         for notice in chat.assistant.notices:
             console.print(Text(f"qa: {notice}", style="yellow"))
         chat.assistant.notices.clear()
-        print_answer(console, answer, chat.assistant.words(line), show_sources=False)
+        print_answer(console, answer, words(), show_sources=False)
         if answer.citations:
             console.print(Text(_source_line(chat), style="dim"))
 
