@@ -228,6 +228,9 @@ def _first_line_title(text: str) -> str:
 
 
 _FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n", re.S)
+_HEADER = re.compile(
+    r"\A((?:[ \t]*(?:title|date|source|lang|url)[ \t]*:[^\n]*\n)+)(?:[ \t]*\n|\Z)", re.I
+)
 
 
 def _front_matter(text: str) -> tuple[dict[str, str], str]:
@@ -235,13 +238,15 @@ def _front_matter(text: str) -> tuple[dict[str, str], str]:
     .md and .txt articles may open with, and the text without it. The fields a JSONL
     line has mean the same here: title, date, source, lang, url; others are ignored."""
     fields: dict[str, str] = {}
-    m = _FRONT_MATTER.match(text)
+    # Without the `---` lines, a first paragraph of nothing but such lines ("Title: …",
+    # "Date: …") is one too: a newcomer's .txt often opens that way.
+    m = _FRONT_MATTER.match(text) or _HEADER.match(text)
     if m:
         for line in m.group(1).splitlines():
             key, _, value = line.partition(":")
-            value = value.strip().strip("'\"")
-            if key.strip() in _FRONT_KEYS and value:
-                fields[key.strip()] = value
+            key, value = key.strip().lower(), value.strip().strip("'\"")
+            if key in _FRONT_KEYS and value:
+                fields[key] = value
         # Blank the front matter instead of cutting it so offsets stay those of the file.
         text = re.sub(r"[^\n]", " ", m.group(0)) + text[m.end() :]
     return fields, text

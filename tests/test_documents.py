@@ -45,6 +45,21 @@ def test_a_txt_article_can_carry_its_title_and_date_in_front_matter(isolated: Pa
     assert isinstance(plain, Document) and (plain.title, plain.date) == ("Un titre", None)
 
 
+def test_a_first_paragraph_of_header_lines_is_front_matter_without_its_dashes(
+    isolated: Path,
+) -> None:
+    # Seen in a newcomer's trial: "title: Nowy most…" became the article's title, and
+    # its header lines part of the text.
+    src = "Title: Nowy most otwarty\ndate: 2026-11-20\nLang: pl\n\nMost ma 412 metrów."
+    (doc,) = results(_write(isolated / "most.txt", src))
+    assert isinstance(doc, Document)
+    assert (doc.title, doc.date, doc.lang) == ("Nowy most otwarty", "2026-11-20", "pl")
+    assert len(doc.text) == len(src) and doc.text.strip() == "Most ma 412 metrów."
+    # A paragraph that only starts with such a line is text.
+    (text,) = results(_write(isolated / "t.txt", "Source: the mayor said so.\nIt opens.\n"))
+    assert isinstance(text, Document) and text.text.startswith("Source: the mayor")
+
+
 def test_an_article_without_a_date_of_its_own_is_dated_by_its_dateline(isolated: Path) -> None:
     # Seen in a newcomer's trial: a Polish .txt on a bridge reopening had no date, so
     # "the latest on the bridge" cited the older Portuguese article.
