@@ -77,6 +77,19 @@ THRESHOLDS = {
 
 
 @dataclass(frozen=True)
+class Held:
+    """A claim read by the judge: whether its source sentence answers the question, and
+    whether that sentence says what the claim says. It holds when both do."""
+
+    answers: bool
+    states: bool
+
+    @property
+    def holds(self) -> bool:
+        return self.answers and self.states
+
+
+@dataclass(frozen=True)
 class Judgement:
     """The judge's reading of the passages shown to it.
 
@@ -234,7 +247,7 @@ class Judge:
         judgement: Judgement,
         question: str,
         claims: list[tuple[str, int, str, str, str, str]],
-    ) -> list[bool]:
+    ) -> list[Held]:
         """Whether each claim holds: its source sentence answers the question, and says
         what the claim says. `claims`: (chunk id, start, source text, claim text, the
         source's headline, the sentence before the source, or ""). Read by the generator
@@ -250,7 +263,10 @@ class Judge:
         """
         floor = judgement.thresholds
         if self.reader is None or judgement.readers == "scorer":
-            return [judgement.rate(cid, start) >= floor.sentence for cid, start, *_ in claims]
+            return [
+                Held(judgement.rate(cid, start) >= floor.sentence, True)
+                for cid, start, *_ in claims
+            ]
         answers = self.reader.rate(question, [" ".join(c[2].split()) for c in claims])
         checker = self.checker
 
@@ -265,7 +281,8 @@ class Judge:
 
         states = [says(claim, src, title, before) for _, _, src, claim, title, before in claims]
         return [
-            a >= floor.sentence and s >= floor.states for a, s in zip(answers, states, strict=True)
+            Held(a >= floor.sentence, s >= floor.states)
+            for a, s in zip(answers, states, strict=True)
         ]
 
 

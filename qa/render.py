@@ -141,13 +141,13 @@ def print_answer(console: Console, answer: Answer, words: Words, show_sources: b
         if other:
             line = words("untranslated", languages=words.languages({c for c in other if c}))
             console.print(Text(line, style="dim"))
-    if show_sources:
-        if answer.abstained:
-            if answer.closest:
-                console.print(Text(words("closest"), style="dim"))
-                print_passages(console, list(answer.closest)[:3])
-        else:
-            print_citations(console, answer.citations, answer, words)
+    if answer.abstained:
+        # Shown even where sources are not (the chat): the refusal says they follow.
+        if answer.closest:
+            console.print(Text(words("closest"), style="dim"))
+            print_passages(console, list(answer.closest)[:3])
+    elif show_sources:
+        print_citations(console, answer.citations, answer, words)
 
 
 def print_citations(

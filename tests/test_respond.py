@@ -6,10 +6,14 @@ import time
 from typing import Any
 
 import numpy as np
+from rich.console import Console
 
 from qa.answer import Scored, score_sentences
 from qa.config import Settings
+from qa.interface import words
+from qa.judge import Judgement
 from qa.prompts import Prompts
+from qa.render import print_answer
 from qa.respond import Answering, Question, Tools
 from qa.types import AnswerSentence, Passage
 
@@ -51,6 +55,24 @@ def test_abstaining_speaks_the_questions_language_and_lists_the_closest(words_mo
     assert set(answer.timings) == {"embed_ms", "total_ms"}
 
 
+def test_a_refusal_lists_the_closest_passages_even_where_sources_are_not_shown(
+    words_model: Any,
+) -> None:
+    # Seen in a newcomer's trial: the chat's refusal said "the closest passages are
+    # listed below", and the chat (which shows no sources under an answer) listed none.
+    near = passage("a", "Le chat dort sur le canapé.", 0.3)
+    answer = Answering(
+        question("Où dort le chien ?", "fr", [near], [], words_model), tools(words_model)
+    ).abstain("none")
+    console = Console(record=True, width=250)
+    print_answer(
+        console, answer, words(Prompts(Settings().resolved_prompts_dir()), "fr"), show_sources=False
+    )
+    out = console.export_text()
+    assert "passages les plus proches sont listés ci-dessous" in out
+    assert out.index("ci-dessous") < out.index("Le chat dort sur le canapé.")
+
+
 def test_without_a_generator_or_a_judge_the_best_sentences_are_quoted(words_model: Any) -> None:
     a, b = cat_passages()
     text = "where does the cat sleep"
@@ -84,3 +106,27 @@ def test_a_quote_in_the_questions_language_is_not_translated(words_model: Any) -
     q = question("Où dort le chat ?", "fr", [p], [best], words_model)
     # No generator is asked: the quote already speaks the question's language.
     assert Answering(q, tools(words_model)).translated(best) is None
+
+
+def test_a_claim_dropped_for_its_wording_leaves_its_own_source_sentence_to_quote(
+    words_model: Any,
+) -> None:
+    a, b = cat_passages()
+    text = "where does the cat sleep"
+    scored = score_sentences(query(words_model, text), [a, b], embedder(words_model), lambda p: 0.2)
+    # The passages are labelled French: the quote needs no translation.
+    steps = Answering(question(text, "fr", [a, b], scored, words_model), tools(words_model))
+    steps.candidates = [(a, a.sentence_texts()), (b, b.sentence_texts())]
+    # The judge finds passage a the best; the writer answered from b's sentence, and only
+    # the wording of its claim failed the check.
+    steps.judgement = Judgement((0.9, 0.5), {}, "scorer+generator")
+    sun = b.sentence_texts()[1]
+    assert sun.text == "The cat sleeps in the sun."
+    steps.answering = ("b", sun.start)
+    answer = steps.declined()
+    assert not answer.abstained and answer.mode == "extractive"
+    assert answer.text == "The cat sleeps in the sun. [1]"
+    assert [c.chunk_id for c in answer.citations] == ["b"]
+    # With no such claim, the judge's best passage is quoted.
+    steps.answering = None
+    assert steps.declined().text == "The cat sleeps on the sofa all day. [1]"
