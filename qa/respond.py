@@ -175,10 +175,6 @@ class Answering:
         self.shown: Shown = []
         self.judgement: Judgement | None = None
         self.draft: list[str] = []
-        # The source sentence (chunk id, start) of the first claim dropped for its
-        # wording only, from a source in another language: the judge found the sentence
-        # answers the question.
-        self.answering: tuple[str, int] | None = None
 
     # -- ends ------------------------------------------------------------------------
 
@@ -307,6 +303,10 @@ class Answering:
             shown[0][0].score,
             q.lang,
         )
+        # The source sentence (chunk id, start) of the first claim dropped for its
+        # wording only, from a source in another language: the judge found the sentence
+        # answers the question.
+        rested: tuple[str, int] | None = None
         if self.judgement is not None:
             # A claim is verified only if the sentence it rests on answers the
             # question: true sentences on the same subject, and instructions planted
@@ -338,13 +338,13 @@ class Answering:
                     # the source's own language a failed check more often means the
                     # writer misread its sentence (piaf_fr's tuning split: such a
                     # sentence quoted instead of abstaining was wrong both times).
-                    if h.answers and self.answering is None and p.lang != q.lang:
-                        self.answering = (p.chunk_id, s.start)
+                    if h.answers and rested is None and p.lang != q.lang:
+                        rested = (p.chunk_id, s.start)
         verdicts = self.as_written(self.in_language(verdicts, verifier), shown)
         text, citations, sentences = cite_verified(verdicts, shown)
         q.timings["verify_ms"] = ms(t4, time.perf_counter())
         if not citations:
-            return self.declined(sentences)
+            return self.declined(sentences, rested)
         return self.written(text, citations, sentences)
 
     def holding(self, claims: list[tuple[str, int, str, str, str, str]]) -> list[Held]:
@@ -394,7 +394,9 @@ class Answering:
             out.append(v)
         return out
 
-    def declined(self, sentences: tuple[AnswerSentence, ...] = ()) -> Answer:
+    def declined(
+        self, sentences: tuple[AnswerSentence, ...] = (), rested: tuple[str, int] | None = None
+    ) -> Answer:
         # The model declined, or wrote nothing the passages support. Whether the
         # articles answer is the judge's call: a quote of the passage it chose, or
         # an abstention.
@@ -406,22 +408,22 @@ class Answering:
             if best is not None and not self.can_answer(best.passage, best.quote.text):
                 best = None
         elif judgement is not None:
-            best = self.rested() or self.judged_quote(judgement)
+            best = self.rested(rested) or self.judged_quote(judgement)
         else:
             best = confident_sentence(q.scored, q.asking, q.lang)
         if best is not None:
             return self.translated(best) or self.extract([best])
         return replace(self.abstain("generated"), sentences=sentences)
 
-    def rested(self) -> Scored | None:
-        """The sentence the writer answered from, when its claim was dropped for its
-        wording only: quoted as it stands, that sentence needs no such check. (The seed
-        question's "to reassert himself on the international stage" failed the check
-        against a French sentence that gives the reason; the judge's own best passage was
-        one that does not.)"""
-        if self.answering is None:
+    def rested(self, sentence: tuple[str, int] | None) -> Scored | None:
+        """The sentence the writer answered from (chunk id, start), when its claim was
+        dropped for its wording only: quoted as it stands, that sentence needs no such
+        check. (The seed question's "to reassert himself on the international stage"
+        failed the check against a French sentence that gives the reason; the judge's own
+        best passage was one that does not.)"""
+        if sentence is None:
             return None
-        chunk_id, start = self.answering
+        chunk_id, start = sentence
         best = next(
             (s for s in self.q.scored if s.passage.chunk_id == chunk_id and s.quote.start == start),
             None,

@@ -456,12 +456,13 @@ class Verifier:
         claim_vecs, source_vecs = vectors[: len(claims)], vectors[len(claims) :]
         cosine = claim_vecs @ source_vecs.T
         source_anchors = [anchors(q.text) for _, q in sources]
+        befores = [previous_sentence(shown[i][0], q) for i, q in sources]
         # A claim may join a sentence to the one before it ("postponed to March 2027
         # because the rails must be replaced", where the article says why in its next
         # sentence): a figure the sentence before states is not one the source lacks.
         source_figures = [
-            scaled_numbers(f"{previous_sentence(shown[i][0], q)} {q.text}", shown[i][0].lang)
-            for i, q in sources
+            scaled_numbers(f"{before} {q.text}", shown[i][0].lang)
+            for (i, q), before in zip(sources, befores, strict=True)
         ]
         asked_stems = set(stems(question, lang)) if lang else set()
         source_stems = [
@@ -469,10 +470,8 @@ class Verifier:
             for i, q in sources
         ]
         context_stems = [
-            set(stems(previous_sentence(shown[i][0], q), lang))
-            if lang and own is not None
-            else set()
-            for (i, q), own in zip(sources, source_stems, strict=True)
+            set(stems(before, lang)) if lang and own is not None else set()
+            for before, own in zip(befores, source_stems, strict=True)
         ]
         can_answer = answerable_by(question, lang)
         answers = [can_answer(shown[i][0], q.text) for i, q in sources]

@@ -94,14 +94,23 @@ def verified(answer: Any) -> list[str]:
     return [s.text for s in answer.sentences if s.status in ("verified", "moved", "added")]
 
 
+def answered_from(index: Path, local_llm: Any, draft: str, question: str) -> Any:
+    """The answer to `question` when the local model writes `draft` (the judge and the
+    checks read with the real model)."""
+    qa = Assistant(index_dir=index)
+    qa.llm = ScriptedWriter(local_llm, draft)
+    return qa.ask(question)
+
+
 def test_a_claim_that_changes_the_subject_of_its_source_is_not_verified(
     trial_index: Path, local_llm: Any
 ) -> None:
-    qa = Assistant(index_dir=trial_index)
-    qa.llm = ScriptedWriter(
-        local_llm, "Le ticket de tram à Grenoble coûte 310 millions d'euros. [1]"
+    answer = answered_from(
+        trial_index,
+        local_llm,
+        "Le ticket de tram à Grenoble coûte 310 millions d'euros. [1]",
+        "Combien coûte un ticket de tram à Grenoble ?",
     )
-    answer = qa.ask("Combien coûte un ticket de tram à Grenoble ?")
     assert not any("310" in s for s in verified(answer)), answer.sentences
     assert answer.abstained or "310" not in answer.text
 
@@ -109,9 +118,12 @@ def test_a_claim_that_changes_the_subject_of_its_source_is_not_verified(
 def test_a_claim_stating_a_number_its_source_does_not_is_not_verified(
     trial_index: Path, local_llm: Any
 ) -> None:
-    qa = Assistant(index_dir=trial_index)
-    qa.llm = ScriptedWriter(local_llm, "Line F is 14 kilometres long. [1]")
-    answer = qa.ask("How long is Grenoble's new tram line F?")
+    answer = answered_from(
+        trial_index,
+        local_llm,
+        "Line F is 14 kilometres long. [1]",
+        "How long is Grenoble's new tram line F?",
+    )
     assert not any("14" in s for s in verified(answer)), answer.sentences
     assert "14 kilometres" not in answer.text
 
@@ -200,14 +212,14 @@ def test_a_claim_joining_two_sentences_of_its_source_is_verified(
     # Seen on a newcomer's articles: this right answer was dropped, the date being in
     # the first sentence and the reason in the second, and a quote giving no reason
     # took its place.
-    qa = Assistant(index_dir=velmora_index)
-    qa.llm = ScriptedWriter(
+    answer = answered_from(
+        velmora_index,
         local_llm,
         "La linea 4 di Velmora è stata rinviata a marzo 2027 perché i binari posati in via "
         "Garibaldi devono essere sostituiti dopo che un'ispezione ha trovato saldature "
         "difettose su 600 metri. [1]",
+        "Perché l'apertura della linea 4 è stata rinviata?",
     )
-    answer = qa.ask("Perché l'apertura della linea 4 è stata rinviata?")
     assert any("saldature" in s for s in verified(answer)), answer.sentences
 
 

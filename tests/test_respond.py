@@ -122,11 +122,9 @@ def test_a_claim_dropped_for_its_wording_leaves_its_own_source_sentence_to_quote
     steps.judgement = Judgement((0.9, 0.5), {}, "scorer+generator")
     sun = b.sentence_texts()[1]
     assert sun.text == "The cat sleeps in the sun."
-    steps.answering = ("b", sun.start)
-    answer = steps.declined()
+    answer = steps.declined(rested=("b", sun.start))
     assert not answer.abstained and answer.mode == "extractive"
     assert answer.text == "The cat sleeps in the sun. [1]"
     assert [c.chunk_id for c in answer.citations] == ["b"]
     # With no such claim, the judge's best passage is quoted.
-    steps.answering = None
     assert steps.declined().text == "The cat sleeps on the sofa all day. [1]"
