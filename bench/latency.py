@@ -29,7 +29,8 @@ matrix products instead (the case where parallel kernels waiting for a deschedul
 sibling turned a 40 ms search into seconds). Commands run in their own process (`QA_SERVER=off`)
 unless `--server`: then each version's `qa serve` is started first and warmed by one
 search and one answer of another question (not counted; use `--runs 1`: a served
-question asked again is read from the states the server kept), and the commands are
+question asked again is read from the states the server kept; the stages come from a
+third question), and the commands are
 handed to it, as a user's are once a first command has started one. `--versions
 name=checkout,...` runs each checkout's `qa` in alternation (PYTHONPATH), for ratios
 between commits measured side by side.
@@ -54,6 +55,9 @@ from common import ROOT
 
 QUESTION = "Why would Kim meet Putin in person?"
 WARMUP_QUESTION = "What does Breuker think of the meeting?"
+# Through a server, the stages come from a question it has not read yet either (asked
+# again, `QUESTION` would be read from the states its first asking left).
+SERVED_STAGES_QUESTION = "How far is Vladivostok from Pyongyang?"
 FOLLOW_UPS = ["Why would Kim meet Putin in person?", "And what does Breuker think?", "Why?"]
 COMMANDS: dict[str, list[str]] = {
     "help": ["--help"],
@@ -225,7 +229,9 @@ def main() -> None:
                     print(f"run {run + 1} {name} {command}: {wall:.2f} s", file=sys.stderr)
                 if "ask" in commands:
                     out = subprocess.run(
-                        base + COMMANDS["ask"] + ["--json", "--index", str(args.index.resolve())],
+                        base
+                        + ["ask", SERVED_STAGES_QUESTION if args.server else QUESTION]
+                        + ["--json", "--index", str(args.index.resolve())],
                         env=env,
                         cwd=env["PYTHONPATH"],
                         capture_output=True,

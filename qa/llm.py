@@ -144,13 +144,14 @@ def _llama_cpp(settings: Settings) -> Any:
     try:
         from llama_index.llms.llama_cpp import LlamaCPP
 
-        from qa.native import keep_states
+        from qa.native import keep_states, quiet_loads
     except ImportError:
         raise LLMUnavailable(
             "llama-cpp-python is not installed (QA_RUNTIME=llama-cpp): install qa[native], "
             "or set QA_RUNTIME=auto."
         ) from None
     path = assemble_gguf(model_dir(settings))
+    quiet_loads()
     llm = LlamaCPP(
         model_path=str(path),
         temperature=_SAMPLING["temperature"],

@@ -1,11 +1,13 @@
 """The models an `Assistant` answers with (`Models`): loaded when first needed, or in
-the background ahead of the question (`preload`), each once."""
+the background ahead of the question (`preload`), each once; in `qa serve`, once for
+every assistant that uses the same one (`Shared`)."""
 
 from __future__ import annotations
 
 import threading
 import time
-from typing import Any
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
 
 from qa.config import DEFAULT_EMBED, Settings
 from qa.embeddings import EmbeddingModel, canonical_name, load_embedding
@@ -18,6 +20,34 @@ from qa.store import Store
 # Embedding models read ~512 tokens and tokenising a pasted page costs seconds: a
 # question is read up to here (about two paragraphs).
 QUESTION_CHARS = 1000
+
+T = TypeVar("T")
+
+
+class Shared:
+    """Models loaded once in a process for all the assistants that share them, by what
+    makes a model the same (its name and the settings it is loaded with).
+
+    `qa serve` keeps an assistant per working folder and settings: `qa ask`, `qa ask -k
+    8` and `qa search --index /abs/path` are three, and each loaded its own generator
+    (a server held three copies, 6.2 GB). Not for assistants used from two threads at
+    once: a generator answers one prompt at a time.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._slots: dict[Hashable, tuple[threading.Lock, list[Any]]] = {}
+
+    def get(self, key: Hashable, load: Callable[[], T]) -> tuple[T, bool]:
+        """The model under `key`, loaded by `load` if no assistant has it yet; and
+        whether this call loaded it. A load that fails is tried again next time."""
+        with self._lock:
+            lock, value = self._slots.setdefault(key, (threading.Lock(), []))
+        with lock:
+            if value:
+                return value[0], False
+            value.append(load())
+            return value[0], True
 
 
 class Models:
@@ -52,6 +82,16 @@ class Models:
         self._load_ms: dict[str, float] = {}
         self._judge: tuple[Any, Judge] | None = None
         self._scorer: Scorer | None = None
+        self.shared: Shared | None = None  # set by a server before anything loads
+
+    def _load(self, key: Hashable, load: Callable[[], T], timing: str | None = None) -> T:
+        """`load()`, or the shared model under `key`; its time kept under `timing` when
+        this call loaded it."""
+        started = time.perf_counter()
+        value, loaded = self.shared.get(key, load) if self.shared else (load(), True)
+        if loaded and timing and value is not None:
+            self._load_ms[timing] = ms(started, time.perf_counter())
+        return value
 
     # -- embedding -----------------------------------------------------------------
 
@@ -71,16 +111,18 @@ class Models:
                 # Refuse a mismatched index before paying for loading the wrong model.
                 if self.store.exists():
                     self.store.check_model(self.embed_name)
-                s = self.settings
-                started = time.perf_counter()
-                self._model = load_embedding(
-                    self.embed_name,
-                    device=s.device,
-                    threads=s.threads,
-                    batch_size=s.batch_size,
-                    processes=s.processes,
+                s, name = self.settings, self.embed_name
+                self._model = self._load(
+                    ("embed", name, s.device, s.threads, s.batch_size, s.processes),
+                    lambda: load_embedding(
+                        name,
+                        device=s.device,
+                        threads=s.threads,
+                        batch_size=s.batch_size,
+                        processes=s.processes,
+                    ),
+                    "load_embed_ms",
                 )
-                self._load_ms["load_embed_ms"] = ms(started, time.perf_counter())
             return self._model
 
     def companion_query(self, question: str) -> list[float] | None:
@@ -89,7 +131,10 @@ class Models:
         if info is None or not info.companion:
             return None
         if self._second is None:
-            self._second = load_embedding(info.companion, threads=self.settings.threads)
+            name, threads = info.companion, self.settings.threads
+            self._second = self._load(
+                ("companion", name, threads), lambda: load_embedding(name, threads=threads)
+            )
         return self._second.query(question[:QUESTION_CHARS])
 
     # -- generator -----------------------------------------------------------------
@@ -100,13 +145,14 @@ class Models:
         with self._llm_lock:
             if not self._llm_loaded:
                 self._llm_loaded = True
-                started = time.perf_counter()
+                s = self.settings
+                # Everything `load_llm` reads: assistants that differ only elsewhere share one.
+                key: tuple[object, ...] = (s.llm, s.runtime, s.llm_model, s.llm_base_url)
+                key += (s.llm_api_key, s.model_dir, s.max_tokens, s.context_window, s.threads)
                 try:
-                    self._llm = load_llm(self.settings)
+                    self._llm = self._load(("llm", key), lambda: load_llm(s), "load_llm_ms")
                 except LLMUnavailable as e:
                     self.quote_instead(e)
-                if self._llm is not None:
-                    self._load_ms["load_llm_ms"] = ms(started, time.perf_counter())
             return self._llm
 
     @llm.setter

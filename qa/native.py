@@ -1,4 +1,5 @@
-"""The local model on llama-cpp-python (`qa[native]`): what it has read, kept.
+"""The local model on llama-cpp-python (`qa[native]`): what it has read, kept; and its
+loading, kept off the terminal (`quiet_loads`).
 
 llama.cpp holds the state of one prompt, and reads a new prompt from where it stops
 sharing that one's beginning. qa's prompts begin with a fixed system prompt, a different
@@ -24,7 +25,9 @@ from __future__ import annotations
 
 import ctypes
 import hashlib
+import logging
 import os
+import threading
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
@@ -34,6 +37,52 @@ from typing import Any
 MEMORY = 8  # states kept in memory: an answer's judge reads, its prompt, its checks
 ON_DISK = 16  # state files kept; the oldest go first
 _STATES: weakref.WeakKeyDictionary[Any, PromptStates] = weakref.WeakKeyDictionary()
+_LOG = logging.getLogger("qa.llama_cpp")
+_QUIET = threading.Lock()
+_quiet_callback: Any = None  # referenced for as long as llama.cpp may call it
+
+
+class _Untouched:
+    """Stands for llama-cpp-python's `suppress_stdout_stderr`, and leaves the streams be."""
+
+    def __init__(self, disable: bool = True):
+        pass
+
+    def __enter__(self) -> _Untouched:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        return None
+
+
+def quiet_loads() -> None:
+    """Load models without touching the process's output; llama.cpp's log to a logger.
+
+    llama-cpp-python silences a model's load by pointing file descriptors 1 and 2, and
+    `sys.stdout`/`sys.stderr`, at /dev/null for the second or two it takes. qa loads the
+    generator in a thread while the main one draws and prints, and in `qa serve` while a
+    command writes to its client's terminal: what was written then was lost, and two
+    loads at once (two assistants of a server, or of a program) left the process's
+    output on /dev/null for good. What that hid is llama.cpp's log (errors such as
+    "control-looking token … will be overridden", printed at every load), which goes to
+    the `qa.llama_cpp` logger instead.
+    """
+    global _quiet_callback
+    with _QUIET:
+        if _quiet_callback is not None:
+            return
+        import llama_cpp
+        import llama_cpp._internals
+        import llama_cpp.llama
+
+        @llama_cpp.llama_log_callback
+        def to_logger(level: int, text: bytes, user_data: ctypes.c_void_p) -> None:
+            _LOG.debug(text.decode("utf-8", "replace").rstrip())
+
+        llama_cpp.llama.suppress_stdout_stderr = _Untouched  # type: ignore[misc,assignment]
+        llama_cpp._internals.suppress_stdout_stderr = _Untouched  # type: ignore[misc,assignment]
+        llama_cpp.llama_log_set(to_logger, ctypes.c_void_p(0))
+        _quiet_callback = to_logger
 
 
 def shared_prefix(a: Sequence[int], b: Sequence[int]) -> int:

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from qa.config import Settings, cache_dir, load_settings
 from qa.errors import QAError
+from qa.models import Shared
 
 if TYPE_CHECKING:
     from qa.assistant import Assistant
@@ -164,7 +165,8 @@ def start_in_background() -> None:
 
 
 class Assistants:
-    """A server's assistants, by working folder and settings, their models loaded once.
+    """A server's assistants, by working folder and settings, their models loaded once
+    for all of them.
 
     When another process has changed an index since, every assistant on it opens it
     afresh: Chroma's embedded store keeps what it read, in every client of that folder.
@@ -173,12 +175,18 @@ class Assistants:
     def __init__(self) -> None:
         self._by_key: dict[tuple[str, Settings], Assistant] = {}
         self._seen: dict[tuple[str, str], str | None] = {}  # index → version last seen
+        self._shared = Shared()
 
-    def get(self, settings: Settings) -> Assistant:
+    def _new(self, settings: Settings) -> Assistant:
         from qa.assistant import Assistant
 
+        assistant = Assistant(settings=settings)
+        assistant.models.shared = self._shared
+        return assistant
+
+    def get(self, settings: Settings) -> Assistant:
         key = (os.getcwd(), settings)
-        assistant = self._by_key.get(key) or Assistant(settings=settings)
+        assistant = self._by_key.get(key) or self._new(settings)
         where, version = (key[0], assistant.store.where), _version(assistant)
         if where in self._seen and self._seen[where] != version:
             from chromadb.api.shared_system_client import SharedSystemClient
@@ -186,7 +194,7 @@ class Assistants:
             SharedSystemClient.clear_system_cache()
             for old in [k for k, a in self._by_key.items() if (k[0], a.store.where) == where]:
                 del self._by_key[old]
-            assistant = Assistant(settings=settings)
+            assistant = self._new(settings)
         self._seen[where] = version
         if key not in self._by_key:
             self._by_key[key] = assistant

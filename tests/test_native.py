@@ -140,3 +140,30 @@ def test_the_answer_starts_from_kept_states_and_says_the_same(native: Any) -> No
     native._model.reset()  # the state is kept, not held: it is loaded
     assert native.chat(messages).message.content == first
     assert "310" in first
+
+
+def test_loading_the_model_leaves_the_output_alone(
+    model_dir: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """The generator loads in a thread while the main one prints (the spinner; in `qa
+    serve`, a command's output to its client): nothing printed meanwhile is lost, and
+    llama.cpp's own log stays off the terminal."""
+    import threading
+    import time
+
+    pytest.importorskip("llama_cpp")
+    settings = load_settings({"model_dir": model_dir, "runtime": "llama-cpp", "max_tokens": 9})
+    loaded: list[Any] = []
+    loader = threading.Thread(target=lambda: loaded.append(load_llm(settings)))
+    loader.start()
+    lines = 0
+    while loader.is_alive():
+        print(f"line {lines}", flush=True)
+        os.write(2, b"raw\n")
+        lines += 1
+        time.sleep(0.01)
+    loader.join()
+    out, err = capfd.readouterr()
+    assert loaded and lines > 10
+    assert out.count("line ") == lines and err.count("raw") == lines
+    assert "control-looking token" not in err

@@ -102,3 +102,31 @@ def test_the_socket_folder_is_private(tmp_path: Path, monkeypatch: pytest.Monkey
     path.parent.chmod(0o755)
     with pytest.raises(PermissionError):
         socket_path()
+
+
+def test_a_servers_assistants_share_their_models(
+    words_index: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`qa ask`, `qa ask -k 8` and `qa search --index /abs/path` are three assistants of
+    one server: one embedding model and one generator between them, not three."""
+    from dataclasses import replace
+
+    from qa.config import Settings
+    from qa.serve import Assistants
+
+    monkeypatch.chdir(words_index.parent)
+    remote = {"llm": "openai-like", "llm_base_url": "http://127.0.0.1:9/v1", "llm_model": "m"}
+    base = Settings(index_dir=Path("index"), embed="words", **remote)
+    served = Assistants()
+    one = served.get(base)
+    two = served.get(replace(base, k=8))
+    three = served.get(replace(base, index_dir=words_index))
+    assert len({id(one), id(two), id(three)}) == 3
+    assert one.models.embedding() is two.models.embedding() is three.models.embedding()
+    assert one.llm is not None and one.llm is two.llm is three.llm
+    # A generator loaded otherwise is another one.
+    assert served.get(replace(base, max_tokens=50)).llm is not one.llm
+    # Outside a server, each assistant loads its own.
+    from qa.assistant import Assistant
+
+    assert Assistant(settings=base).llm is not one.llm
