@@ -357,16 +357,19 @@ class Answering:
         )
 
     def in_language(self, verdicts: list[Verdict], verifier: Verifier) -> list[Verdict]:
-        """Kept sentences written in their source's language or English instead of
-        the question's, or carrying words copied from a source in another language,
-        are translated by the model and checked again; a translation that the source
-        does not support leaves the sentence as it was."""
+        """Kept sentences written in the language of a passage retrieved, or English,
+        instead of the question's, or carrying words copied from a source in another
+        language, are translated by the model and checked again; a translation that the
+        source does not support leaves the sentence as it was."""
         q, shown = self.q, self.shown
+        # Any passage's, not only the source's: "FGV va embaucher 38 nuevos conductores"
+        # rests on an English source, and took its Spanish from the article beside it.
+        suspects = {passage.lang for passage, _ in self.candidates} | {"en"}
         out = []
         for v in verdicts:
             if v.passage is not None:
                 source = shown[v.passage][0]
-                slipped = written_in(v.claim.text, q.lang, {source.lang, "en"})
+                slipped = written_in(v.claim.text, q.lang, suspects)
                 if slipped is None and source.lang != q.lang:
                     copied = copied_words(v.claim.text, source.text, q.asking)
                     slipped = source.lang if copied else None

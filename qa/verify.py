@@ -349,10 +349,44 @@ _BY_LANG = {
 _LONG_BILLION = 12
 Figure = tuple[str, int | None]  # digits, power of ten of its scale word
 _SCALED = re.compile(rf"({_NUMBER.pattern})\s*([^\W\d_]+\.?)?")
+# Numbers written as words, two to twenty and the tens, by language: "ocho días" from a
+# source's "eighteen days" is a figure the source does not state, and "18 días" one it
+# does. Words that mean something else as often ("sei": six, "you are"; "neuf": nine,
+# new) are left out, and so is a word joined to another by a hyphen ("dix-huit"). In a
+# language without a list, numbers in digits only are compared.
+_VALUE_WORDS = {
+    "en": "two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+    "fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy "
+    "eighty ninety",
+    "fr": "deux trois quatre cinq six sept huit - dix onze douze treize quatorze quinze "
+    "seize - - - vingt trente quarante cinquante soixante - - -",
+    "es": "dos tres cuatro cinco seis siete ocho nueve diez once doce trece catorce quince "
+    "dieciséis diecisiete dieciocho diecinueve veinte treinta cuarenta cincuenta sesenta "
+    "setenta ochenta noventa",
+    "de": "zwei drei vier fünf sechs sieben acht neun zehn elf zwölf dreizehn vierzehn "
+    "fünfzehn sechzehn siebzehn achtzehn neunzehn zwanzig dreißig vierzig fünfzig "
+    "sechzig siebzig achtzig neunzig",
+    "it": "due tre quattro cinque - sette otto nove dieci undici dodici tredici "
+    "quattordici quindici sedici diciassette diciotto diciannove venti trenta quaranta "
+    "cinquanta sessanta settanta ottanta novanta",
+    "nl": "twee drie vier vijf zes zeven acht negen tien elf twaalf dertien veertien "
+    "vijftien zestien zeventien achttien negentien twintig dertig veertig vijftig zestig "
+    "zeventig tachtig negentig",
+    "pt": "dois três quatro cinco seis sete oito nove dez onze doze treze catorze quinze "
+    "dezesseis dezessete dezoito dezenove vinte trinta quarenta cinquenta sessenta "
+    "setenta oitenta noventa",
+}
+_VALUES = [*range(2, 21), *range(30, 100, 10)]
+_WORD_VALUES = {
+    lang: {w: str(v) for w, v in zip(words.split(), _VALUES, strict=True) if w != "-"}
+    for lang, words in _VALUE_WORDS.items()
+}
+_LONE_WORD = re.compile(r"(?<![\w-])[^\W\d_]+(?![\w-])")
 
 
 def scaled_numbers(text: str, lang: str | None) -> set[Figure]:
-    """(digits, power of ten of the scale word after them, or None) of each number."""
+    """(digits, power of ten of the scale word after them, or None) of each number, in
+    digits or (in the languages of `_VALUE_WORDS`) a word."""
     out: set[Figure] = set()
     for m in _SCALED.finditer(text):
         word = (m.group(2) or "").rstrip(".").lower()
@@ -360,6 +394,8 @@ def scaled_numbers(text: str, lang: str | None) -> set[Figure]:
         if word in _BY_LANG:
             power = _BY_LANG[word].get(lang or "", None if lang is None else _LONG_BILLION)
         out.add((re.sub(r"[.,]", "", m.group(1)), power))
+    values = _WORD_VALUES.get(lang or "", {})
+    out.update((values[w.lower()], None) for w in _LONE_WORD.findall(text) if w.lower() in values)
     return out
 
 

@@ -271,10 +271,11 @@ def local_llm(model_dir: Path) -> Any:
 
 
 class ScriptedWriter:
-    """The real local model as judge, with a scripted answer as its writing: how a test
-    makes the generator write a given wrong claim."""
+    """The real local model as judge and translator, with a scripted answer as its
+    writing: how a test makes the generator write a given wrong claim."""
 
     def __init__(self, llm: Any, text: str, standalone: str = ""):
+        self._llm = llm
         self._model = llm._model
         self.messages_to_prompt = llm.messages_to_prompt
         self.text = text
@@ -293,9 +294,7 @@ class ScriptedWriter:
         )
 
     def chat(self, messages: Any) -> Any:
-        from llama_index.core.llms import ChatMessage, ChatResponse
-
-        return ChatResponse(message=ChatMessage(role="assistant", content=self.text))
+        return self._llm.chat(messages)  # a translation
 
 
 def passage(chunk_id: str, text: str, score: float, start: int = 0) -> Passage:

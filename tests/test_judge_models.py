@@ -244,3 +244,42 @@ def test_a_rewrite_that_resolves_nothing_leaves_the_conversation_in_the_search(
     qa.llm = ScriptedWriter(local_llm, "NO ANSWER", standalone=rewrite)
     stream = qa.ask_stream(follow_up, history=turn, context=first.vector)
     assert stream.answer.standalone_question == rewrite
+
+
+METRO = [
+    {
+        "id": "lev-2026-1102",
+        "title": "Huelga indefinida en el metro de Valencia",
+        "text": "Los maquinistas de Metrovalencia comenzaron el lunes una huelga indefinida "
+        "para exigir la contratación de 45 nuevos conductores. La empresa pública FGV ha "
+        "fijado servicios mínimos del 60 por ciento en hora punta.",
+        "date": "2026-11-02",
+        "lang": "es",
+    },
+    {
+        "id": "vn-2026-1120",
+        "title": "Valencia metro strike ends after deal on drivers",
+        "text": "The strike by Metrovalencia train drivers ended on Thursday after eighteen "
+        "days, when the regional operator FGV agreed to hire 38 new drivers by June 2027. "
+        "Full service resumed on Friday morning.",
+        "date": "2026-11-20",
+        "lang": "en",
+    },
+]
+
+
+def test_words_slipped_from_another_passages_language_are_translated(
+    isolated: Path, local_llm: Any
+) -> None:
+    """Seen in a trial: a French answer resting on the English article took its
+    "nuevos conductores" from the Spanish one beside it, and was verified as it was."""
+    from .conftest import write_jsonl
+
+    index = built_index(isolated, [write_jsonl(isolated / "metro.jsonl", METRO)], 2, llm="none")
+    answer = answered_from(
+        index,
+        local_llm,
+        "FGV va embaucher 38 nuevos conductores. [1]",
+        "Combien de conducteurs FGV va-t-elle embaucher ?",
+    )
+    assert "38" in answer.text and "nuevos" not in answer.text, answer.sentences

@@ -505,6 +505,60 @@ def test_a_figure_is_checked_with_its_scale_in_each_language(verifier: Verifier)
     )
 
 
+def test_a_number_written_as_a_word_is_a_figure_in_the_languages_with_a_list() -> None:
+    """Seen in a trial: "tras ocho días" for a source's "after eighteen days" was
+    verified, since only digits were compared."""
+    from qa.verify import scaled_numbers, unstated
+
+    stated = scaled_numbers("The strike ended on Thursday after eighteen days.", "en")
+    assert stated == {("18", None)}
+    assert unstated(scaled_numbers("La huelga terminó tras ocho días.", "es"), stated) == 1
+    assert unstated(scaled_numbers("La huelga terminó tras dieciocho días.", "es"), stated) == 0
+    assert unstated(scaled_numbers("Lo sciopero è finito dopo 18 giorni.", "it"), stated) == 0
+    assert (
+        unstated(scaled_numbers("Achttien dagen later was de staking voorbij.", "nl"), stated) == 0
+    )
+    # A compound's parts are not its value; a word with another meaning is left out.
+    assert scaled_numbers("La grève a duré dix-huit jours.", "fr") == set()
+    assert scaled_numbers("Un nouveau pont neuf.", "fr") == set()
+    assert scaled_numbers("Sei stato a Roma?", "it") == set()
+    # Other languages compare digits only.
+    assert scaled_numbers("Strajk trwał osiemnaście dni, 18 dni.", "pl") == {("18", None)}
+
+
+@pytest.mark.slow
+def test_a_claim_with_a_wrong_number_word_is_not_verified(verifier: Verifier) -> None:
+    source = (
+        "The strike by Metrovalencia train drivers ended on Thursday after eighteen days, "
+        "when the regional operator FGV agreed to hire 38 new drivers by June 2027."
+    )
+    q = Quote(0, len(source), source)
+    passage = Passage(
+        "m",
+        "m#0",
+        "Metro strike ends",
+        None,
+        "m",
+        "en",
+        source,
+        0,
+        len(source),
+        0.8,
+        ((0, len(source)),),
+    )
+    question = "¿Cuándo terminó la huelga del metro de Valencia?"
+
+    def status(claim: str) -> str:
+        (v,) = verifier.verify(
+            split_claims(claim + " [1]", "es"), [(passage, [q])], question, None, "es"
+        )
+        return v.status
+
+    right = "La huelga de los conductores de Metrovalencia terminó el jueves tras {} días."
+    assert status(right.format("dieciocho")) == "verified"
+    assert status(right.format("ocho")) == "unsupported"
+
+
 @pytest.mark.parametrize(
     "question",
     [
