@@ -377,8 +377,20 @@ _VALUE_WORDS = {
     "setenta oitenta noventa",
 }
 _VALUES = [*range(2, 21), *range(30, 100, 10)]
+# Days of the week are figures too ("eindigd op dinsdag" from a source's "ended on
+# Thursday" was verified), as "day 1" to "day 7". Portuguese names them with "-feira",
+# and "quinta" is also a farm: digits only there.
+_WEEKDAYS = {
+    "en": "monday tuesday wednesday thursday friday saturday sunday",
+    "fr": "lundi mardi mercredi jeudi vendredi samedi dimanche",
+    "es": "lunes martes miércoles jueves viernes sábado domingo",
+    "de": "montag dienstag mittwoch donnerstag freitag samstag sonntag",
+    "it": "lunedì martedì mercoledì giovedì venerdì sabato domenica",
+    "nl": "maandag dinsdag woensdag donderdag vrijdag zaterdag zondag",
+}
 _WORD_VALUES = {
     lang: {w: str(v) for w, v in zip(words.split(), _VALUES, strict=True) if w != "-"}
+    | {w: f"day {d}" for d, w in enumerate(_WEEKDAYS.get(lang, "").split(), 1)}
     for lang, words in _VALUE_WORDS.items()
 }
 _LONE_WORD = re.compile(r"(?<![\w-])[^\W\d_]+(?![\w-])")
@@ -386,7 +398,7 @@ _LONE_WORD = re.compile(r"(?<![\w-])[^\W\d_]+(?![\w-])")
 
 def scaled_numbers(text: str, lang: str | None) -> set[Figure]:
     """(digits, power of ten of the scale word after them, or None) of each number, in
-    digits or (in the languages of `_VALUE_WORDS`) a word."""
+    digits or (in the languages of `_VALUE_WORDS`) a word; and each day of the week."""
     out: set[Figure] = set()
     for m in _SCALED.finditer(text):
         word = (m.group(2) or "").rstrip(".").lower()

@@ -505,13 +505,13 @@ def test_a_figure_is_checked_with_its_scale_in_each_language(verifier: Verifier)
     )
 
 
-def test_a_number_written_as_a_word_is_a_figure_in_the_languages_with_a_list() -> None:
+def test_a_number_or_a_day_written_as_a_word_is_a_figure_in_the_languages_with_a_list() -> None:
     """Seen in a trial: "tras ocho días" for a source's "after eighteen days" was
     verified, since only digits were compared."""
     from qa.verify import scaled_numbers, unstated
 
     stated = scaled_numbers("The strike ended on Thursday after eighteen days.", "en")
-    assert stated == {("18", None)}
+    assert stated == {("18", None), ("day 4", None)}
     assert unstated(scaled_numbers("La huelga terminó tras ocho días.", "es"), stated) == 1
     assert unstated(scaled_numbers("La huelga terminó tras dieciocho días.", "es"), stated) == 0
     assert unstated(scaled_numbers("Lo sciopero è finito dopo 18 giorni.", "it"), stated) == 0
@@ -522,6 +522,9 @@ def test_a_number_written_as_a_word_is_a_figure_in_the_languages_with_a_list() -
     assert scaled_numbers("La grève a duré dix-huit jours.", "fr") == set()
     assert scaled_numbers("Un nouveau pont neuf.", "fr") == set()
     assert scaled_numbers("Sei stato a Roma?", "it") == set()
+    # A day of the week too ("eindigd op dinsdag", seen verified).
+    assert unstated(scaled_numbers("De staking eindigde op dinsdag.", "nl"), stated) == 1
+    assert unstated(scaled_numbers("Lo sciopero è finito giovedì.", "it"), stated) == 0
     # Other languages compare digits only.
     assert scaled_numbers("Strajk trwał osiemnaście dni, 18 dni.", "pl") == {("18", None)}
 
