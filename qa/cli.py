@@ -7,23 +7,11 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.text import Text
 
-from qa import (
-    Answer,
-    Assistant,
-    ConfigError,
-    Filters,
-    GenerationError,
-    IndexNotFoundError,
-    IngestError,
-    QAError,
-    Settings,
-    load_settings,
-)
 from qa.cli_options import (
     INTERRUPTED,
     ConfigOpt,
@@ -41,7 +29,13 @@ from qa.cli_options import (
     consoles,
     handle_errors,
 )
+from qa.config import Settings, load_settings
+from qa.errors import ConfigError, GenerationError, IndexNotFoundError, IngestError, QAError
 from qa.serve import IDLE_SECONDS, STOP, Assistants, dispatch, run_remotely, serve_on_socket
+from qa.types import Answer, Filters
+
+if TYPE_CHECKING:
+    from qa.assistant import Assistant
 
 app = typer.Typer(
     name="qa",
@@ -86,6 +80,9 @@ _served: Assistants | None = None
 def _assistant(
     index: Path | None, embed: str | None, config: Path | None, **flags: Any
 ) -> Assistant:
+    # Imported here: `qa --help`, and a command `qa serve` runs, need none of it.
+    from qa.assistant import Assistant
+
     settings: Settings = load_settings(
         {"index_dir": index, "embed": embed, **flags}, config_file=config
     )

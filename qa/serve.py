@@ -32,10 +32,10 @@ from typing import TYPE_CHECKING, Any
 
 from qa.config import Settings, cache_dir, load_settings
 from qa.errors import QAError
-from qa.models import Shared
 
 if TYPE_CHECKING:
     from qa.assistant import Assistant
+    from qa.models import Shared
 
 IDLE_SECONDS = 900.0
 # Commands a server runs; the others (ingest, chat, doctor…) write, or are long anyway.
@@ -175,7 +175,9 @@ class Assistants:
     def __init__(self) -> None:
         self._by_key: dict[tuple[str, Settings], Assistant] = {}
         self._seen: dict[tuple[str, str], str | None] = {}  # index → version last seen
-        self._shared = Shared()
+        from qa.models import Shared
+
+        self._shared: Shared = Shared()
 
     def _new(self, settings: Settings) -> Assistant:
         from qa.assistant import Assistant
