@@ -459,6 +459,21 @@ def test_past_the_first_sentence_an_answer_rests_on_the_passages_it_began_with(
     assert (alone.status, alone.passage) == ("verified", 2)
 
 
+def status_against(
+    verifier: Verifier, source: str, title: str, question: str, claim: str, lang: str
+) -> str:
+    """The status `verifier` gives `claim` (written in `lang`) against an English
+    passage of one sentence, `source`, under `title`."""
+    q = Quote(0, len(source), source)
+    passage = Passage(
+        "m", "m#0", title, None, "m", "en", source, 0, len(source), 0.8, ((0, len(source)),)
+    )
+    (v,) = verifier.verify(
+        split_claims(claim + " [1]", lang), [(passage, [q])], question, None, lang
+    )
+    return v.status
+
+
 @pytest.mark.slow
 def test_a_figure_is_checked_with_its_scale_in_each_language(verifier: Verifier) -> None:
     """The issue's German case: "1.3 billion" is "1,3 Milliarden"; a German "Billion"
@@ -473,27 +488,10 @@ def test_a_figure_is_checked_with_its_scale_in_each_language(verifier: Verifier)
     assert unstated(scaled_numbers("I danni sono di circa €1,3 bilione.", "it"), stated) == 1
     assert unstated(scaled_numbers("Les dégâts atteignent 1,3 milliard.", "fr"), stated) == 0
     assert unstated(scaled_numbers("Die Schäden betragen 1,3.", "de"), stated) == 0  # no scale
-    q = Quote(0, len(source), source)
-    passage = Passage(
-        "m",
-        "m#0",
-        "Storm Mareike",
-        None,
-        "m",
-        "en",
-        source,
-        0,
-        len(source),
-        0.8,
-        ((0, len(source)),),
-    )
     question = "Wie hoch sind die versicherten Schäden durch Sturm Mareike?"
 
     def status(claim: str) -> str:
-        (v,) = verifier.verify(
-            split_claims(claim + " [1]", "de"), [(passage, [q])], question, None, "de"
-        )
-        return v.status
+        return status_against(verifier, source, "Storm Mareike", question, claim, "de")
 
     assert (
         status("Die versicherten Schäden durch Sturm Mareike betragen 1,3 Milliarden Euro.")
@@ -535,27 +533,10 @@ def test_a_claim_with_a_wrong_number_word_is_not_verified(verifier: Verifier) ->
         "The strike by Metrovalencia train drivers ended on Thursday after eighteen days, "
         "when the regional operator FGV agreed to hire 38 new drivers by June 2027."
     )
-    q = Quote(0, len(source), source)
-    passage = Passage(
-        "m",
-        "m#0",
-        "Metro strike ends",
-        None,
-        "m",
-        "en",
-        source,
-        0,
-        len(source),
-        0.8,
-        ((0, len(source)),),
-    )
     question = "¿Cuándo terminó la huelga del metro de Valencia?"
 
     def status(claim: str) -> str:
-        (v,) = verifier.verify(
-            split_claims(claim + " [1]", "es"), [(passage, [q])], question, None, "es"
-        )
-        return v.status
+        return status_against(verifier, source, "Metro strike ends", question, claim, "es")
 
     right = "La huelga de los conductores de Metrovalencia terminó el jueves tras {} días."
     assert status(right.format("dieciocho")) == "verified"
