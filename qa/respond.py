@@ -407,9 +407,7 @@ class Answering:
         if q.latest and self.shown:
             # The latest news: the newest article's sentence closest to the question.
             newest = self.shown[0][0].chunk_id
-            best = next((s for s in q.scored if s.passage.chunk_id == newest), None)
-            if best is not None and not self.can_answer(best.passage, best.quote.text):
-                best = None
+            best = self.answering(next((s for s in q.scored if s.passage.chunk_id == newest), None))
         elif judgement is not None:
             best = self.rested(rested) or self.judged_quote(judgement)
         else:
@@ -426,18 +424,25 @@ class Answering:
         best passage was one that does not.)"""
         if sentence is None:
             return None
-        chunk_id, start = sentence
-        best = next(
-            (s for s in self.q.scored if s.passage.chunk_id == chunk_id and s.quote.start == start),
-            None,
+        return self.answering(
+            next(
+                (s for s in self.q.scored if (s.passage.chunk_id, s.quote.start) == sentence),
+                None,
+            )
         )
-        return best if best is not None and self.can_answer(best.passage, best.quote.text) else None
+
+    def answering(self, best: Scored | None) -> Scored | None:
+        """`best`, if its sentence can answer the question as verification asks a
+        source to (in its language, naming what the question names)."""
+        if best is None or not self.can_answer(best.passage, best.quote.text):
+            return None
+        return best
 
     def judged_quote(self, judgement: Judgement) -> Scored | None:
         """The sentence of the judge's best passage, if the judge is sure enough to
         overrule the writer and finds that sentence answers."""
-        best = judged_best(self.q.scored, self.candidates, judgement)
-        if best is None or not self.can_answer(best.passage, best.quote.text):
+        best = self.answering(judged_best(self.q.scored, self.candidates, judgement))
+        if best is None:
             return None
         quote = best.quote.text
         # A quote is its own claim: the judge only asks whether it answers.
