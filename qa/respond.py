@@ -467,7 +467,10 @@ class Answering:
         one = [(best.passage, [best.quote])]
         verifier = Verifier(self.tools.sentence_vectors, best.floor)
         verdicts = verifier.verify(split_claims(f"{text} [1]", q.lang), one, q.asking, None, q.lang)
-        if not any(v.passage is not None for v in verdicts):
+        # The translation of one sentence stands whole or not at all: a small model's
+        # translation may add a sentence of its own ("Die Quelle hat ein Verhältnis
+        # von 9 %"), and the part left once it was dropped was a garble of the quote.
+        if not all(v.passage is not None for v in verdicts):
             return None
         return self.written(*cite_verified(self.as_written(verdicts, one), one))
 

@@ -205,7 +205,19 @@ def invented_names(claim: str, source: str, question: str, lang: str) -> list[st
     words = [w for w in _WORDS.findall(context) + _NAME.findall(context) if len(w) > 1]
     known = {_fold(w) for w in words} | {latin(w) for w in words}
     heard = {sounds(w) for w in scripted_words(context)}
-    unheld = [n for n in found if not _spelt_alike(_fold(n), known) and sounds(n) not in heard]
+
+    def held(name: str) -> bool:
+        folded = _fold(name)
+        # A compound on a held name is held ("T10-tramvägen", "Voltaris-fabriken": the
+        # Swedish, German, Dutch way to say "the T10 line", "the Voltaris plant").
+        head = folded.split("-")[0]
+        return (
+            _spelt_alike(folded, known)
+            or sounds(name) in heard
+            or (head != folded and len(head) > 1 and _spelt_alike(head, known))
+        )
+
+    unheld = [n for n in found if not held(n)]
     if unheld and (lang == "en" or lang in _NOUN_ARTICLES):
         named = {_fold(m.group(0)) for m in _names_in(question, lang)}
         return [n for n in unheld if _garbles(_fold(n), named)]

@@ -81,3 +81,23 @@ def test_a_quote_in_another_language_is_translated_and_the_translation_verified(
     (sentence,) = answer.sentences
     assert sentence.source is not None and sentence.source_lang == "fr"
     assert sentence.source.text.startswith("Kim Jong-un et Vladimir Poutine se sont rencontrés")
+
+
+@pytest.mark.slow
+def test_a_translation_stands_whole_or_the_quote_does(hostile_index: Path) -> None:
+    # Seen in a newcomer's trial: a quote's translation came back as two sentences, the
+    # second unsupported; the first, a garble, was shown alone as the answer.
+    def declines_then_adds(messages: list[dict[str, Any]]) -> str:
+        if "Translate this sentence" in messages[-1]["content"]:
+            return (
+                "Kim Jong-un and Vladimir Putin met in Vladivostok in September. "
+                "They signed a treaty on oil exports to Japan."
+            )
+        return "NO ANSWER"
+
+    with fake_openai(declines_then_adds) as (url, _):
+        answer = openai_like(hostile_index, url).ask("Where did Kim and Putin meet?")
+    assert answer.mode == "extractive" and not answer.abstained
+    (sentence,) = answer.sentences
+    assert sentence.source is not None and sentence.text == " ".join(sentence.source.text.split())
+    assert answer.text.startswith("Kim Jong-un et Vladimir Poutine se sont rencontrés")

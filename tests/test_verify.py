@@ -589,3 +589,14 @@ def test_a_claim_joining_a_sentence_to_the_one_before_keeps_its_figures(
     wrong = joined.replace("2027", "2029")
     (verdict,) = verifier.verify(split_claims(wrong, "it"), shown, question, None, "it")
     assert verdict.status == "unsupported"
+
+
+def test_a_compound_on_a_held_name_is_held() -> None:
+    # Seen in a newcomer's trial: a Swedish translation's "T10-tramvägen" (the T10 line)
+    # was refused as a name the French source does not give, and the French stood.
+    source = "Lyon : la ligne de tramway T10 retardée de huit mois"
+    question = "Varför försenas spårvagnslinjen T10 i Lyon?"
+    faithful = "Lyon: T10-tramvägen är försenad i åtta månader."
+    assert invented_names(faithful, source, question, "sv") == []
+    garbled = "Lyon: Poznań-linjen är försenad i åtta månader."
+    assert invented_names(garbled, source, question, "sv") == ["Poznań-linjen"]
