@@ -182,6 +182,11 @@ _AUTONYMS = dict(
 )
 
 
+def autonyms() -> tuple[str, ...]:
+    """The languages qa names in themselves: those it speaks to people in."""
+    return tuple(_AUTONYMS)
+
+
 def autonym(code: str) -> str:
     """A language's name in that language (its English name where none is listed)."""
     return _AUTONYMS.get(code, language_name(code)).replace("_", " ")

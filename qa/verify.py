@@ -10,7 +10,6 @@ dropped. A marker can only ever name a passage that was shown.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from difflib import SequenceMatcher
@@ -20,6 +19,7 @@ import numpy as np
 from qa.chunking import split_sentences
 from qa.language import first_word
 from qa.lexical import stems
+from qa.places import fold, same_place
 from qa.scripts import latin, scripted_words, sounds
 from qa.types import Passage, Quote
 
@@ -86,8 +86,8 @@ def judged(claim: str, question: str) -> str:
     match = _BECAUSE.search(claim)
     if not match or not question:
         return claim
-    asked = {_fold(w) for w in _WORDS.findall(question) if len(w) >= 3}
-    head = [_fold(w) for w in _WORDS.findall(claim[: match.start()]) if len(w) >= 3]
+    asked = {fold(w) for w in _WORDS.findall(question) if len(w) >= 3}
+    head = [fold(w) for w in _WORDS.findall(claim[: match.start()]) if len(w) >= 3]
     reason = claim[match.end() :]
     restated = len(head) >= 2 and sum(w in asked for w in head) >= _RESTATES * len(head)
     return reason if restated and len(reason.split()) >= 3 else claim
@@ -95,16 +95,16 @@ def judged(claim: str, question: str) -> str:
 
 def asks_count(question: str) -> bool:
     """Whether a question asks how many, or which year."""
-    return bool(_COUNTING.search(_fold(question)) or _COUNTING_SCRIPTS.search(question.lower()))
+    return bool(_COUNTING.search(fold(question)) or _COUNTING_SCRIPTS.search(question.lower()))
 
 
 def states_count(text: str, question: str) -> bool:
     """Whether `text` states a number `question` does not: digits or a number word."""
     numbers = anchors(text)[0] - anchors(question)[0]
-    asked = {_fold(w) for w in _WORDS.findall(question)}
+    asked = {fold(w) for w in _WORDS.findall(question)}
     return bool(numbers) or any(
         w in _NUMBER_WORDS and w not in asked
-        for w in (_fold(w.replace("ß", "ss")) for w in _WORDS.findall(text))
+        for w in (fold(w.replace("ß", "ss")) for w in _WORDS.findall(text))
     )
 
 
@@ -118,8 +118,8 @@ def names_all(passage: Passage, question: str, lang: str) -> bool:
     German capitalises every noun: there a word after an article is not taken for a name.
     """
     names = [m.group(0) for m in _names_in(question, lang)]
-    keys = {_fold(w)[:5] for w in stems(" ".join(names), lang)}
-    held = {_fold(w) for w in stems(f"{passage.title}\n{passage.text}", lang)}
+    keys = {fold(w)[:5] for w in stems(" ".join(names), lang)}
+    held = {fold(w) for w in stems(f"{passage.title}\n{passage.text}", lang)}
     return all(any(w.startswith(key) for w in held) for key in keys)
 
 
@@ -203,24 +203,25 @@ def invented_names(claim: str, source: str, question: str, lang: str) -> list[st
     context = f"{source}\n{question}"
     # Names as the claim's are cut ("Tae-woo", "Val-d'Oise"), and their parts.
     words = [w for w in _WORDS.findall(context) + _NAME.findall(context) if len(w) > 1]
-    known = {_fold(w) for w in words} | {latin(w) for w in words}
+    known = {fold(w) for w in words} | {latin(w) for w in words}
     heard = {sounds(w) for w in scripted_words(context)}
 
     def held(name: str) -> bool:
-        folded = _fold(name)
+        if sounds(name) in heard:
+            return True
         # A compound on a held name is held ("T10-tramvägen", "Voltaris-fabriken": the
         # Swedish, German, Dutch way to say "the T10 line", "the Voltaris plant").
-        head = folded.split("-")[0]
-        return (
-            _spelt_alike(folded, known)
-            or sounds(name) in heard
-            or (head != folded and len(head) > 1 and _spelt_alike(head, known))
+        head = name.split("-")[0]
+        return any(
+            _spelt_alike(fold(part), known) or same_place(part, lang, known)
+            for part in {name, head}
+            if len(part) > 1
         )
 
     unheld = [n for n in found if not held(n)]
     if unheld and (lang == "en" or lang in _NOUN_ARTICLES):
-        named = {_fold(m.group(0)) for m in _names_in(question, lang)}
-        return [n for n in unheld if _garbles(_fold(n), named)]
+        named = {fold(m.group(0)) for m in _names_in(question, lang)}
+        return [n for n in unheld if _garbles(fold(n), named)]
     return unheld
 
 
@@ -326,10 +327,6 @@ def _without_preamble(text: str) -> str:
 
 def _numbers(text: str) -> tuple[int, ...]:
     return tuple(int(n) for group in _MARKER.findall(text) for n in re.split(r"[,;]", group))
-
-
-def _fold(word: str) -> str:
-    return unicodedata.normalize("NFKD", word).encode("ascii", "ignore").decode().lower()
 
 
 def previous_sentence(passage: Passage, quote: Quote) -> str:
@@ -447,7 +444,7 @@ def misstated(claimed: set[Figure], stated: set[Figure]) -> bool:
 def anchors(text: str) -> tuple[set[str], set[str]]:
     """Numbers (separators dropped) and capitalised names past the first word, folded."""
     numbers = {re.sub(r"[.,]", "", n) for n in _NUMBER.findall(text)}
-    names = {_fold(m.group(0))[:5] for m in _names_in(text, "")}
+    names = {fold(m.group(0))[:5] for m in _names_in(text, "")}
     return numbers, names
 
 

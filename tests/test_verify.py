@@ -600,3 +600,20 @@ def test_a_compound_on_a_held_name_is_held() -> None:
     assert invented_names(faithful, source, question, "sv") == []
     garbled = "Lyon: Poznań-linjen är försenad i åtta månader."
     assert invented_names(garbled, source, question, "sv") == ["Poznań-linjen"]
+
+
+def test_a_country_is_held_by_its_name_in_any_language() -> None:
+    # The multilingual set: a French translation's "en Allemagne", from an English
+    # source's "Germany", was refused as a name the source does not give.
+    source = (
+        "Battery maker Voltaris has secured a €2.1 billion financing package for its "
+        "planned cell factory in Lauterfeld, Germany, the company said on Wednesday."
+    )
+    question = "Quel financement Voltaris a-t-il obtenu ?"
+    french = "Voltaris a obtenu 2,1 milliards d'euros pour son usine de Lauterfeld, en Allemagne."
+    assert invented_names(french, source, question, "fr") == []
+    polish = "Voltaris otrzymał 2,1 mld euro na fabrykę w Lauterfeld w Niemczech, w Niemcy."
+    assert invented_names(polish, source, question, "pl") == ["Niemczech"]  # a case CLDR lacks
+    assert invented_names("Voltaris construira en Turquie.", source, question, "fr") == ["Turquie"]
+    dutch = "De Nederland-fabriek van Voltaris staat in Nederland."
+    assert invented_names(dutch, "La usine aux Pays-Bas de Voltaris.", "?", "nl") == []
