@@ -272,9 +272,19 @@ def judged_best(
 ) -> Scored | None:
     """The sentence quoted when a generator declines: of the passage the judge finds
     answers best, if it is sure enough to overrule the writer, the sentence the scorer
-    rates highest (its closest on a tie)."""
+    rates highest (its closest on a tie), not its headline: the headline is on the
+    subject of any question about it, and the citation shows it anyway (a newcomer's "why
+    are cruise ships banned at night" got the article's heading)."""
     if judgement.best is None or judgement.confidence < judgement.thresholds.overrule:
         return None
     chosen = shown[judgement.best][0].chunk_id
-    own = [s for s in scored if s.passage.chunk_id == chosen]
+    own = [
+        s for s in scored if s.passage.chunk_id == chosen and not is_headline(s.quote, s.passage)
+    ]
     return max(own, key=lambda s: _rate(judgement, s)) if own else None
+
+
+def is_headline(quote: Quote, passage: Passage) -> bool:
+    """Whether `quote` is its article's title, repeated in the text."""
+    words = re.findall(r"\w+", quote.text.casefold())
+    return bool(words) and words == re.findall(r"\w+", passage.title.casefold())

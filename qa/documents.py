@@ -163,7 +163,9 @@ def read(path: Path) -> Iterator[Item]:
     else:
         fields, text = _front_matter(text_or_reason)
         date = fields.get("date")
-        heading = re.search(r"^#\s+(.+)$", text, re.M) if suffix in (".md", ".markdown") else None
+        markdown = suffix in (".md", ".markdown")
+        heading = re.search(r"^#\s+(.+)$", text, re.M) if markdown else None
+        text = _without_marks(text) if markdown else text
         title = fields.get("title") or (heading.group(1).strip() if heading else "")
         title = title or _first_line_title(text)
     if not text.strip():
@@ -253,6 +255,22 @@ def _front_matter(text: str) -> tuple[dict[str, str], str]:
 
 
 _FRONT_KEYS = ("title", "date", "source", "lang", "url")
+
+# Markdown's marks, which are not the article's words: a heading's "#", a quote's ">",
+# emphasis, a link's target and an image. A newcomer's heading was quoted as an answer,
+# "# Göteborgs hamn …", hash and all.
+_MARKS = re.compile(
+    r"^ {0,3}(?:#{1,6}|>)[ \t]"  # a heading's or a quote's mark
+    r"|\*\*|__"  # strong emphasis
+    r"|!\[[^\]\n]*\]\([^)\n]*\)"  # an image
+    r"|\[(?=[^\]\n]*\]\()|\](?=\()|(?<=\])\([^)\s]*\)",  # a link: its text stays
+    re.M,
+)
+
+
+def _without_marks(markdown: str) -> str:
+    """`markdown` with its marks blanked (offsets stay those of the file)."""
+    return _MARKS.sub(lambda m: " " * len(m.group(0)), markdown)
 
 
 def _parse_html(html: str) -> tuple[str, str, str | None]:

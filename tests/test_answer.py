@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -9,6 +10,7 @@ from qa.answer import (
     Scored,
     cite_extract,
     confident_sentence,
+    judged_best,
     judged_quotes,
     score_sentences,
     select_sentences,
@@ -144,3 +146,24 @@ def test_the_newest_passage_of_a_latest_question_is_shown_whatever_its_sentences
     shown = shown_passages(scored, 2, first=newest)
     assert [p.chunk_id for p, _ in shown] == ["new", "old"]
     assert len(shown[0][1]) == 1  # half the budget at most
+
+
+def test_a_declined_answer_does_not_quote_the_articles_headline() -> None:
+    # Seen in a newcomer's trial: "why are cruise ships banned at night?" was answered
+    # with the article's heading, which the judge rates on the subject of any question.
+    a = replace(
+        passage("a", "Port bans cruise ships at night. Residents complained of noise.", 0.9),
+        title="Port bans cruise ships at night",
+    )
+    vectors = np.eye(2, dtype=np.float32)
+    sentences = [
+        Scored(a, Quote(0, 32, "Port bans cruise ships at night."), 0.9, 0.7, vectors[0]),
+        Scored(a, Quote(33, 63, "Residents complained of noise."), 0.9, 0.7, vectors[1]),
+    ]
+    judgement = Judgement((0.9,), {("a", 0): 0.8, ("a", 33): 0.6}, "scorer")
+    best = judged_best(sentences, [(a, [s.quote for s in sentences])], judgement)
+    assert best is not None and best.quote.text == "Residents complained of noise."
+    untitled = replace(a, title="Night rules")
+    sentences = [replace(s, passage=untitled) for s in sentences]
+    best = judged_best(sentences, [(untitled, [s.quote for s in sentences])], judgement)
+    assert best is not None and best.quote.text == "Port bans cruise ships at night."

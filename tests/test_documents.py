@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 from qa.documents import Document, discover, read
@@ -233,3 +234,18 @@ def test_hash_changes_with_text_and_metadata() -> None:
     assert a.hash == Document("d", "T", "text", "s", "fr").hash
     assert a.hash != Document("d", "T", "text!", "s", "fr").hash
     assert a.hash != Document("d", "T", "text", "s", "fr", date="2020").hash
+
+
+def test_markdown_marks_are_not_the_articles_words(tmp_path: Path) -> None:
+    # Seen in a newcomer's trial: a Markdown heading was quoted as an answer, hash and all.
+    text = (
+        "# Göteborgs hamn inför nattstopp\n\n"
+        "Beslutet kommer efter **1 350** klagomål ([källa](https://example.org/a)).\n"
+        "> Vi vill behålla kryssningstrafiken.\n"
+    )
+    (tmp_path / "a.md").write_text(text, encoding="utf-8")
+    (doc,) = results(tmp_path / "a.md")
+    assert isinstance(doc, Document) and doc.title == "Göteborgs hamn inför nattstopp"
+    assert len(doc.text) == len(text)  # offsets stay those of the file
+    assert not re.search(r"[#*>\[\]]|https?:", doc.text)
+    assert " ".join(doc.text.split()).startswith("Göteborgs hamn inför nattstopp Beslutet")
