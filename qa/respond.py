@@ -347,13 +347,18 @@ class Answering:
             return self.declined(sentences, rested)
         return self.written(text, citations, sentences)
 
-    def holding(self, claims: list[tuple[str, int, str, str, str, str]]) -> list[Held]:
+    def holding(
+        self, claims: list[tuple[str, int, str, str, str, str]], quoted: bool = False
+    ) -> list[Held]:
         """Whether each claim's source sentence answers the question, by the judge."""
         if self.judge is None or self.judgement is None or not claims:
             return [Held(True, True)] * len(claims)
         ruling, read, asking = self.judge, self.judgement, self.q.asking
         return next(
-            guarded(self.tools.backend, lambda: iter([ruling.claims_hold(read, asking, claims)]))
+            guarded(
+                self.tools.backend,
+                lambda: iter([ruling.claims_hold(read, asking, claims, quoted)]),
+            )
         )
 
     def in_language(self, verdicts: list[Verdict], verifier: Verifier) -> list[Verdict]:
@@ -446,7 +451,9 @@ class Answering:
             return None
         quote = best.quote.text
         # A quote is its own claim: the judge only asks whether it answers.
-        held = self.holding([(best.passage.chunk_id, best.quote.start, quote, quote, "", "")])
+        held = self.holding(
+            [(best.passage.chunk_id, best.quote.start, quote, quote, "", "")], quoted=True
+        )
         return best if all(h.holds for h in held) else None
 
     def translated(self, best: Scored) -> Answer | None:

@@ -13,6 +13,9 @@ import pytest
 from qa.judge import (
     SCORER_FILE,
     THRESHOLDS,
+    GeneratorReader,
+    Held,
+    Judge,
     Judgement,
     Logistic,
     Scorer,
@@ -197,3 +200,28 @@ def test_the_probe_fitting_script_runs_end_to_end_on_a_tiny_sample(
     # Fitted on these very vectors: the answering direction scores high.
     high, low = probe.probabilities(np.stack([2.0 * direction, -1.0 * direction]))
     assert high > 0.9 > 0.1 > low
+
+
+class _Reads(GeneratorReader):
+    """A reader whose P(yes) is given: the floors are under test, not the model."""
+
+    def __init__(self, rate: float):
+        self._rate = rate
+
+    def rate(self, question: str, texts: list[str]) -> list[float]:
+        return [self._rate] * len(texts)
+
+
+def test_a_quote_after_the_writer_declined_must_answer_more_surely_than_a_claim() -> None:
+    # Seen in a newcomer's trial: with the writer declining, sentences the generator
+    # read at 0.17-0.20 ("the tram's opening is postponed" for "how much will it cost")
+    # were quoted as answers.
+    t = THRESHOLDS["scorer+generator"]
+    assert t.sentence < t.quote <= t.overrule
+    judgement = Judgement((0.9,), {}, "scorer+generator")
+    claim = [("c1", 0, "The opening is postponed.", "The opening is postponed.", "", "")]
+    between = Judge(Scorer.load(), _Reads((t.sentence + t.quote) / 2))
+    assert between.claims_hold(judgement, "How much?", claim) == [Held(True, True)]
+    assert between.claims_hold(judgement, "How much?", claim, quoted=True) == [Held(False, True)]
+    sure = Judge(Scorer.load(), _Reads(t.quote))
+    assert sure.claims_hold(judgement, "How much?", claim, quoted=True) == [Held(True, True)]
