@@ -101,3 +101,24 @@ def test_a_translation_stands_whole_or_the_quote_does(hostile_index: Path) -> No
     (sentence,) = answer.sentences
     assert sentence.source is not None and sentence.text == " ".join(sentence.source.text.split())
     assert answer.text.startswith("Kim Jong-un et Vladimir Poutine se sont rencontrés")
+
+
+@pytest.mark.slow
+def test_a_translation_the_embedding_does_not_read_as_its_source_is_refused(
+    hostile_index: Path,
+) -> None:
+    # Seen in a newcomer's trial: "214 anlöp av kryssningsfartyg" (cruise ship calls)
+    # came back as "214 accidents de chasse", names and numbers intact, and was shown
+    # as verified. A translation must read as its source does (e5's cosine 0.86 here).
+    def declines_then_garbles(messages: list[dict[str, Any]]) -> str:
+        if "Translate this sentence" in messages[-1]["content"]:
+            return (
+                "Kim Jong-un is the biggest water source of Vladivostok's inland ice, "
+                "says Vladimir Putin."
+            )
+        return "NO ANSWER"
+
+    with fake_openai(declines_then_garbles) as (url, _):
+        answer = openai_like(hostile_index, url).ask("Where did Kim and Putin meet?")
+    assert answer.mode == "extractive" and not answer.abstained
+    assert answer.text.startswith("Kim Jong-un et Vladimir Poutine se sont rencontrés")
