@@ -84,41 +84,30 @@ def test_a_quote_in_another_language_is_translated_and_the_translation_verified(
 
 
 @pytest.mark.slow
-def test_a_translation_stands_whole_or_the_quote_does(hostile_index: Path) -> None:
-    # Seen in a newcomer's trial: a quote's translation came back as two sentences, the
-    # second unsupported; the first, a garble, was shown alone as the answer.
-    def declines_then_adds(messages: list[dict[str, Any]]) -> str:
-        if "Translate this sentence" in messages[-1]["content"]:
-            return (
-                "Kim Jong-un and Vladimir Putin met in Vladivostok in September. "
-                "They signed a treaty on oil exports to Japan."
-            )
-        return "NO ANSWER"
-
-    with fake_openai(declines_then_adds) as (url, _):
-        answer = openai_like(hostile_index, url).ask("Where did Kim and Putin meet?")
-    assert answer.mode == "extractive" and not answer.abstained
-    (sentence,) = answer.sentences
-    assert sentence.source is not None and sentence.text == " ".join(sentence.source.text.split())
-    assert answer.text.startswith("Kim Jong-un et Vladimir Poutine se sont rencontrés")
-
-
-@pytest.mark.slow
-def test_a_translation_the_embedding_does_not_read_as_its_source_is_refused(
-    hostile_index: Path,
+@pytest.mark.parametrize(
+    "translation",
+    [
+        # Seen in a newcomer's trial: a quote's translation came back as two sentences,
+        # the second unsupported; the first, a garble, was shown alone as the answer.
+        "Kim Jong-un and Vladimir Putin met in Vladivostok in September. "
+        "They signed a treaty on oil exports to Japan.",
+        # And "214 anlöp av kryssningsfartyg" (cruise ship calls) as "214 accidents de
+        # chasse", names and numbers intact, shown as verified: a translation must read
+        # as its source does to the embedding (e5's cosine 0.86 here).
+        "Kim Jong-un is the biggest water source of Vladivostok's inland ice, says Vladimir Putin.",
+    ],
+)
+def test_a_translation_that_does_not_hold_whole_leaves_the_quote(
+    hostile_index: Path, translation: str
 ) -> None:
-    # Seen in a newcomer's trial: "214 anlöp av kryssningsfartyg" (cruise ship calls)
-    # came back as "214 accidents de chasse", names and numbers intact, and was shown
-    # as verified. A translation must read as its source does (e5's cosine 0.86 here).
     def declines_then_garbles(messages: list[dict[str, Any]]) -> str:
         if "Translate this sentence" in messages[-1]["content"]:
-            return (
-                "Kim Jong-un is the biggest water source of Vladivostok's inland ice, "
-                "says Vladimir Putin."
-            )
+            return translation
         return "NO ANSWER"
 
     with fake_openai(declines_then_garbles) as (url, _):
         answer = openai_like(hostile_index, url).ask("Where did Kim and Putin meet?")
     assert answer.mode == "extractive" and not answer.abstained
+    (sentence,) = answer.sentences
+    assert sentence.source is not None and sentence.text == " ".join(sentence.source.text.split())
     assert answer.text.startswith("Kim Jong-un et Vladimir Poutine se sont rencontrés")
