@@ -21,6 +21,7 @@ from qa.answer import (
     cite_extract,
     cite_verified,
     confident_sentence,
+    is_headline,
     judge_passages,
     judged_best,
     judged_quotes,
@@ -436,12 +437,14 @@ class Answering:
         best passage was one that does not.)"""
         if sentence is None:
             return None
-        return self.answering(
-            next(
-                (s for s in self.q.scored if (s.passage.chunk_id, s.quote.start) == sentence),
-                None,
-            )
+        source = next(
+            (s for s in self.q.scored if (s.passage.chunk_id, s.quote.start) == sentence), None
         )
+        # Not a headline the writer wrote from ("Göteborgs hamn inför nattstopp …" for
+        # "why are cruise ships banned at night?"): see `judged_best`.
+        if source is None or is_headline(source.quote, source.passage):
+            return None
+        return self.answering(source)
 
     def answering(self, best: Scored | None) -> Scored | None:
         """`best`, if its sentence can answer the question as verification asks a

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -128,3 +129,19 @@ def test_a_claim_dropped_for_its_wording_leaves_its_own_source_sentence_to_quote
     assert [c.chunk_id for c in answer.citations] == ["b"]
     # With no such claim, the judge's best passage is quoted.
     assert steps.declined().text == "The cat sleeps on the sofa all day. [1]"
+
+
+def test_a_headline_the_writer_answered_from_is_not_quoted(words_model: Any) -> None:
+    # Seen in a newcomer's trial: a claim on why cruise ships are banned at night rested
+    # on the article's heading; its wording failed the check, and the heading was quoted
+    # (then translated into nonsense) as the answer.
+    a, b = cat_passages()
+    sun = b.sentence_texts()[1]
+    b = replace(b, title="The cat sleeps in the sun")
+    text = "where does the cat sleep"
+    scored = score_sentences(query(words_model, text), [a, b], embedder(words_model), lambda p: 0.2)
+    steps = Answering(question(text, "fr", [a, b], scored, words_model), tools(words_model))
+    steps.candidates = [(a, a.sentence_texts()), (b, b.sentence_texts())]
+    steps.judgement = Judgement((0.9, 0.5), {}, "scorer+generator")
+    answer = steps.declined(rested=("b", sun.start))
+    assert answer.text == "The cat sleeps on the sofa all day. [1]"
