@@ -12,8 +12,6 @@ from __future__ import annotations
 import unicodedata
 from functools import cache
 
-from babel import Locale, UnknownLocaleError
-
 from qa.language import autonyms
 
 
@@ -25,6 +23,10 @@ def fold(word: str) -> str:
 @cache
 def _territories(lang: str) -> dict[str, str]:
     """Place code -> its name in `lang` (none for a language CLDR does not have)."""
+    # Imported here: only a translation naming a place the source spells otherwise needs
+    # Babel, and every command that imports the verifier (a search too) paid for it.
+    from babel import Locale, UnknownLocaleError
+
     try:
         return dict(Locale.parse({"no": "nb"}.get(lang, lang)).territories)
     except (UnknownLocaleError, ValueError):

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-HEAVY = ("torch", "sentence_transformers", "llama_cpp", "xllamacpp", "nltk", "scipy")
+# And Babel, whose tables only a translation's country names need.
+HEAVY = ("torch", "sentence_transformers", "llama_cpp", "xllamacpp", "nltk", "scipy", "babel")
 
 
 def modules_after(code: str) -> list[str]:
