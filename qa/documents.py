@@ -331,6 +331,17 @@ def _read_jsonl(path: Path) -> Iterator[Item]:
             yield Item(IngestFailure(printable_path(path), "empty: no JSON lines"), 0)
 
 
+def _line_id(path: Path, number: int, url: Any, title: Any) -> str:
+    """The id of a JSONL line that has none, by what a feed keeps as its lines come and
+    go: its url, else its title within its file, else its line number (a scraper's
+    export rarely has ids; re-ingesting the file then updates each line in place)."""
+    if isinstance(url, str) and url.strip():
+        return url.strip()
+    if isinstance(title, str) and title.strip():
+        return f"{doc_id_for(path)}#{' '.join(title.split())}"
+    return f"{doc_id_for(path)}:{number}"
+
+
 def _jsonl_line(path: Path, number: int, raw: bytes) -> Document | IngestFailure:
     def fail(reason: str) -> IngestFailure:
         return IngestFailure(printable_path(path), reason, number)
@@ -347,9 +358,11 @@ def _jsonl_line(path: Path, number: int, raw: bytes) -> Document | IngestFailure
     if not isinstance(text, str) or not text.strip():
         return fail("no 'text' field with text in it")
     doc_id = record.get("id")
-    if doc_id is None or isinstance(doc_id, (dict, list, bool)) or not str(doc_id).strip():
-        return fail("no 'id' field")
+    if isinstance(doc_id, (dict, list, bool)) or (doc_id is not None and not str(doc_id).strip()):
+        return fail("an 'id' that is not a name (a string or a number)")
     title = record.get("title")
+    if doc_id is None:
+        doc_id = _line_id(path, number, record.get("url"), title)
     lang = record.get("lang")
     date = record.get("date")
     extra = {k: v for k, v in record.items() if k not in _JSONL_KNOWN}

@@ -5,7 +5,7 @@ import os
 import re
 from pathlib import Path
 
-from qa.documents import Document, discover, read
+from qa.documents import Document, discover, doc_id_for, read
 from qa.types import IngestFailure
 
 
@@ -199,6 +199,32 @@ def test_jsonl_lines_become_documents_and_bad_lines_failures(isolated: Path) -> 
         (6, "not a JSON object"),
     ]
     assert str(fails[0]).startswith(f"{p}:2: invalid JSON")
+
+
+def test_jsonl_lines_without_an_id_are_known_by_url_title_or_line(isolated: Path) -> None:
+    # A scraper's export: no ids. Each line still gets one that re-ingesting keeps.
+    p = isolated / "feed.jsonl"
+    lines = [
+        {"url": "https://example.org/a", "title": "A", "text": "Un."},
+        {"title": "Le  pont", "text": "Deux."},
+        {"text": "Trois."},
+        {"id": ["x"], "text": "Quatre."},
+        {"id": 17, "text": "Cinq."},
+    ]
+    p.write_text("\n".join(json.dumps(line) for line in lines) + "\n", encoding="utf-8")
+    out = results(p)
+    docs = [r for r in out if isinstance(r, Document)]
+    fails = [r for r in out if isinstance(r, IngestFailure)]
+    here = doc_id_for(p)
+    assert [d.doc_id for d in docs] == [
+        "https://example.org/a",
+        f"{here}#Le pont",
+        f"{here}:3",
+        "17",
+    ]
+    assert [(f.line, f.reason) for f in fails] == [
+        (4, "an 'id' that is not a name (a string or a number)")
+    ]
 
 
 def test_binary_empty_and_non_utf8_files_fail_with_reason(isolated: Path) -> None:
