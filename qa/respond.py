@@ -372,8 +372,11 @@ class Answering:
     def in_language(self, verdicts: list[Verdict], verifier: Verifier) -> list[Verdict]:
         """Kept sentences written in the language of a passage retrieved, or English,
         instead of the question's, or carrying words copied from a source in another
-        language, are translated by the model and checked again; a translation that the
-        source does not support leaves the sentence as it was."""
+        language, are translated by the model and checked again. A translation that the
+        source does not support leaves a sentence in another language as it was, and
+        drops one with copied words: half-translated, it is the writer's garble, not a
+        claim a reader can check ("Płamanie w Odemirze trwało około 3,200 hectare mato i
+        eucaliptal", a Polish duration from a Portuguese area, was shown verified)."""
         q, shown = self.q, self.shown
         # Any passage's, not only the source's: "FGV va embaucher 38 nuevos conductores"
         # rests on an English source, and took its Spanish from the article beside it.
@@ -383,14 +386,19 @@ class Answering:
             if v.passage is not None:
                 source = shown[v.passage][0]
                 slipped = written_in(v.claim.text, q.lang, suspects)
+                mixed = False
                 if slipped is None and source.lang != q.lang:
-                    copied = copied_words(v.claim.text, source.text, q.asking)
-                    slipped = source.lang if copied else None
+                    mixed = bool(copied_words(v.claim.text, source.text, q.asking))
+                    slipped = source.lang if mixed else None
                 again = slipped and self.translation(v.claim.text, slipped, q.lang, source.lang)
+                checked = None
                 if again:
                     claim = replace(v.claim, text=again)
                     (checked,) = verifier.verify([claim], shown, q.asking, None, q.lang)
-                    v = checked if checked.passage is not None else v
+                if checked is not None and checked.passage is not None:
+                    v = checked
+                elif mixed:
+                    v = Verdict(v.claim, "unsupported", None, None, v.support)
             out.append(v)
         return out
 

@@ -17,6 +17,7 @@ from qa.prompts import Prompts
 from qa.render import print_answer
 from qa.respond import Answering, Question, Tools
 from qa.types import AnswerSentence, Passage
+from qa.verify import Claim, Verdict
 
 from .conftest import cat_passages, embedder, passage, query
 
@@ -145,3 +146,27 @@ def test_a_headline_the_writer_answered_from_is_not_quoted(words_model: Any) -> 
     steps.judgement = Judgement((0.9, 0.5), {}, "scorer+generator")
     answer = steps.declined(rested=("b", sun.start))
     assert answer.text == "The cat sleeps on the sofa all day. [1]"
+
+
+def test_a_half_translated_claim_whose_translation_fails_is_dropped(words_model: Any) -> None:
+    # Seen in a newcomer's trial: "Płamanie w Odemirze trwało około 3,200 hectare mato i
+    # eucaliptal", a Polish sentence carrying the Portuguese source's words, was shown
+    # verified when its translation failed the checks.
+    p = replace(
+        passage("a", "O fogo já consumiu cerca de 3.200 hectares de mato e eucaliptal.", 0.9),
+        lang="pt",
+    )
+    q = question("Ile hektarów spłonęło w Odemirze?", "pl", [p], [], words_model)
+    steps = Answering(q, tools(words_model))
+    steps.candidates = steps.shown = [(p, p.sentence_texts())]
+    steps.translation = lambda *args: None  # type: ignore[method-assign]  # refused
+    quote = p.sentence_texts()[0]
+    mixed = Verdict(
+        Claim("Spłonęło 3200 hektarów mato i eucaliptal.", (1,)), "verified", 0, quote, 0.8
+    )
+    # Written wholly in another language, a sentence is a claim still: it stays.
+    english = Verdict(
+        Claim("The fire burned about 3,200 hectares of scrub.", (1,)), "verified", 0, quote, 0.8
+    )
+    out = steps.in_language([mixed, english], verifier=None)  # type: ignore[arg-type]
+    assert [v.status for v in out] == ["unsupported", "verified"]
