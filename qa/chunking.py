@@ -92,6 +92,9 @@ def _once_per_abbreviation(language: Any) -> Any:
     return type(language.__name__, (language,), {"AbbreviationReplacer": Replacer})
 
 
+_DASHES = "—–"
+
+
 def split_sentences(text: str, lang: str) -> list[tuple[int, int]]:
     """Sentence spans of `text`, whitespace trimmed; paragraphs always end a sentence."""
     spans: list[tuple[int, int]] = []
@@ -110,7 +113,13 @@ def split_sentences(text: str, lang: str) -> list[tuple[int, int]]:
                     rest = paragraph[cursor:]
                     found = cursor + len(rest) - len(rest.lstrip())
                     piece = rest.strip()
-                spans.append((para_start + found, para_start + found + len(piece)))
+                span = (para_start + found, para_start + found + len(piece))
+                if piece[0] in _DASHES and spans and spans[-1][0] >= para_start:
+                    # A dateline the segmenter cut at an abbreviation ("Kraków, 3 marca
+                    # 2027 r. — Od 1 kwietnia …"): the dash joins it to its sentence, as
+                    # a dateline without one stays ("Odemira, 14 de agosto — Um …").
+                    span = (spans.pop()[0], span[1])
+                spans.append(span)
                 cursor = found + len(piece)
                 if cursor >= len(paragraph):
                     break

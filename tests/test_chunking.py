@@ -22,6 +22,21 @@ def test_sentences_have_exact_spans_and_keep_french_quotes() -> None:
     ]
 
 
+def test_a_dateline_cut_at_an_abbreviation_stays_with_its_sentence() -> None:
+    # A newcomer's Polish article: "r." (roku) ended a sentence, and "— Od 1 kwietnia …"
+    # was quoted, dash first. A paragraph opening with a dash (dialogue) stays as it is.
+    text = (
+        "Kraków, 3 marca 2027 r. — Od 1 kwietnia most zostanie zamknięty. Remont potrwa.\n\n"
+        "— Nie wiem. Tak."
+    )
+    assert [text[s:e] for s, e in split_sentences(text, "pl")] == [
+        "Kraków, 3 marca 2027 r. — Od 1 kwietnia most zostanie zamknięty.",
+        "Remont potrwa.",
+        "— Nie wiem.",
+        "Tak.",
+    ]
+
+
 def test_chunks_pack_whole_sentences_with_document_offsets() -> None:
     doc = Document("d", "t", FR, "s", "fr")
     chunks = chunk_document(doc, chunk_words=15)
