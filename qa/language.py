@@ -270,3 +270,44 @@ def decimals_as_written(text: str, lang: str, source: str) -> str:
         return f"{m.group(1)}{mark}{m.group(3)}"
 
     return _DECIMAL.sub(written, text)
+
+
+# A whole number in groups of three, one mark between them ("2,300", "1.350", "40 000").
+_GROUPED = re.compile(r"(?<![\d.,])\d{1,3}([,.\u00a0\u202f ])\d{3}(?:\1\d{3})*(?!\d|[.,]\d)")
+_SPACES = "\u00a0\u202f "
+
+
+def _group_mark(lang: str) -> str | None:
+    """The mark `lang` writes between groups of three digits (CLDR's, through Babel)."""
+    try:
+        from babel.numbers import get_group_symbol
+
+        return str(get_group_symbol(lang))
+    except Exception:  # a code Babel does not know: leave its numbers as they are
+        return None
+
+
+def thousands_as_written(text: str, lang: str, source: str, source_lang: str) -> str:
+    """`text` with each number its `source` writes in groups of three written as `lang`
+    groups them: the model copies an English "2,300" into Italian, where it reads as two
+    point three ("2.300"). Only a value the source groups as its own language does is
+    touched: a German "1,300" is a decimal, and stays as written."""
+    theirs, ours = _group_mark(source_lang), _group_mark(lang)
+    if theirs is None or ours is None:
+        return text
+
+    def grouping(mark: str, own: str) -> bool:
+        return mark == own or (mark in _SPACES and own in _SPACES)
+
+    stated = {
+        re.sub(r"\D", "", m.group(0))
+        for m in _GROUPED.finditer(source)
+        if grouping(m.group(1), theirs)
+    }
+
+    def written(m: re.Match[str]) -> str:
+        if grouping(m.group(1), ours) or re.sub(r"\D", "", m.group(0)) not in stated:
+            return m.group(0)
+        return m.group(0).replace(m.group(1), ours)
+
+    return _GROUPED.sub(written, text)

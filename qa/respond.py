@@ -35,6 +35,7 @@ from qa.language import (
     decimals_as_written,
     detect_language,
     language_name,
+    thousands_as_written,
     written_in,
 )
 from qa.lexical import stems
@@ -412,6 +413,7 @@ class Answering:
             if v.passage is not None:
                 source = shown[v.passage][0]
                 text = decimals_as_written(v.claim.text, self.q.lang, source.text)
+                text = thousands_as_written(text, self.q.lang, source.text, source.lang)
                 text = dates_as_written(text, self.q.lang, source.text, source.lang)
                 text = without_dateline(text, source.text)
                 v = replace(v, claim=replace(v.claim, text=text))

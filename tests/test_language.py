@@ -3,7 +3,13 @@ from typing import Any
 import numpy as np
 import pytest
 
-from qa.language import asks_for_latest, decimals_as_written, detect_language, language_name
+from qa.language import (
+    asks_for_latest,
+    decimals_as_written,
+    detect_language,
+    language_name,
+    thousands_as_written,
+)
 
 
 @pytest.mark.parametrize(
@@ -103,6 +109,24 @@ def test_decimals_are_written_as_the_answers_language_writes_them() -> None:
     assert decimals_as_written("Am 14.03. um 10.30 Uhr", "de", "14.03 at 10.30") == (
         "Am 14.03. um 10.30 Uhr"
     )
+
+
+def test_thousands_are_grouped_as_the_answers_language_groups_them() -> None:
+    # A newcomer's Italian chat: "2,300 persone" from an English "2,300 people", which an
+    # Italian reads as two point three.
+    it = thousands_as_written(
+        "Il primo giorno, 2,300 persone.", "it", "day one, 2,300 people", "en"
+    )
+    assert it == "Il primo giorno, 2.300 persone."
+    assert thousands_as_written("It burned 3.200 hectares.", "en", "cerca de 3.200 ha", "pt") == (
+        "It burned 3,200 hectares."
+    )
+    fr = thousands_as_written("Environ 40,000 véhicules.", "fr", "około 40 000 pojazdów", "pl")
+    assert fr == "Environ 40\u202f000 véhicules."
+    # Only a value the source groups as its own language does: a German "1,300" is a
+    # decimal; a figure the source does not state is left to the checks.
+    assert thousands_as_written("1,300 Menschen", "en", "1,300 Prozent", "de") == "1,300 Menschen"
+    assert thousands_as_written("2,400 persone", "it", "2,300 people", "en") == "2,400 persone"
 
 
 def test_a_question_the_fitted_reader_takes_for_news_asks_for_the_latest(
