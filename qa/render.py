@@ -75,16 +75,30 @@ def stream_answer(console: Console, stream: AnswerStream, words: Callable[[], Wo
                 panel.title = label
             live.refresh()
 
+        held = ""  # the draft while it may still be the model's "NO ANSWER"
         for kind, item in events(stream):
             if kind == "stage":
                 show(item)
             elif kind == "token":
+                held += item
+                if declining(held):
+                    continue
                 if not draft:
                     live.update(panel)
-                draft.append(safe(item))
+                draft.append(safe(held))
+                held = ""
                 live.refresh()
     answer: Answer = item  # the last event is the answer
     return answer
+
+
+def declining(draft: str) -> bool:
+    """Whether a draft so far may be the model's refusal marker, which a reader is not
+    shown: a chat showed "No ANSWER" in the writing box before its refusal."""
+    from qa.verify import NO_ANSWER
+
+    said = " ".join(re.sub(r"[\W\d_]+", " ", draft).split()).upper()
+    return NO_ANSWER.startswith(said)
 
 
 @contextlib.contextmanager

@@ -114,6 +114,25 @@ def test_a_cancelled_answer_leaves_no_box_and_the_prompt_comes_back(words_index:
     assert lines[cancelled + 1].startswith("you> /help")
 
 
+class DecliningWriter:
+    """A writer that declines, its marker in two tokens as the local model writes it."""
+
+    def stream_chat(self, messages: Any) -> Iterator[Any]:
+        from llama_index.core.llms import ChatMessage, ChatResponse
+
+        for word in ["No", " ANSWER"]:
+            yield ChatResponse(message=ChatMessage(role="assistant", content=word), delta=word)
+
+
+def test_the_models_refusal_marker_is_never_drawn(words_index: Path) -> None:
+    # A newcomer's chat showed "No ANSWER" in the writing box before the refusal.
+    assistant = Assistant(words_index)
+    assistant.llm = DecliningWriter()
+    terminal = Terminal()
+    run_chat(assistant.chat(), terminal.console, scripted_input([KIM], terminal))
+    assert "ANSWER" not in terminal.raw.getvalue()
+
+
 class NativeWriter:
     """A writer that, after two tokens, waits inside a native call that signals do not
     interrupt (a pthread mutex the test holds, for at most 20 s), as llama.cpp computes
