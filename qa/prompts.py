@@ -26,7 +26,7 @@ REQUIRED: dict[str, frozenset[str]] = {
     "check_claim": frozenset({"source", "claim"}),
     "condense": frozenset({"history", "question"}),
     "translate": frozenset({"sentence", "source", "language"}),
-    "interface": frozenset({"count", "languages"}),
+    "interface": frozenset({"count", "languages", "text"}),
 }
 FALLBACK_LANG = "en"
 

@@ -155,6 +155,9 @@ def print_answer(console: Console, answer: Answer, words: Words, show_sources: b
         if other:
             line = words("untranslated", languages=words.languages({c for c in other if c}))
             console.print(Text(line, style="dim"))
+        for s in answer.sentences:
+            if s.translation:
+                console.print(Text(safe(words("translation", text=s.translation)), style="dim"))
     if answer.abstained:
         # Shown even where sources are not (the chat): the refusal says they follow.
         if answer.closest:

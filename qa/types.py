@@ -145,6 +145,9 @@ class AnswerSentence:
     the answer: no passage supports it, or only one that matches the question clearly
     less well than the first).
     `source` is the passage sentence that supports it, in the passage's language.
+    `translation`: a quote's translation into the question's language by the model,
+    shown as unverified; no check qa has can vouch for one (docs/benchmarks.md,
+    "Translations the checks cannot vouch for"). None for any other sentence.
     """
 
     text: str
@@ -153,6 +156,7 @@ class AnswerSentence:
     support: float
     source: Quote | None
     source_lang: str | None
+    translation: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -32,15 +32,20 @@ def test_the_model_is_assembled_once_and_checked(local: Assistant, model_dir: Pa
     assert (model_dir / GGUF_NAME).with_suffix(".sha256").read_text().startswith(GGUF_SHA256_PREFIX)
 
 
-def test_kim_question_gets_an_english_answer_with_a_verified_citation(local: Assistant) -> None:
+def test_kim_question_gets_an_answer_an_english_reader_can_check(local: Assistant) -> None:
     stream = local.ask_stream(KIM)
     tokens = list(stream)
     answer = stream.answer
-    assert len(tokens) > 3 and answer.mode == "generated"
-    assert not answer.abstained, answer.sentences
-    assert detect_language(answer.text) == "en"
+    assert len(tokens) > 3 and not answer.abstained, answer.sentences
     kept = [s for s in answer.sentences if s.citation is not None]
-    assert kept and all(s.status in ("verified", "moved", "added") for s in kept)
+    if answer.mode == "generated":
+        assert detect_language(answer.text) == "en"
+        assert kept and all(s.status in ("verified", "moved", "added") for s in kept)
+    else:
+        # The writer's claims did not hold: the article's sentence is the answer, and
+        # the model's English for it is offered as the model's, unverified.
+        assert answer.mode == "extractive" and [s.status for s in kept] == ["quoted"]
+        assert kept[0].translation and detect_language(kept[0].translation) == "en"
     sources = " ".join(s.source.text for s in kept if s.source)
     # Why a physical meeting is notable, or what Kim seeks.
     assert any(k in sources for k in ("rencontre physique", "satellitaire", "personnellement"))

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
+from rich.console import Console
+
+from qa.config import Settings
+from qa.interface import words
+from qa.prompts import Prompts
+from qa.render import print_answer
 
 from .conftest import built_index, openai_like, qa_cli
 from .fake_openai import fake_openai
@@ -65,7 +72,7 @@ def test_control_sequences_never_reach_the_terminal(isolated: Path) -> None:
 
 
 @pytest.mark.slow
-def test_a_quote_in_another_language_is_translated_and_the_translation_verified(
+def test_a_quote_in_another_language_stands_its_translation_shown_unverified(
     hostile_index: Path,
 ) -> None:
     def declines_then_translates(messages: list[dict[str, Any]]) -> str:
@@ -76,11 +83,17 @@ def test_a_quote_in_another_language_is_translated_and_the_translation_verified(
     with fake_openai(declines_then_translates) as (url, requests):
         answer = openai_like(hostile_index, url).ask("Where did Kim and Putin meet?")
     assert "from French into English" in requests[-1]["messages"][-1]["content"]
-    assert answer.text == "Kim Jong-un and Vladimir Putin met in Vladivostok in September. [1]"
-    assert answer.mode == "generated" and not answer.abstained
+    # The quote is the answer: the model's translation is shown beside it, as its own.
+    assert answer.text.startswith("Kim Jong-un et Vladimir Poutine se sont rencontrés")
+    assert answer.mode == "extractive" and not answer.abstained
     (sentence,) = answer.sentences
-    assert sentence.source is not None and sentence.source_lang == "fr"
-    assert sentence.source.text.startswith("Kim Jong-un et Vladimir Poutine se sont rencontrés")
+    assert sentence.status == "quoted" and sentence.source_lang == "fr"
+    assert sentence.translation == "Kim Jong-un and Vladimir Putin met in Vladivostok in September."
+    terminal = Console(file=io.StringIO(), width=200)
+    print_answer(terminal, answer, words(Prompts(Settings().resolved_prompts_dir()), "en"))
+    shown = terminal.file.getvalue()  # type: ignore[attr-defined]
+    assert "answer (quoted)" in shown and "answer (verified)" not in shown
+    assert "(the model's translation, not checked: Kim Jong-un and Vladimir Putin met" in shown
 
 
 @pytest.mark.slow
@@ -97,7 +110,7 @@ def test_a_quote_in_another_language_is_translated_and_the_translation_verified(
         "Kim Jong-un is the biggest water source of Vladivostok's inland ice, says Vladimir Putin.",
     ],
 )
-def test_a_translation_that_does_not_hold_whole_leaves_the_quote(
+def test_a_translation_that_does_not_hold_whole_is_not_shown(
     hostile_index: Path, translation: str
 ) -> None:
     def declines_then_garbles(messages: list[dict[str, Any]]) -> str:
@@ -111,3 +124,4 @@ def test_a_translation_that_does_not_hold_whole_leaves_the_quote(
     (sentence,) = answer.sentences
     assert sentence.source is not None and sentence.text == " ".join(sentence.source.text.split())
     assert answer.text.startswith("Kim Jong-un et Vladimir Poutine se sont rencontrés")
+    assert sentence.translation is None  # refused: not shown, even as the model's

@@ -176,9 +176,7 @@ def test_the_seed_does_not_say_how_many_shells_and_qa_says_so(
     assert answer.text.startswith("The articles in the index do not answer")
 
 
-def test_the_kim_question_keeps_a_verified_citation_on_why_they_meet_in_person(
-    kim_index: Path, local_llm: Any
-) -> None:
+def test_the_kim_question_rests_on_why_they_meet_in_person(kim_index: Path, local_llm: Any) -> None:
     kept = cited_claims(kim_index, local_llm, KIM)
     sources = " ".join(s.source.text for s in kept if s.source)
     # Why they meet, or that Kim would go himself: the 1.5B writer picks the latter as

@@ -107,7 +107,9 @@ def test_a_quote_in_the_questions_language_is_not_translated(words_model: Any) -
     best = Scored(p, p.sentence_texts()[0], 0.9, 0.2, np.zeros(2))
     q = question("Où dort le chat ?", "fr", [p], [best], words_model)
     # No generator is asked: the quote already speaks the question's language.
-    assert Answering(q, tools(words_model)).translated(best) is None
+    steps = Answering(q, tools(words_model))
+    quoted = steps.extract([best])
+    assert steps.translated(quoted, best) is quoted
 
 
 def test_a_claim_dropped_for_its_wording_leaves_its_own_source_sentence_to_quote(

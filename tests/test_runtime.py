@@ -66,7 +66,7 @@ def test_a_reader_that_stops_reading_stops_the_generation(prebuilt: Any) -> None
     assert prebuilt.complete("Say yes.").text
 
 
-def test_the_kim_question_is_answered_and_verified_on_the_prebuilt_runtime(
+def test_the_kim_question_is_answered_and_checked_on_the_prebuilt_runtime(
     kim_index: Path, prebuilt: Any
 ) -> None:
     cited_claims(kim_index, prebuilt, KIM)

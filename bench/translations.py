@@ -1,0 +1,78 @@
+"""Which translations of a quote qa's checks accept: the local model's (labelled faithful
+or wrong by reading each against its source) and faithful references, through the
+checks a quote's translation meets in `qa.respond` (the question's language, no name the
+source lacks, the e5 cosine floor, then the verifier, whole).
+
+    python bench/translations.py [bench/data/translations.jsonl] [--out FILE]
+
+The set (written for qa, 2026-11-30): 64 news sentences in 11 languages, each with the
+model's translation through qa's prompt and a reference, plus the 14 pairs of
+`bench/claims.py`. Nothing is tuned on it: it shows that no check qa has tells the
+model's right translations from its wrong ones (docs/benchmarks.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+from common import ROOT  # noqa: F401 - puts the checkout first on the path
+
+from qa import Assistant
+from qa.language import written_in
+from qa.respond import TRANSLATION_FLOOR
+from qa.types import Passage
+from qa.verify import Verifier, invented_names, split_claims
+
+
+def refusal(a: Assistant, src: str, sl: str, text: str, tl: str) -> str | None:
+    """Why the checks refuse `text` as the translation of `src`, or None."""
+    text = " ".join(text.split())
+    if written_in(text, tl, {sl, "en"}):
+        return "language"
+    if invented_names(text, src, "", tl):
+        return "names"
+    e5 = a.models.embedding()
+
+    def vectors(texts: list[str]) -> np.ndarray:
+        return np.asarray(e5.passages(texts))
+
+    v = vectors([src, text])
+    if float(v[0] @ v[1]) < TRANSLATION_FLOOR:
+        return "cosine"
+    p = Passage("d", "c", "T", None, "s", sl, src, 0, len(src), 1.0, ((0, len(src)),))
+    one = [(p, p.sentence_texts())]
+    claims = split_claims(f"{text} [1]", tl)
+    verdicts = Verifier(vectors, a._floor(tl)(p)).verify(claims, one, "", None, tl)
+    return None if all(v.passage is not None for v in verdicts) else "verifier"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("data", nargs="?", default=str(ROOT / "bench/data/translations.jsonl"))
+    parser.add_argument("--out", help="write the figures as JSON here")
+    args = parser.parse_args()
+    a = Assistant(llm="none")
+    counts: Counter[tuple[str, str]] = Counter()
+    for line in Path(args.data).read_text(encoding="utf-8").splitlines():
+        r = json.loads(line)
+        for kind, label in (("model", r["label"]), ("reference", "reference")):
+            if not r.get(kind):
+                continue
+            why = refusal(a, r["src"], r["src_lang"], r[kind], r["tgt_lang"])
+            counts[(label, why or "accepted")] += 1
+    table = {
+        label: {why: n for (lab, why), n in sorted(counts.items()) if lab == label}
+        for label in ("faithful", "wrong", "reference")
+    }
+    for label, row in table.items():
+        print(f"{label:10s} " + ", ".join(f"{why} {n}" for why, n in row.items()))
+    if args.out:
+        Path(args.out).write_text(json.dumps(table, indent=2) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
