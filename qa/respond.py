@@ -44,7 +44,6 @@ from qa.prompts import Prompts, fill
 from qa.types import Answer, AnswerSentence, Citation, Passage, Quote
 from qa.verify import (
     NO_ANSWER,
-    Claim,
     Verdict,
     Verifier,
     answerable_by,
@@ -412,14 +411,19 @@ class Answering:
         out = []
         for v in verdicts:
             if v.passage is not None:
-                source = shown[v.passage][0]
-                text = decimals_as_written(v.claim.text, self.q.lang, source.text)
-                text = thousands_as_written(text, self.q.lang, source.text, source.lang)
-                text = dates_as_written(text, self.q.lang, source.text, source.lang)
-                text = without_dateline(text, source.text)
+                text = self.written_as(v.claim.text, shown[v.passage][0])
                 v = replace(v, claim=replace(v.claim, text=text))
             out.append(v)
         return out
+
+    def written_as(self, text: str, source: Passage) -> str:
+        """`text`, resting on `source`, with its figures and dates as the question's
+        language writes them and without the source's dateline (`as_written`)."""
+        lang = self.q.lang
+        text = decimals_as_written(text, lang, source.text)
+        text = thousands_as_written(text, lang, source.text, source.lang)
+        text = dates_as_written(text, lang, source.text, source.lang)
+        return without_dateline(text, source.text)
 
     def declined(
         self, sentences: tuple[AnswerSentence, ...] = (), rested: tuple[str, int] | None = None
@@ -489,6 +493,9 @@ class Answering:
             return quoted
         original = " ".join(best.quote.text.split())
         text = self.translation(original, best.passage.lang, q.lang, best.passage.lang)
+        # (Words shared with the original are not held against it: most are cognates,
+        # "decision", "international"; holding them made Spanish quotes stand for
+        # English questions.)
         if text is None or text == original:
             return quoted
         one = [(best.passage, [best.quote])]
@@ -498,11 +505,9 @@ class Answering:
         # ("Die Quelle hat ein Verhältnis von 9 %").
         if not all(v.passage is not None for v in verdicts):
             return quoted
-        (written,) = self.as_written(
-            [Verdict(Claim(text, (1,)), "verified", 0, best.quote, 0.0)], one
-        )
-        sentences = tuple(replace(s, translation=written.claim.text) for s in quoted.sentences)
-        return replace(quoted, sentences=sentences)
+        (sentence,) = quoted.sentences
+        shown = replace(sentence, translation=self.written_as(text, best.passage))
+        return replace(quoted, sentences=(shown,))
 
     # -- translation -------------------------------------------------------------------
 
