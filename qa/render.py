@@ -95,10 +95,9 @@ def stream_answer(console: Console, stream: AnswerStream, words: Callable[[], Wo
 def declining(draft: str) -> bool:
     """Whether a draft so far may be the model's refusal marker, which a reader is not
     shown: a chat showed "No ANSWER" in the writing box before its refusal."""
-    from qa.verify import NO_ANSWER
+    from qa.verify import NO_ANSWER, as_marker
 
-    said = " ".join(re.sub(r"[\W\d_]+", " ", draft).split()).upper()
-    return NO_ANSWER.startswith(said)
+    return NO_ANSWER.startswith(as_marker(draft))
 
 
 @contextlib.contextmanager

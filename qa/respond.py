@@ -8,7 +8,6 @@ a `Tools`, and this module knows nothing of the assistant."""
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
@@ -47,6 +46,7 @@ from qa.verify import (
     Verdict,
     Verifier,
     answerable_by,
+    as_marker,
     invented_names,
     names_in,
     previous_sentence,
@@ -299,7 +299,7 @@ class Answering:
         t4 = time.perf_counter()
         q.stage("checking")
         raw = "".join(self.draft).strip()
-        if not raw or " ".join(re.sub(r"[\W\d_]+", " ", raw).split()).upper() == NO_ANSWER:
+        if not raw or as_marker(raw) == NO_ANSWER:
             return self.declined()
         floor = self.tools.floor(q.lang)
         verifier = Verifier(self.tools.sentence_vectors, min(floor(p) for p, _ in shown))

@@ -30,6 +30,14 @@ _WORDS = re.compile(r"\w+")
 # A model's remarks about its sources ("This is stated in passage 4.") are not claims.
 _META = re.compile(r"\b(passages?|pasajes?|abschnitte?|sources?|fuentes?|quellen?)\b", re.I)
 NO_ANSWER = "NO ANSWER"
+
+
+def as_marker(text: str) -> str:
+    """`text`'s letters only, upper case, one space between words: how the model's
+    `NO_ANSWER` is recognised however it wrote it ("No answer.", "NO_ANSWER")."""
+    return " ".join(re.sub(r"[\W\d_]+", " ", text).split()).upper()
+
+
 # "The passage also states that X", "According to passage 2, X": the claim is X. Left
 # in, the preamble hides which words are the claim and ends up in the answer.
 _PREAMBLE = re.compile(
