@@ -279,11 +279,12 @@ _SPACES = "\u00a0\u202f "
 
 def _group_mark(lang: str) -> str | None:
     """The mark `lang` writes between groups of three digits (CLDR's, through Babel)."""
-    try:
-        from babel.numbers import get_group_symbol
+    from babel import UnknownLocaleError
+    from babel.numbers import get_group_symbol
 
+    try:
         return str(get_group_symbol(lang))
-    except Exception:  # a code Babel does not know: leave its numbers as they are
+    except (UnknownLocaleError, ValueError):  # a code Babel does not know: leave them be
         return None
 
 
