@@ -293,6 +293,11 @@ def sources(
         print_documents(out, docs)
 
 
+# What a newcomer types to see the archive; click's nearest name for "list" was "ingest".
+for _alias in ("list", "ls"):
+    app.command(_alias, hidden=True)(sources)
+
+
 @app.command()
 @handle_errors
 def remove(

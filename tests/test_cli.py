@@ -112,6 +112,9 @@ def test_sources_shows_whole_ids_and_remove_takes_several_or_a_prefix(isolated: 
         qa_cli("ingest", isolated / "articles", "--index", index, "--embed", "words").exit_code == 0
     )
     ids = [d["doc_id"] for d in qa_json("sources", "--index", index)]
+    # "list" and "ls", which a newcomer tries first, are `sources` (not a hint to "ingest").
+    assert [d["doc_id"] for d in qa_json("list", "--index", index)] == ids
+    assert qa_cli("ls", "--index", index).stdout == qa_cli("sources", "--index", index).stdout
     table = qa_cli("sources", "--index", index, env={"COLUMNS": "60"}).stdout
     # The id column, its wrapped pieces joined: every id whole, none cut short.
     first = "".join(line.split("│")[1].strip() for line in table.splitlines() if "│" in line)
