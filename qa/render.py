@@ -132,10 +132,13 @@ def print_answer(console: Console, answer: Answer, words: Words, show_sources: b
     style = "yellow" if answer.abstained else "green"
     # "verified" names what the program checked: every kept sentence of a generated
     # answer, judged to answer the question and supported by the sentence it cites.
+    # A sentence the model put from a source in another language is no such check.
     if answer.abstained:
         title = words("no_answer")
     elif answer.mode == "extractive":
         title = words("quoted")
+    elif any(s.status == "translated" for s in answer.sentences):
+        title = words("translated")
     else:
         title = words("verified")
     console.print(

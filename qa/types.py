@@ -141,9 +141,11 @@ class AnswerSentence:
     """One sentence of an answer and the evidence for it.
 
     status: "quoted" (extractive), "verified", "moved" (the model cited the wrong
-    passage), "added" (the model cited none), "unsupported" or "off-topic" (dropped from
-    the answer: no passage supports it, or only one that matches the question clearly
-    less well than the first).
+    passage), "added" (the model cited none), "translated" (kept, the judge found its
+    source answers, but the source is in another language and the sentence is the
+    model's rendering of it, which no check qa has can vouch for), "unsupported" or
+    "off-topic" (dropped from the answer: no passage supports it, or only one that
+    matches the question clearly less well than the first).
     `source` is the passage sentence that supports it, in the passage's language.
     `translation`: a quote's translation into the question's language by the model,
     shown as unverified; no check qa has can vouch for one (docs/benchmarks.md,

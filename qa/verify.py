@@ -292,7 +292,8 @@ class Verdict:
     """What verification decided for one claim.
 
     status: "verified" (kept as cited), "moved" (marker pointed elsewhere, now to the
-    supporting passage), "added" (uncited, now cited), "unsupported" (dropped),
+    supporting passage), "added" (uncited, now cited), "translated" (kept, but resting
+    on a source in another language: `Answering.across`), "unsupported" (dropped),
     "off-topic" (supported only by a passage that matches the question clearly less
     well than the one retrieval put first, or, past the first sentence kept, only by a
     passage no sentence before it rests on: dropped).

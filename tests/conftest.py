@@ -370,6 +370,7 @@ def cited_claims(index: Path, llm: Any, question: str) -> list[Any]:
     answer = qa.ask(question)
     assert not answer.abstained, answer.text
     kept = [s for s in answer.sentences if s.citation is not None]
-    statuses = {"generated": {"verified", "moved", "added"}, "extractive": {"quoted"}}
+    generated = {"verified", "moved", "added", "translated"}
+    statuses = {"generated": generated, "extractive": {"quoted"}}
     assert kept and {s.status for s in kept} <= statuses[answer.mode], answer
     return kept

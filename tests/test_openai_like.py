@@ -42,9 +42,10 @@ def test_generated_answer_is_streamed_and_its_citations_verified(kim_index: Path
     assert user["content"].startswith("[1] Maintenant que Kim Jong-un")
     assert f"Question: {KIM}" in user["content"] and "Answer in English" in user["content"]
     # [9] named no shown passage: it now names the one about satellites; Paris is dropped.
+    # (English from a French passage: kept as the model's translation, not "verified".)
     assert answer.mode == "generated" and not answer.abstained
     assert [(s.status, s.citation) for s in answer.sentences] == [
-        ("moved", 1),
+        ("translated", 1),
         ("unsupported", None),
     ]
     (citation,) = answer.citations
@@ -94,7 +95,7 @@ def test_cli_json_with_the_openai_like_backend(
     assert data["mode"] == "generated"
     assert_schema(data, "ask")
     assert data["timings"]["first_token_ms"] > 0
-    assert [s["status"] for s in data["sentences"]] == ["moved", "unsupported"]
+    assert [s["status"] for s in data["sentences"]] == ["translated", "unsupported"]
     assert data["sentences"][0]["source"]["text"].startswith("Kim lui-même rechercherait")
 
 
@@ -105,7 +106,9 @@ def test_cli_says_which_sentences_of_the_draft_were_left_out(
     cake = "Why is chocolate cake popular in Russia and Korea?"
     result, declined = ask_cli(kim_index, monkeypatch, [KIM], [cake])
     assert result.exit_code == 0, result.output
-    assert "answer (verified)" in result.stdout
+    # Its one kept claim is English from a French passage: the model's translation.
+    assert "answer (translated from the sources, not checked)" in result.stdout
+    assert "answer (verified)" not in result.stdout
     assert "(left out of the draft, supported by no passage: 1)" in result.stdout
     # An abstention is not shown as a verified answer.
     assert declined.exit_code == 0, declined.output
@@ -135,7 +138,7 @@ def test_any_llama_index_llm_can_be_handed_to_the_assistant(kim_index: Path) -> 
         answer = qa.ask(KIM)
     assert requests[0]["model"] == "mine"
     assert answer.mode == "generated" and [s.status for s in answer.sentences] == [
-        "moved",
+        "translated",
         "unsupported",
     ]
     qa.llm = OpenAILike(model="m", api_base="http://127.0.0.1:9/v1", api_key="k", max_retries=0)
