@@ -268,20 +268,20 @@ def judged_quotes(scored: list[Scored], judgement: Judgement, limit: int) -> lis
 
 
 def judged_best(
-    scored: list[Scored], shown: list[tuple[Passage, list[Quote]]], judgement: Judgement, n: int
-) -> list[Scored]:
-    """The sentences that may be quoted when a generator declines: of the passage the
-    judge finds answers best, if it is sure enough to overrule the writer, the `n` the
-    scorer rates highest (its closest first on a tie), not its headline: the headline is
-    on the subject of any question about it, and the citation shows it anyway (a
-    newcomer's "why are cruise ships banned at night" got the article's heading)."""
+    scored: list[Scored], shown: list[tuple[Passage, list[Quote]]], judgement: Judgement
+) -> Scored | None:
+    """The sentence quoted when a generator declines: of the passage the judge finds
+    answers best, if it is sure enough to overrule the writer, the sentence the scorer
+    rates highest (its closest on a tie), not its headline: the headline is on the
+    subject of any question about it, and the citation shows it anyway (a newcomer's "why
+    are cruise ships banned at night" got the article's heading)."""
     if judgement.best is None or judgement.confidence < judgement.thresholds.overrule:
-        return []
+        return None
     chosen = shown[judgement.best][0].chunk_id
     own = [
         s for s in scored if s.passage.chunk_id == chosen and not is_headline(s.quote, s.passage)
     ]
-    return sorted(own, key=lambda s: -_rate(judgement, s))[:n]
+    return max(own, key=lambda s: _rate(judgement, s)) if own else None
 
 
 def is_headline(quote: Quote, passage: Passage) -> bool:

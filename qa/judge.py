@@ -86,12 +86,10 @@ THRESHOLDS = {
 @dataclass(frozen=True)
 class Held:
     """A claim read by the judge: whether its source sentence answers the question, and
-    whether that sentence says what the claim says. It holds when both do. `rating`: the
-    probability read that the source answers (1.0 where nothing was read)."""
+    whether that sentence says what the claim says. It holds when both do."""
 
     answers: bool
     states: bool
-    rating: float = 1.0
 
     @property
     def holds(self) -> bool:
@@ -277,8 +275,9 @@ class Judge:
         floor = judgement.thresholds
         answering = floor.quote if quoted else floor.sentence
         if self.reader is None or judgement.readers == "scorer":
-            rated = [judgement.rate(cid, start) for cid, start, *_ in claims]
-            return [Held(r >= answering, True, r) for r in rated]
+            return [
+                Held(judgement.rate(cid, start) >= answering, True) for cid, start, *_ in claims
+            ]
         answers = self.reader.rate(question, [" ".join(c[2].split()) for c in claims])
         checker = self.checker
 
@@ -293,7 +292,7 @@ class Judge:
 
         states = [says(claim, src, title, before) for _, _, src, claim, title, before in claims]
         return [
-            Held(a >= answering, s >= floor.states, a) for a, s in zip(answers, states, strict=True)
+            Held(a >= answering, s >= floor.states) for a, s in zip(answers, states, strict=True)
         ]
 
 

@@ -63,9 +63,6 @@ _LAST_ANSWER_CHARS = 400  # of the last answer, shown when a follow-up is rewrit
 # this floor stops the two worst garbles (0.862, 0.874). The generator asked whether the
 # source says the translation cannot tell them apart (faithful 0.58-0.91, wrong 0.34-0.91).
 TRANSLATION_FLOOR = 0.885
-# Sentences of the judge's best passage read for a quote after the writer declines: the
-# scorer's first three (a passage holds four to six), a read each (about 0.3 s here).
-QUOTE_READS = 3
 
 
 def ms(start: float, end: float) -> float:
@@ -485,28 +482,17 @@ class Answering:
         return best
 
     def judged_quote(self, judgement: Judgement) -> Scored | None:
-        """Of the judge's best passage, if the judge is sure enough to overrule the
-        writer, the sentence it finds answers best among the scorer's likeliest there
-        (`QUOTE_READS`), if that one answers. The scorer's first alone was quoted before:
-        "the company said on Wednesday it recalls 210,000 heaters" for "were there any
-        injuries?", where the next sentence says none were reported."""
-        options = [
-            s
-            for s in judged_best(self.q.scored, self.candidates, judgement, QUOTE_READS)
-            if self.answering(s)
-        ]
-        if not options:
+        """The sentence of the judge's best passage, if the judge is sure enough to
+        overrule the writer and finds that sentence answers."""
+        best = self.answering(judged_best(self.q.scored, self.candidates, judgement))
+        if best is None:
             return None
+        quote = best.quote.text
         # A quote is its own claim: the judge only asks whether it answers.
         held = self.holding(
-            [
-                (s.passage.chunk_id, s.quote.start, s.quote.text, s.quote.text, "", "")
-                for s in options
-            ],
-            quoted=True,
+            [(best.passage.chunk_id, best.quote.start, quote, quote, "", "")], quoted=True
         )
-        best, read = max(zip(options, held, strict=True), key=lambda pair: pair[1].rating)
-        return best if read.holds else None
+        return best if all(h.holds for h in held) else None
 
     def translated(self, quoted: Answer, best: Scored) -> Answer:
         """The quote `quoted` of `best`, with its translation into the question's

@@ -192,33 +192,6 @@ def test_the_kim_question_rests_on_why_they_meet_in_person(kim_index: Path, loca
     ), sources
 
 
-RECALL = (
-    "Brightwave recalls 210,000 space heaters over fire risk\n\n"
-    "Brightwave Appliances is recalling 210,000 ceramic space heaters sold in Canada and the "
-    "United States after reports that the power cord can overheat, the company said on "
-    "Wednesday.\n\nThe company has received 37 reports of melted cords, including four small "
-    "fires; no injuries were reported. The heaters, model CH-900, were sold between August "
-    "2025 and October 2026 for about $60.\n\nOwners should stop using the heaters and can "
-    "get a full refund or a replacement unit, Brightwave said.\n"
-)
-
-
-def test_after_a_decline_the_quote_is_the_sentence_the_judge_finds_answers(
-    isolated: Path, local_llm: Any
-) -> None:
-    # Seen in a newcomer's trial: the writer declined "were there any injuries?", and the
-    # scorer's likeliest sentence was quoted, the recall itself; the judge, asked of the
-    # scorer's three likeliest, finds the one that says no one was hurt.
-    folder = isolated / "recall"
-    folder.mkdir()
-    (folder / "recall.en.txt").write_text(RECALL, encoding="utf-8")
-    index = built_index(isolated, [folder], 1, llm="none")
-    answer = answered_from(
-        index, local_llm, "NO ANSWER", "Were there any injuries from the Brightwave heaters?"
-    )
-    assert answer.mode == "extractive" and "no injuries were reported" in answer.text, answer.text
-
-
 VELMORA = (
     "---\ntitle: Velmora, la nuova linea del tram slitta a marzo\ndate: 2026-10-02\n---\n"
     "VELMORA – L'apertura della linea 4 del tram di Velmora è stata rinviata a marzo 2027. "
