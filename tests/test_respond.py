@@ -17,7 +17,7 @@ from qa.prompts import Prompts
 from qa.render import print_answer
 from qa.respond import Answering, Question, Tools
 from qa.types import AnswerSentence, Passage
-from qa.verify import Claim, Verdict
+from qa.verify import Claim, Verdict, Verifier
 
 from .conftest import cat_passages, embedder, passage, query
 
@@ -209,3 +209,26 @@ def test_a_claim_from_a_source_in_another_language_is_translated_not_verified(
     assert "(the model's translation of the source, not checked)" in screen
     # All in the question's language, the same claims are verified.
     assert steps.across(replace(across, passage=1), shown).status == "verified"
+
+
+def test_a_sentence_the_model_translated_after_slipping_language_is_not_verified(
+    words_model: Any,
+) -> None:
+    # The writer answered a Polish question from a Polish article in English; its
+    # sentence put into Polish by the model stays in the answer, as the model's words.
+    p = replace(passage("a", "Pożar strawił około 3200 hektarów lasu w Odemirze.", 0.9), lang="pl")
+    q = question("Ile hektarów spłonęło w Odemirze?", "pl", [p], [], words_model)
+    steps = Answering(q, tools(words_model))
+    steps.candidates = steps.shown = [(p, p.sentence_texts())]
+    polish = "Pożar strawił około 3200 hektarów lasu w Odemirze."
+    steps.translation = lambda *args: polish  # type: ignore[method-assign]  # the model's
+    english = Verdict(
+        Claim("The fire burned about 3,200 hectares of forest in Odemira.", (1,)),
+        "verified",
+        0,
+        p.sentence_texts()[0],
+        0.8,
+    )
+    verifier = Verifier(embedder(words_model), 0.2)
+    (out,) = steps.in_language([english], verifier)
+    assert (out.claim.text, out.status) == (polish, "translated")
