@@ -318,8 +318,8 @@ class Assistant:
         the stream the caller reads, hears the stages and gets the query vector."""
         t0, stage = time.perf_counter(), outer.stage
         asked, question = question, question[:QUESTION_CHARS]
-        self.preload()  # first: the language detector's own load (0.4 s) is not waited for
         lang = detect_language(question)
+        self.preload()
         standalone = None
         rewrite_ms: dict[str, float] = {}
         if history:

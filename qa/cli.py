@@ -194,7 +194,6 @@ def ask(
     assistant = _assistant(index, embed, config, k=k, llm="none" if no_llm else llm)
     _existing(assistant)
     asked, filters = _question(question), Filters(since, until, source)
-    assistant.preload()  # while the question's language is read and the spinner starts
     # Read at the spinner's first stage, then again for the answer's box: once.
     words = functools.cache(functools.partial(assistant.words, asked))
 

@@ -75,7 +75,6 @@ class Models:
         # The models may load in a background thread (`preload`) while a question is
         # searched; whoever needs one first waits for it here.
         self._embed_lock = threading.Lock()
-        self._second_lock = threading.Lock()
         self._llm_lock = threading.Lock()
         self._preloading: threading.Thread | None = None
         # How long each model took to load, reported in the timings of the answer that
@@ -126,24 +125,17 @@ class Models:
                 )
             return self._model
 
-    def companion(self) -> EmbeddingModel | None:
-        """The index's companion model, loaded on first use (or waited for, when
-        `preload` is loading it); None when the index has none."""
+    def companion_query(self, question: str) -> list[float] | None:
+        """The question under the index's companion model, when the index has one."""
         info = self.store.info()
         if info is None or not info.companion:
             return None
-        with self._second_lock:
-            if self._second is None:
-                name, threads = info.companion, self.settings.threads
-                self._second = self._load(
-                    ("companion", name, threads), lambda: load_embedding(name, threads=threads)
-                )
-            return self._second
-
-    def companion_query(self, question: str) -> list[float] | None:
-        """The question under the index's companion model, when the index has one."""
-        model = self.companion()
-        return model.query(question[:QUESTION_CHARS]) if model is not None else None
+        if self._second is None:
+            name, threads = info.companion, self.settings.threads
+            self._second = self._load(
+                ("companion", name, threads), lambda: load_embedding(name, threads=threads)
+            )
+        return self._second.query(question[:QUESTION_CHARS])
 
     # -- generator -----------------------------------------------------------------
 
@@ -197,10 +189,7 @@ class Models:
 
         def load() -> None:
             try:
-                # In the order a question needs them: its vector, the companion's, then
-                # the generator for the judge.
                 self.embedding()
-                self.companion()
                 self.judge_for(self.llm)
             except Exception:  # noqa: BLE001, S110
                 # The answer path meets the same failure, and reports it.
