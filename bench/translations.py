@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 from common import ROOT  # noqa: F401 - puts the checkout first on the path
+from judge import auc
 
 from qa import Assistant
 from qa.judge import THRESHOLDS
@@ -61,7 +62,7 @@ def judge_says(a: Assistant, src: str, text: str) -> float:
     judge = a.models.judge_for(a.models.llm)
     if judge is None or judge.checker is None:
         raise SystemExit("--judge needs the local model and an e5 index's judge")
-    return judge.checker.rate(" ".join(text.split()), [f"\n\n{' '.join(src.split())}"])[0]
+    return judge.says(" ".join(text.split()), src)
 
 
 def main() -> None:
@@ -93,13 +94,13 @@ def main() -> None:
         floor = THRESHOLDS["scorer+generator"].states
         right = [p for label, p in says if label != "wrong"]
         wrong = [p for label, p in says if label == "wrong"]
-        pairs = [(x > y) + 0.5 * (x == y) for x in right for y in wrong]
         figures["judge"] = {
             label: {"pairs": sum(lab == label for lab, _ in says),
                     "accepted": sum(lab == label and p >= floor for lab, p in says)}
             for label in ("faithful", "wrong", "reference")
         }  # fmt: skip
-        figures["judge_auc"] = round(sum(pairs) / len(pairs), 3)
+        score = auc(right, wrong)
+        figures["judge_auc"] = None if score is None else round(score, 3)
         print(f"the judge (states >= {floor}): {figures['judge']}, AUC {figures['judge_auc']}")
     if args.out:
         Path(args.out).write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")

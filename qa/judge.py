@@ -279,21 +279,28 @@ class Judge:
                 Held(judgement.rate(cid, start) >= answering, True) for cid, start, *_ in claims
             ]
         answers = self.reader.rate(question, [" ".join(c[2].split()) for c in claims])
-        checker = self.checker
-
-        def says(claim: str, src: str, title: str, before: str) -> float:
-            if checker is None or claim == src:
-                return 1.0
-            alone = checker.rate(claim, [f"{title}\n\n{' '.join(src.split())}"])[0]
-            if alone >= floor.states or not before:
-                return alone
-            joined = f"{' '.join(before.split())} {' '.join(src.split())}"
-            return max(alone, checker.rate(claim, [f"{title}\n\n{joined}"])[0])
-
-        states = [says(claim, src, title, before) for _, _, src, claim, title, before in claims]
+        states = [
+            self.says(claim, src, title, before, floor.states)
+            for _, _, src, claim, title, before in claims
+        ]
         return [
             Held(a >= answering, s >= floor.states) for a, s in zip(answers, states, strict=True)
         ]
+
+    def says(
+        self, claim: str, src: str, title: str = "", before: str = "", enough: float = 1.0
+    ) -> float:
+        """P(yes), read by the generator, that the source sentence `src` under its
+        headline `title` says what `claim` says; read again after the sentence `before`
+        when the first reading is under `enough` (`claims_hold`). 1.0 without a checker,
+        or for a claim that is its source."""
+        if self.checker is None or claim == src:
+            return 1.0
+        alone = self.checker.rate(claim, [f"{title}\n\n{' '.join(src.split())}"])[0]
+        if alone >= enough or not before:
+            return alone
+        joined = f"{' '.join(before.split())} {' '.join(src.split())}"
+        return max(alone, self.checker.rate(claim, [f"{title}\n\n{joined}"])[0])
 
 
 _YES = ("yes", "Yes")
