@@ -100,16 +100,32 @@ _MONTHS: dict[str, tuple[str, ...]] = {
 }
 
 
+def _forms(names: tuple[str, ...]) -> dict[str, int]:
+    """A language's ways of writing each month: its name, and every abbreviation of three
+    letters or more that is no other month's ("Nov.", "Sept.", "janv.", "Okt."; not
+    French "jui", both juin and juillet)."""
+    forms = {name: i for i, name in enumerate(names, start=1)}
+    prefixes: dict[str, set[int]] = {}
+    for name, i in forms.items():
+        for end in range(3, len(name)):
+            prefixes.setdefault(name[:end], set()).add(i)
+    for prefix, months in prefixes.items():
+        if len(months) == 1 and prefix not in forms:
+            forms[prefix] = next(iter(months))
+    return forms
+
+
 def _month_table() -> tuple[dict[str, int], dict[str, dict[str, int]]]:
-    """Month names every language reads alike, and per language those it reads its own way."""
+    """Month forms every language reads alike, and per language those it reads its own way."""
+    by_lang = {lang: _forms(names) for lang, names in _MONTHS.items()}
     seen: dict[str, set[int]] = {}
-    for names in _MONTHS.values():
-        for i, name in enumerate(names, start=1):
-            seen.setdefault(name, set()).add(i)
-    shared = {name: next(iter(months)) for name, months in seen.items() if len(months) == 1}
+    for forms in by_lang.values():
+        for form, i in forms.items():
+            seen.setdefault(form, set()).add(i)
+    shared = {form: next(iter(months)) for form, months in seen.items() if len(months) == 1}
     own = {
-        lang: {n: i for i, n in enumerate(names, start=1) if n not in shared}
-        for lang, names in _MONTHS.items()
+        lang: {form: i for form, i in forms.items() if form not in shared}
+        for lang, forms in by_lang.items()
     }
     return shared, own
 

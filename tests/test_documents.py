@@ -92,6 +92,12 @@ def test_a_dateline_is_read_in_many_languages_and_scripts() -> None:
     assert dateline("BUDAPEST, 2026. november 20. A", "hu") == "2026-11-20"
     assert dateline("İSTANBUL, 18 Kasım 2026 –", "tr") == "2026-11-18"
     assert dateline("20.11.2026 Porto", "pt") == "2026-11-20"
+    # Abbreviated months, as agencies write them.
+    assert dateline("OAKRIDGE, Nov. 24, 2026 — The", "en") == "2026-11-24"
+    assert dateline("WASHINGTON, Sept. 3, 2026 (AP)", "en") == "2026-09-03"
+    assert dateline("PARIS, 3 janv. 2026 -", "fr") == "2026-01-03"
+    assert dateline("Berlin, 24. Okt. 2026", "de") == "2026-10-24"
+    assert dateline("LYON, 3 jui. 2026", "fr") is None  # juin or juillet
     assert dateline("Es gibt 12 Kandidaten 2026", "de") is None
     assert dateline("Not a day: 31 February 2026", "en") is None
 
