@@ -189,6 +189,11 @@ def _month(word: str, lang: str | None) -> str:
     return str(month) if month else ""
 
 
+def is_month(word: str, lang: str | None) -> bool:
+    """Whether `word` names a month (or abbreviates one) as `lang` writes it."""
+    return bool(_month(word, lang))
+
+
 def _iso(year: str, month: str, day: str) -> str:
     try:
         found = date(int(year), int(month), int(day))

@@ -17,12 +17,14 @@ from difflib import SequenceMatcher
 import numpy as np
 
 from qa.chunking import split_sentences
+from qa.datelines import is_month
 from qa.language import first_word
 from qa.lexical import stems
 from qa.places import fold, same_place
 from qa.scripts import latin, scripted_words, sounds
 from qa.types import Passage, Quote
 
+_LIST_MARK = re.compile(r"(?:[-*•–—]|(\d{1,2})[.)])\s+(?=\w)")
 _MARKER = re.compile(r"\[\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _NAME = re.compile(r"\b[^\W\d_][\w'’-]{2,}")
@@ -320,9 +322,19 @@ def split_claims(answer: str, lang: str) -> list[Claim]:
             piece = piece[lead.end() :]
         text = " ".join(_MARKER.sub("", piece).split())
         text = _without_preamble(re.sub(r"\s+([.!?;:,])", r"\1", text))
+        text = _without_list_mark(text, lang)
         if re.search(r"\w", text):
             claims.append(Claim(text, _numbers(piece)))
     return claims
+
+
+def _without_list_mark(text: str, lang: str) -> str:
+    """A claim without the "2." or "-" it opened with in a draft written as a list; a
+    German "3. Mai …" keeps its day."""
+    match = _LIST_MARK.match(text)
+    if not match or match.group(1) and is_month(text[match.end() :].split()[0], lang):
+        return text
+    return text[match.end() :]
 
 
 def _without_preamble(text: str) -> str:

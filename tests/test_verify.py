@@ -109,6 +109,23 @@ def test_a_preamble_naming_the_passages_is_not_part_of_the_claim() -> None:
     ]
 
 
+def test_a_draft_written_as_a_list_gives_claims_without_their_marks() -> None:
+    answer = (
+        "1. Parkeren is gratis. [1]\n2. Daarna betalen fietsers 1,35 euro per dag. [1]\n"
+        "- 2 doden. [2]"
+    )
+    assert [c.text for c in split_claims(answer, "nl")] == [
+        "Parkeren is gratis.",
+        "Daarna betalen fietsers 1,35 euro per dag.",
+        "2 doden.",
+    ]
+    # A day and its month open a German sentence; "2 people" is no list mark either.
+    assert [c.text for c in split_claims("3. Mai wurde sie eröffnet. [1]", "de")] == [
+        "3. Mai wurde sie eröffnet."
+    ]
+    assert [c.text for c in split_claims("2 people died. [1]", "en")] == ["2 people died."]
+
+
 @pytest.mark.slow
 def test_a_right_marker_is_kept(verifier: Verifier, shown: Any) -> None:
     answer = "A physical meeting is a chance for Kim to reassert himself internationally [1]."
