@@ -6,6 +6,7 @@ import functools
 import json
 import os
 import sys
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
@@ -238,11 +239,19 @@ def search(
     ] = False,
 ) -> None:
     """Show the passages retrieved for a question, with scores, without answering."""
-    from qa.render import print_passages
+    from qa.render import print_passages, working
 
     out, _ = consoles()
     assistant = _assistant(index, embed, config, k=k)
-    passages = assistant.search(_question(question), filters=Filters(since, until, source))
+    asked = _question(question)
+    # Signs of life until the table: from the shell, imports and loads take seconds.
+    busy: AbstractContextManager[None] = (
+        nullcontext()
+        if as_json
+        else working(out, lambda: assistant.words(asked).stage("searching"))
+    )
+    with busy:
+        passages = assistant.search(asked, filters=Filters(since, until, source))
     if as_json:
         _json({"question": question, "passages": [p.to_dict(explain) for p in passages]})
     else:

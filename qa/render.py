@@ -92,6 +92,23 @@ def stream_answer(console: Console, stream: AnswerStream, words: Callable[[], Wo
     return answer
 
 
+@contextlib.contextmanager
+def working(console: Console, label: Callable[[], str]) -> Iterator[None]:
+    """A spinner at once, then `label()` beside it, while a command works that has no
+    stages of its own to show (`qa search`: five seconds of imports and loads from the
+    shell before its table); nothing is left of it after. Only on a terminal."""
+    if not console.is_terminal:
+        yield
+        return
+    from rich.live import Live
+    from rich.spinner import Spinner
+
+    spinner = Spinner("dots", style="dim")
+    with _no_echo(), Live(spinner, console=console, transient=True, refresh_per_second=12):
+        spinner.update(text=Text(f"{label()}…", style="dim"))
+        yield
+
+
 def declining(draft: str) -> bool:
     """Whether a draft so far may be the model's refusal marker, which a reader is not
     shown: a chat showed "No ANSWER" in the writing box before its refusal."""

@@ -89,6 +89,21 @@ def test_the_chat_shows_each_stage_before_the_answer(words_index: Path) -> None:
     assert not any("…" in line and "reading the passages" in line for line in lines)
 
 
+def test_a_search_shows_a_spinner_then_leaves_only_the_passages(words_index: Path) -> None:
+    from qa.render import print_passages, working
+
+    terminal = Terminal()
+    assistant = Assistant(words_index, llm="none")
+    question = "Perché Kim vuole incontrare Putin?"
+    with working(terminal.console, lambda: assistant.words(question).stage("searching")):
+        passages = assistant.search(question)
+    print_passages(terminal.console, passages)
+    raw = terminal.raw.getvalue()
+    assert 0 <= raw.index("ricerca…") < raw.index(passages[0].title[:20])
+    assert not any("ricerca" in line for line in terminal.lines())
+    assert any(passages[0].title[:20] in line for line in terminal.lines())
+
+
 def test_the_chat_speaks_the_questions_language(words_index: Path) -> None:
     terminal = Terminal()
     chat = Assistant(words_index, llm="none").chat()
