@@ -332,7 +332,10 @@ def _without_list_mark(text: str, lang: str) -> str:
     """A claim without the "2." or "-" it opened with in a draft written as a list; a
     German "3. Mai …" keeps its day."""
     match = _LIST_MARK.match(text)
-    if not match or match.group(1) and is_month(text[match.end() :].split()[0], lang):
+    if not match:
+        return text
+    word = re.match(r"[^\W\d_]+", text[match.end() :])
+    if match.group(1) and word and is_month(word.group(0), lang):
         return text
     return text[match.end() :]
 

@@ -123,6 +123,9 @@ def test_a_draft_written_as_a_list_gives_claims_without_their_marks() -> None:
     assert [c.text for c in split_claims("3. Mai wurde sie eröffnet. [1]", "de")] == [
         "3. Mai wurde sie eröffnet."
     ]
+    assert [c.text for c in split_claims("3. Mai, so die Stadt, beginnt es. [1]", "de")] == [
+        "3. Mai, so die Stadt, beginnt es."
+    ]
     assert [c.text for c in split_claims("2 people died. [1]", "en")] == ["2 people died."]
 
 
