@@ -116,16 +116,17 @@ def _forms(names: tuple[str, ...]) -> dict[str, int]:
 
 
 def _month_table() -> tuple[dict[str, int], dict[str, dict[str, int]]]:
-    """Month forms every language reads alike, and per language those it reads its own way."""
-    by_lang = {lang: _forms(names) for lang, names in _MONTHS.items()}
+    """Month names every language reads alike, and per language those it reads its own
+    way. Abbreviations are read in their own language only: pooled, the Norwegian
+    "des." made the French "dès" a December ("Crit'Air 3 dès 2022")."""
     seen: dict[str, set[int]] = {}
-    for forms in by_lang.values():
-        for form, i in forms.items():
-            seen.setdefault(form, set()).add(i)
-    shared = {form: next(iter(months)) for form, months in seen.items() if len(months) == 1}
+    for names in _MONTHS.values():
+        for i, name in enumerate(names, start=1):
+            seen.setdefault(name, set()).add(i)
+    shared = {name: next(iter(months)) for name, months in seen.items() if len(months) == 1}
     own = {
-        lang: {form: i for form, i in forms.items() if form not in shared}
-        for lang, forms in by_lang.items()
+        lang: {form: i for form, i in _forms(names).items() if form not in shared}
+        for lang, names in _MONTHS.items()
     }
     return shared, own
 

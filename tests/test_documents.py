@@ -98,6 +98,8 @@ def test_a_dateline_is_read_in_many_languages_and_scripts() -> None:
     assert dateline("PARIS, 3 janv. 2026 -", "fr") == "2026-01-03"
     assert dateline("Berlin, 24. Okt. 2026", "de") == "2026-10-24"
     assert dateline("LYON, 3 jui. 2026", "fr") is None  # juin or juillet
+    # Another language's abbreviation is no month: Norwegian "des." is not French "dès".
+    assert dateline("PARIS — La zone sera étendue aux Crit'Air 3 dès 2022.", "fr") is None
     assert dateline("Es gibt 12 Kandidaten 2026", "de") is None
     assert dateline("Not a day: 31 February 2026", "en") is None
 
