@@ -77,14 +77,14 @@ def run_chat(chat: Chat, console: Console, read_line: ReadLine) -> None:
         chat.assistant.notices.clear()
         print_answer(console, answer, words(), show_sources=False)
         if answer.citations:
-            console.print(Text(_source_line(chat), style="dim"))
+            console.print(Text(_source_line(chat, words()("sources")), style="dim"))
 
 
-def _source_line(chat: Chat) -> str:
+def _source_line(chat: Chat, label: str) -> str:
     last = chat.last
     assert last is not None
     names = ", ".join(f"[{c.n}] {safe(c.title)[:60]}" for c in last.citations)
-    return f"sources: {names}  (/sources, /open N)"
+    return f"{label}: {names}  (/sources, /open N)"
 
 
 def _command(chat: Chat, console: Console, line: str) -> bool:

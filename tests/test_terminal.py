@@ -114,6 +114,7 @@ def test_the_chat_speaks_the_questions_language(words_index: Path) -> None:
     assert (
         raw.index("ricerca…") < raw.index("lettura dei passaggi…") < raw.index("risposta (citata)")
     )
+    assert any(line.startswith("fonti: [1]") for line in terminal.lines())
 
 
 def test_a_cancelled_answer_leaves_no_box_and_the_prompt_comes_back(words_index: Path) -> None:
